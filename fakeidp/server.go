@@ -1,0 +1,689 @@
+// Package fakeidp is the embedded OpenID provider: fosite's real handlers composed
+// into a provider that issues short-lived tokens, keeps a login session in a
+// cookie, records every request into the scenario timeline and misbehaves on
+// purpose when a scenario declares a fault.
+package fakeidp
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v3"
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/compose"
+	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/token/jwt"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/refreshsuite/refreshsuite/timeline"
+)
+
+const (
+	sessionCookie = "refreshsuite_idp_session"
+	keyID         = "refreshsuite-1"
+	// ActorHeader marks requests the harness makes itself (a refresh-token replay),
+	// so the timeline can tell them from the client's.
+	ActorHeader = "X-Refreshsuite-Actor"
+)
+
+// Server is a running provider. It listens until Close.
+type Server struct {
+	// URL is the issuer, for example http://127.0.0.1:43117.
+	URL      string
+	Timeline *timeline.Timeline
+
+	cfg      Config
+	clients  map[string]Client
+	origins  map[string]bool
+	oauth    fosite.OAuth2Provider
+	key      *rsa.PrivateKey
+	faults   *faultSet
+	sessions *sessions
+	tokens   *tokenBook
+	ln       net.Listener
+	http     *http.Server
+	done     chan struct{}
+}
+
+// Start builds the provider and serves it in the background. tl receives every
+// request; nil gives the server a timeline of its own on the real clock.
+func Start(cfg Config, tl *timeline.Timeline) (*Server, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if tl == nil {
+		tl = timeline.New(nil)
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("fakeidp: listen %s: %w", c.Addr, err)
+	}
+	issuer := c.Issuer
+	if issuer == "" {
+		issuer = "http://" + ln.Addr().String()
+	}
+	issuer = strings.TrimSuffix(issuer, "/")
+	s, err := build(c, issuer, tl)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s.ln = ln
+	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		defer close(s.done)
+		_ = s.http.Serve(ln)
+	}()
+	return s, nil
+}
+
+func build(c Config, issuer string, tl *timeline.Timeline) (*Server, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, fmt.Errorf("fakeidp: signing key: %w", err)
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("fakeidp: global secret: %w", err)
+	}
+	s := &Server{
+		URL:      issuer,
+		Timeline: tl,
+		cfg:      c,
+		clients:  map[string]Client{},
+		origins:  map[string]bool{},
+		key:      key,
+		faults:   newFaultSet(c.Faults),
+		sessions: newSessions(),
+		tokens:   newTokenBook(),
+		done:     make(chan struct{}),
+	}
+	fositeClients := map[string]fosite.Client{}
+	for _, cl := range c.Clients {
+		s.clients[cl.ID] = cl
+		for _, o := range cl.Origins {
+			s.origins[strings.TrimSuffix(o, "/")] = true
+		}
+		fc, err := newFositeClient(cl)
+		if err != nil {
+			return nil, err
+		}
+		fositeClients[cl.ID] = fc
+	}
+	s.oauth = s.compose(newStore(fositeClients), secret)
+	return s, nil
+}
+
+// compose assembles fosite's handlers the way compose.Compose does, but against a
+// Configurator that answers the refresh-token policy per client.
+func (s *Server) compose(st *store, secret []byte) fosite.OAuth2Provider {
+	base := &fosite.Config{
+		AccessTokenLifespan:         defaultAccessLifetime,
+		RefreshTokenLifespan:        defaultRefreshLifetime,
+		IDTokenLifespan:             defaultAccessLifetime,
+		AuthorizeCodeLifespan:       time.Minute,
+		IDTokenIssuer:               s.URL,
+		AccessTokenIssuer:           s.URL,
+		TokenURL:                    s.URL + "/token",
+		GlobalSecret:                secret,
+		EnforcePKCEForPublicClients: true,
+		ScopeStrategy:               fosite.ExactScopeStrategy,
+		AudienceMatchingStrategy:    fosite.DefaultAudienceMatchingStrategy,
+	}
+	cfg := &providerConfig{Config: base, server: s}
+	keyGetter := func(context.Context) (interface{}, error) { return s.key, nil }
+	strategy := &compose.CommonStrategy{
+		CoreStrategy:               compose.NewOAuth2HMACStrategy(base),
+		OpenIDConnectTokenStrategy: idTokenStrategy{compose.NewOpenIDConnectStrategy(keyGetter, cfg)},
+		Signer:                     &jwt.DefaultSigner{GetPrivateKey: keyGetter},
+	}
+	for _, factory := range []compose.Factory{
+		compose.OAuth2AuthorizeExplicitFactory,
+		compose.OAuth2AuthorizeImplicitFactory,
+		compose.OAuth2RefreshTokenGrantFactory,
+		compose.OpenIDConnectExplicitFactory,
+		compose.OpenIDConnectImplicitFactory,
+		compose.OpenIDConnectRefreshFactory,
+		compose.OAuth2TokenIntrospectionFactory,
+		compose.OAuth2TokenRevocationFactory,
+		compose.OAuth2PKCEFactory,
+	} {
+		h := factory(cfg, st, strategy)
+		if ah, ok := h.(fosite.AuthorizeEndpointHandler); ok {
+			base.AuthorizeEndpointHandlers.Append(ah)
+		}
+		if th, ok := h.(fosite.TokenEndpointHandler); ok {
+			base.TokenEndpointHandlers.Append(th)
+		}
+		if ih, ok := h.(fosite.TokenIntrospector); ok {
+			base.TokenIntrospectionHandlers.Append(ih)
+		}
+		if rh, ok := h.(fosite.RevocationHandler); ok {
+			base.RevocationHandlers.Append(rh)
+		}
+	}
+	return fosite.NewOAuth2Provider(st, cfg)
+}
+
+// providerConfig answers fosite's refresh-token scope question per client: fosite
+// asks it with the request's context only, so the handlers put the client ID there.
+type providerConfig struct {
+	*fosite.Config
+	server *Server
+}
+
+type clientIDKey struct{}
+
+func (c *providerConfig) GetRefreshTokenScopes(ctx context.Context) []string {
+	id, _ := ctx.Value(clientIDKey{}).(string)
+	if cl, ok := c.server.clients[id]; ok && cl.RefreshTokens == Always {
+		return []string{} // empty, not nil: fosite then issues a refresh token whatever the scope
+	}
+	return []string{"offline_access"}
+}
+
+// idTokenStrategy gives every id_token a fresh exp. fosite keeps the first
+// id_token's expiry in the session it clones on refresh, so without this a
+// refreshed id_token would carry the old exp.
+type idTokenStrategy struct {
+	openid.OpenIDConnectTokenStrategy
+}
+
+func (s idTokenStrategy) GenerateIDToken(ctx context.Context, lifespan time.Duration, r fosite.Requester) (string, error) {
+	if sess, ok := r.GetSession().(openid.Session); ok && sess.IDTokenClaims() != nil {
+		sess.IDTokenClaims().ExpiresAt = time.Now().UTC().Add(lifespan)
+	}
+	return s.OpenIDConnectTokenStrategy.GenerateIDToken(ctx, lifespan, r)
+}
+
+// fositeClient is a fosite client with this provider's per-client lifetimes and the
+// response modes an SPA uses.
+type fositeClient struct {
+	*fosite.DefaultClient
+	cfg Client
+}
+
+func newFositeClient(c Client) (*fositeClient, error) {
+	grants := []string{"authorization_code", "implicit"}
+	if c.RefreshTokens != Never {
+		grants = append(grants, "refresh_token")
+	}
+	dc := &fosite.DefaultClient{
+		ID:            c.ID,
+		RedirectURIs:  c.RedirectURIs,
+		GrantTypes:    grants,
+		ResponseTypes: []string{"code", "id_token", "token", "id_token token", "code id_token", "code token", "code id_token token"},
+		Scopes:        c.Scopes,
+		Public:        c.Secret == "",
+	}
+	if c.Secret != "" {
+		h, err := bcrypt.GenerateFromPassword([]byte(c.Secret), bcrypt.MinCost)
+		if err != nil {
+			return nil, err
+		}
+		dc.Secret = h
+	}
+	return &fositeClient{DefaultClient: dc, cfg: c}, nil
+}
+
+func (c *fositeClient) GetResponseModes() []fosite.ResponseModeType {
+	return []fosite.ResponseModeType{fosite.ResponseModeDefault, fosite.ResponseModeQuery, fosite.ResponseModeFragment, fosite.ResponseModeFormPost}
+}
+
+func (c *fositeClient) GetEffectiveLifespan(_ fosite.GrantType, tt fosite.TokenType, fallback time.Duration) time.Duration {
+	switch tt {
+	case fosite.AccessToken:
+		return c.cfg.AccessTokenLifetime
+	case fosite.IDToken:
+		return c.cfg.IDTokenLifetime
+	case fosite.RefreshToken:
+		return c.cfg.RefreshTokenLifetime
+	}
+	return fallback
+}
+
+// Close stops the server and waits for it.
+func (s *Server) Close() {
+	if s.http == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := s.http.Shutdown(ctx); err != nil {
+		s.http.Close()
+	}
+	<-s.done
+}
+
+// Addr is the listening address.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// EndSessions forgets every login session, as when the user logs out in another
+// tab or the IdP's session expires: prompt=none then answers login_required.
+func (s *Server) EndSessions() {
+	n := s.sessions.clear()
+	s.Timeline.Add("idp.sessions-ended", timeline.Fields{"count": fmt.Sprint(n)})
+}
+
+// Token returns the token behind a fingerprint the timeline shows, for the
+// harness's own requests (replaying a rotated refresh token). Tokens never enter
+// the timeline or a log in full.
+func (s *Server) Token(fingerprint string) (string, bool) { return s.tokens.get(fingerprint) }
+
+// Handler serves every endpoint of the provider.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/.well-known/openid-configuration", s.discovery)
+	mux.HandleFunc("/jwks", s.jwks)
+	mux.HandleFunc("/authorize", s.authorize)
+	mux.HandleFunc("/token", s.cors(s.token))
+	mux.HandleFunc("/revoke", s.cors(s.revoke))
+	mux.HandleFunc("/userinfo", s.cors(s.userinfo))
+	mux.HandleFunc("/end-session", s.endSession)
+	return mux
+}
+
+func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
+	s.Timeline.Add("idp.discovery", timeline.Fields{"origin": r.Header.Get("Origin")})
+	writePublicJSON(w, map[string]any{
+		"issuer":                                s.URL,
+		"authorization_endpoint":                s.URL + "/authorize",
+		"token_endpoint":                        s.URL + "/token",
+		"userinfo_endpoint":                     s.URL + "/userinfo",
+		"revocation_endpoint":                   s.URL + "/revoke",
+		"end_session_endpoint":                  s.URL + "/end-session",
+		"jwks_uri":                              s.URL + "/jwks",
+		"scopes_supported":                      DefaultScopes,
+		"response_types_supported":              []string{"code", "id_token", "id_token token", "code id_token"},
+		"response_modes_supported":              []string{"query", "fragment", "form_post"},
+		"grant_types_supported":                 []string{"authorization_code", "implicit", "refresh_token"},
+		"subject_types_supported":               []string{"public"},
+		"id_token_signing_alg_values_supported": []string{"RS256"},
+		"code_challenge_methods_supported":      []string{"S256"},
+		"token_endpoint_auth_methods_supported": []string{"none", "client_secret_basic", "client_secret_post"},
+		"claims_supported":                      []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "name", "email"},
+	})
+}
+
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
+	s.Timeline.Add("idp.jwks", timeline.Fields{"origin": r.Header.Get("Origin")})
+	writePublicJSON(w, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
+		Key: &s.key.PublicKey, KeyID: keyID, Algorithm: "RS256", Use: "sig",
+	}}})
+}
+
+// writePublicJSON serves documents every origin may read (discovery, keys).
+func writePublicJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// cors lets the SPA origins registered for any client call an endpoint from the
+// browser, and answers their preflights.
+func (s *Server) cors(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		allowed := origin != "" && s.origins[origin]
+		if allowed {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+		}
+		if r.Method == http.MethodOptions {
+			s.Timeline.Add("idp.preflight", timeline.Fields{
+				"endpoint": strings.TrimPrefix(r.URL.Path, "/"), "origin": origin, "allowed": yesNo(allowed),
+			})
+			if allowed {
+				h := w.Header()
+				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept")
+				h.Set("Access-Control-Max-Age", "0")
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next(w, r)
+	}
+}
+
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	_ = r.ParseForm()
+	q := r.Form
+	f := timeline.Fields{
+		"client":                q.Get("client_id"),
+		"prompt":                q.Get("prompt"),
+		"response_type":         q.Get("response_type"),
+		"response_mode":         q.Get("response_mode"),
+		"redirect_uri":          q.Get("redirect_uri"),
+		"scope":                 q.Get("scope"),
+		"state":                 fingerprint(q.Get("state")),
+		"nonce":                 fingerprint(q.Get("nonce")),
+		"code_challenge_method": q.Get("code_challenge_method"),
+		"dest":                  r.Header.Get("Sec-Fetch-Dest"),
+	}
+	ctx = context.WithValue(ctx, clientIDKey{}, q.Get("client_id"))
+	sess, loggedIn := s.sessions.get(r, s.now())
+	f["session"] = presentAbsent(loggedIn)
+	rec := &statusRecorder{ResponseWriter: w}
+	w = rec
+	defer func() {
+		f["status"] = fmt.Sprint(rec.status)
+		s.Timeline.Add("idp.authorize", f)
+	}()
+
+	if action, ok := s.faults.match("authorize", q); ok {
+		f["fault"] = action
+		s.Timeline.Add("idp.fault", timeline.Fields{"on": "authorize", "do": action})
+		switch action {
+		case "page-without-redirect":
+			f["outcome"] = "fault"
+			interactivePage(w)
+			return
+		case "server-error":
+			f["outcome"] = "fault"
+			http.Error(w, `{"error":"server_error"}`, http.StatusInternalServerError)
+			return
+		case "deny-framing":
+			w = &denyFramingWriter{ResponseWriter: w}
+		}
+	}
+
+	ar, err := s.oauth.NewAuthorizeRequest(ctx, r)
+	if err != nil {
+		s.authorizeError(ctx, w, ar, err, f)
+		return
+	}
+	prompt := q.Get("prompt")
+	if !loggedIn {
+		if prompt == "none" {
+			s.authorizeError(ctx, w, ar, fosite.ErrLoginRequired.WithHint("There is no login session at the provider."), f)
+			return
+		}
+		sess = s.sessions.login(w, s.cfg.User.Subject, s.now(), s.cfg.SessionLifetime)
+		f["login"] = "yes"
+	}
+	for _, sc := range ar.GetRequestedScopes() {
+		ar.GrantScope(sc)
+	}
+	for _, a := range ar.GetRequestedAudience() {
+		ar.GrantAudience(a)
+	}
+	resp, err := s.oauth.NewAuthorizeResponse(ctx, ar, s.newSession(sess.subject, sess.authTime, ar.GetRequestedAt()))
+	if err != nil {
+		s.authorizeError(ctx, w, ar, err, f)
+		return
+	}
+	params := resp.GetParameters()
+	cl := s.clients[ar.GetClient().GetID()]
+	if params.Get("access_token") != "" {
+		// fosite rounds the expiry to the second; say the configured lifetime exactly.
+		params.Set("expires_in", fmt.Sprint(int64(cl.AccessTokenLifetime/time.Second)))
+		f["expires_in_ms"] = ms(cl.AccessTokenLifetime)
+	}
+	s.recordIssued(f, params.Get("code"), params.Get("access_token"), "", params.Get("id_token"))
+	f["outcome"] = "ok"
+	s.oauth.WriteAuthorizeResponse(ctx, w, ar, resp)
+}
+
+func (s *Server) authorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error, f timeline.Fields) {
+	f["outcome"] = "error"
+	f["error"] = fosite.ErrorToRFC6749Error(err).ErrorField
+	s.oauth.WriteAuthorizeError(ctx, w, ar, err)
+}
+
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	_ = r.ParseForm()
+	form := r.PostForm
+	clientID := form.Get("client_id")
+	if id, _, ok := r.BasicAuth(); ok {
+		clientID = id
+	}
+	f := timeline.Fields{
+		"client":                  clientID,
+		"grant_type":              form.Get("grant_type"),
+		"scope":                   form.Get("scope"),
+		"presented_refresh_token": fingerprint(form.Get("refresh_token")),
+		"presented_code":          fingerprint(form.Get("code")),
+		"code_verifier":           presentAbsent(form.Get("code_verifier") != ""),
+		"origin":                  r.Header.Get("Origin"),
+		"actor":                   actor(r),
+	}
+	if rt := form.Get("refresh_token"); rt != "" && !s.tokens.known(rt) {
+		// A value the IdP never issued, such as the literal "null" a client sends
+		// when it has no refresh token: keep it readable, it is not a secret.
+		f["presented_refresh_token"] = "unknown:" + truncate(rt, 16)
+	}
+	ctx = context.WithValue(ctx, clientIDKey{}, clientID)
+	rec := &statusRecorder{ResponseWriter: w}
+	w = rec
+	defer func() {
+		f["status"] = fmt.Sprint(rec.status)
+		s.Timeline.Add("idp.token", f)
+	}()
+
+	if action, ok := s.faults.match("token", form); ok {
+		f["fault"] = action
+		f["outcome"] = "fault"
+		s.Timeline.Add("idp.fault", timeline.Fields{"on": "token", "do": action})
+		if action == "invalid-grant" {
+			f["error"] = "invalid_grant"
+			writeJSONError(w, http.StatusBadRequest, "invalid_grant", "Injected fault.")
+		} else {
+			f["error"] = "server_error"
+			writeJSONError(w, http.StatusInternalServerError, "server_error", "Injected fault.")
+		}
+		return
+	}
+
+	ar, err := s.oauth.NewAccessRequest(ctx, r, s.emptySession())
+	if err != nil {
+		s.accessError(ctx, w, ar, err, f)
+		return
+	}
+	resp, err := s.oauth.NewAccessResponse(ctx, ar)
+	if err != nil {
+		s.accessError(ctx, w, ar, err, f)
+		return
+	}
+	cl := s.clients[ar.GetClient().GetID()]
+	resp.SetExpiresIn(cl.AccessTokenLifetime) // exact, not fosite's rounded remainder
+	f["expires_in_ms"] = ms(cl.AccessTokenLifetime)
+	f["granted_scope"] = strings.Join(ar.GetGrantedScopes(), " ")
+	rt, _ := resp.GetExtra("refresh_token").(string)
+	idt, _ := resp.GetExtra("id_token").(string)
+	s.recordIssued(f, "", resp.GetAccessToken(), rt, idt)
+	f["outcome"] = "ok"
+	s.oauth.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+func (s *Server) accessError(ctx context.Context, w http.ResponseWriter, ar fosite.AccessRequester, err error, f timeline.Fields) {
+	f["outcome"] = "error"
+	f["error"] = fosite.ErrorToRFC6749Error(err).ErrorField
+	s.oauth.WriteAccessError(ctx, w, ar, err)
+}
+
+func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	_ = r.ParseForm()
+	f := timeline.Fields{
+		"client": r.PostForm.Get("client_id"),
+		"token":  fingerprint(r.PostForm.Get("token")),
+		"hint":   r.PostForm.Get("token_type_hint"),
+		"origin": r.Header.Get("Origin"),
+	}
+	if action, ok := s.faults.match("revoke", r.PostForm); ok {
+		f["fault"], f["outcome"] = action, "fault"
+		s.Timeline.Add("idp.revoke", f)
+		writeJSONError(w, http.StatusInternalServerError, "server_error", "Injected fault.")
+		return
+	}
+	err := s.oauth.NewRevocationRequest(ctx, r)
+	if err != nil {
+		f["outcome"], f["error"] = "error", fosite.ErrorToRFC6749Error(err).ErrorField
+	} else {
+		f["outcome"] = "ok"
+	}
+	s.Timeline.Add("idp.revoke", f)
+	s.oauth.WriteRevocationResponse(ctx, w, err)
+}
+
+func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	f := timeline.Fields{"origin": r.Header.Get("Origin")}
+	defer func() { s.Timeline.Add("idp.userinfo", f) }()
+	if action, ok := s.faults.match("userinfo", r.URL.Query()); ok {
+		f["fault"], f["outcome"] = action, "fault"
+		writeJSONError(w, http.StatusInternalServerError, "server_error", "Injected fault.")
+		return
+	}
+	tok := fosite.AccessTokenFromRequest(r)
+	f["access_token"] = fingerprint(tok)
+	_, ar, err := s.oauth.IntrospectToken(ctx, tok, fosite.AccessToken, s.emptySession())
+	if err != nil {
+		f["outcome"], f["error"] = "error", "invalid_token"
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		writeJSONError(w, http.StatusUnauthorized, "invalid_token", "The access token is not active.")
+		return
+	}
+	f["outcome"] = "ok"
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{
+		"sub": ar.GetSession().GetSubject(), "name": s.cfg.User.Name, "email": s.cfg.User.Email,
+	})
+}
+
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	target := q.Get("post_logout_redirect_uri")
+	f := timeline.Fields{"post_logout_redirect_uri": target}
+	s.sessions.logout(w, r)
+	if target != "" {
+		u, err := url.Parse(target)
+		if err == nil && s.origins[u.Scheme+"://"+u.Host] {
+			if st := q.Get("state"); st != "" {
+				v := u.Query()
+				v.Set("state", st)
+				u.RawQuery = v.Encode()
+			}
+			f["outcome"] = "redirect"
+			s.Timeline.Add("idp.end-session", f)
+			http.Redirect(w, r, u.String(), http.StatusFound)
+			return
+		}
+		f["outcome"] = "unregistered-redirect"
+	} else {
+		f["outcome"] = "ok"
+	}
+	s.Timeline.Add("idp.end-session", f)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprint(w, "<!doctype html><title>Signed out</title><p>You are signed out.")
+}
+
+// recordIssued notes what a response hands out: fingerprints and lifetimes, never
+// the tokens themselves.
+func (s *Server) recordIssued(f timeline.Fields, code, at, rt, idt string) {
+	for k, v := range map[string]string{"code": code, "access_token": at, "refresh_token": rt, "id_token": idt} {
+		if v != "" {
+			f[k] = s.tokens.add(v)
+		}
+	}
+	if idt != "" {
+		if c, err := jwtClaims(idt); err == nil {
+			exp := time.Unix(c.Exp, 0)
+			// The id_token's usable life as the client sees it: from now to exp,
+			// which fosite writes in whole seconds.
+			f["id_token_ttl_ms"] = ms(exp.Sub(s.now()))
+			f["id_token_sub"] = c.Sub
+			f["id_token_iss"] = c.Iss
+		}
+	}
+}
+
+func (s *Server) now() time.Time { return s.Timeline.Clock().Now() }
+
+func (s *Server) newSession(subject string, authTime, requestedAt time.Time) *openid.DefaultSession {
+	return &openid.DefaultSession{
+		Claims: &jwt.IDTokenClaims{
+			Subject:     subject,
+			AuthTime:    authTime.UTC(),
+			RequestedAt: requestedAt,
+			Extra:       map[string]interface{}{"name": s.cfg.User.Name, "email": s.cfg.User.Email},
+		},
+		Headers: &jwt.Headers{Extra: map[string]interface{}{"kid": keyID}},
+		Subject: subject,
+	}
+}
+
+// emptySession is what fosite hydrates from storage at the token endpoint.
+func (s *Server) emptySession() *openid.DefaultSession {
+	return &openid.DefaultSession{Claims: &jwt.IDTokenClaims{}, Headers: &jwt.Headers{}}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func writeJSONError(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+}
+
+func actor(r *http.Request) string {
+	if a := r.Header.Get(ActorHeader); a != "" {
+		return a
+	}
+	return "client"
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func presentAbsent(b bool) string {
+	if b {
+		return "present"
+	}
+	return "absent"
+}
+
+func ms(d time.Duration) string { return fmt.Sprint(d.Milliseconds()) }
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}

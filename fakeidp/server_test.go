@@ -1,0 +1,364 @@
+package fakeidp
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/refreshsuite/refreshsuite/timeline"
+)
+
+const (
+	appOrigin = "http://localhost:4200"
+	redirect  = appOrigin + "/index.html"
+	verifier  = "verifier-verifier-verifier-verifier-verifier-0123"
+)
+
+func startIdP(t *testing.T, c Client, faults ...Fault) *Server {
+	t.Helper()
+	c.ID = "spa"
+	c.RedirectURIs = []string{redirect, appOrigin + "/silent-refresh.html"}
+	c.Origins = []string{appOrigin}
+	s, err := Start(Config{Clients: []Client{c}, Faults: faults}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// browserish is an HTTP client that keeps cookies and never follows redirects,
+// so the test sees each hop the way the iframe would.
+func browserish(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func challenge() string {
+	sum := sha256.Sum256([]byte(verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// authorize runs one /authorize request and returns the redirect's parameters
+// (query or fragment).
+func authorize(t *testing.T, hc *http.Client, s *Server, extra url.Values) (url.Values, *http.Response) {
+	t.Helper()
+	q := url.Values{
+		"client_id": {"spa"}, "redirect_uri": {redirect}, "response_type": {"code"},
+		"scope": {"openid offline_access"}, "state": {"state-12345678"}, "nonce": {"nonce-12345678"},
+		"code_challenge": {challenge()}, "code_challenge_method": {"S256"},
+	}
+	for k, v := range extra {
+		q[k] = v
+	}
+	resp, err := hc.Get(s.URL + "/authorize?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || resp.Header.Get("Location") == "" {
+		return nil, resp
+	}
+	params := loc.Query()
+	if loc.Fragment != "" {
+		params, _ = url.ParseQuery(loc.Fragment)
+	}
+	return params, resp
+}
+
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	IDToken      string `json:"id_token"`
+	ExpiresIn    int    `json:"expires_in"`
+	Error        string `json:"error"`
+	status       int
+}
+
+func postToken(t *testing.T, s *Server, form url.Values) tokenResponse {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", appOrigin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tr tokenResponse
+	if err := json.NewDecoder(resp.Body).Decode(&tr); err != nil {
+		t.Fatal(err)
+	}
+	tr.status = resp.StatusCode
+	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != appOrigin {
+		t.Errorf("token response: Access-Control-Allow-Origin = %q, want %q", got, appOrigin)
+	}
+	return tr
+}
+
+func login(t *testing.T, s *Server, scope string) (*http.Client, tokenResponse) {
+	t.Helper()
+	hc := browserish(t)
+	p, resp := authorize(t, hc, s, url.Values{"scope": {scope}})
+	if p.Get("code") == "" {
+		t.Fatalf("authorize: no code, status %d, params %v", resp.StatusCode, p)
+	}
+	tr := postToken(t, s, url.Values{
+		"grant_type": {"authorization_code"}, "code": {p.Get("code")}, "client_id": {"spa"},
+		"redirect_uri": {redirect}, "code_verifier": {verifier},
+	})
+	if tr.status != 200 {
+		t.Fatalf("code exchange: status %d error %q", tr.status, tr.Error)
+	}
+	return hc, tr
+}
+
+func refresh(t *testing.T, s *Server, rt string) tokenResponse {
+	return postToken(t, s, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {"spa"}})
+}
+
+func last(s *Server, what string) timeline.Entry {
+	es := s.Timeline.Entries()
+	for i := len(es) - 1; i >= 0; i-- {
+		if es[i].What == what {
+			return es[i]
+		}
+	}
+	return timeline.Entry{}
+}
+
+func TestCodeFlowRotationAndReuseDetection(t *testing.T) {
+	s := startIdP(t, Client{AccessTokenLifetime: 3 * time.Second})
+	_, first := login(t, s, "openid offline_access")
+	if first.RefreshToken == "" || first.IDToken == "" {
+		t.Fatalf("login: want refresh and id tokens, got %+v", first)
+	}
+	if first.ExpiresIn != 3 {
+		t.Errorf("expires_in = %d, want exactly the configured 3", first.ExpiresIn)
+	}
+	second := refresh(t, s, first.RefreshToken)
+	if second.status != 200 || second.RefreshToken == "" || second.RefreshToken == first.RefreshToken {
+		t.Fatalf("refresh: want a new rotated refresh token, got status %d %+v", second.status, second)
+	}
+	e := last(s, "idp.token")
+	if e.Fields["presented_refresh_token"] != fingerprint(first.RefreshToken) || e.Fields["refresh_token"] != fingerprint(second.RefreshToken) {
+		t.Errorf("timeline does not link the presented and issued refresh tokens: %v", e)
+	}
+	replay := refresh(t, s, first.RefreshToken)
+	if replay.status != 400 || replay.Error != "invalid_grant" {
+		t.Errorf("replay of a rotated refresh token: got %d %q, want 400 invalid_grant", replay.status, replay.Error)
+	}
+	// Reuse detection revokes the chain: the newest token dies with the old one.
+	if after := refresh(t, s, second.RefreshToken); after.Error != "invalid_grant" {
+		t.Errorf("after reuse the newest refresh token still works: %+v", after)
+	}
+}
+
+func TestRefreshedIDTokenHasFreshExpiry(t *testing.T) {
+	s := startIdP(t, Client{IDTokenLifetime: 2 * time.Second})
+	_, first := login(t, s, "openid offline_access")
+	c1, _ := jwtClaims(first.IDToken)
+	time.Sleep(1100 * time.Millisecond) // the exp claim has a resolution of one second
+	second := refresh(t, s, first.RefreshToken)
+	c2, err := jwtClaims(second.IDToken)
+	if err != nil {
+		t.Fatalf("refresh returned no id_token: %+v", second)
+	}
+	if c2.Exp <= c1.Exp || c2.Sub != c1.Sub || c2.Iss != c1.Iss || c2.Iss != s.URL {
+		t.Errorf("refreshed id_token: exp %d (was %d), sub %q/%q, iss %q/%q", c2.Exp, c1.Exp, c2.Sub, c1.Sub, c2.Iss, c1.Iss)
+	}
+}
+
+func TestRefreshTokenPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		policy RefreshPolicy
+		scope  string
+		wantRT bool
+	}{
+		{Strict, "openid offline_access", true},
+		{Strict, "openid", false},
+		{Always, "openid", true},
+		{Never, "openid offline_access", false},
+	} {
+		t.Run(fmt.Sprintf("%s/%s", tc.policy, tc.scope), func(t *testing.T) {
+			s := startIdP(t, Client{RefreshTokens: tc.policy})
+			_, tr := login(t, s, tc.scope)
+			if (tr.RefreshToken != "") != tc.wantRT {
+				t.Fatalf("refresh token issued = %v, want %v", tr.RefreshToken != "", tc.wantRT)
+			}
+			if tc.wantRT {
+				if r := refresh(t, s, tr.RefreshToken); r.status != 200 {
+					t.Errorf("refresh with the issued token: %d %q", r.status, r.Error)
+				}
+			}
+		})
+	}
+}
+
+func TestRefreshWithoutTokenIsRejected(t *testing.T) {
+	s := startIdP(t, Client{})
+	login(t, s, "openid")
+	r := refresh(t, s, "null") // what a client without a refresh token sends
+	if r.status != 400 || r.Error != "invalid_grant" {
+		t.Fatalf("got %d %q, want 400 invalid_grant", r.status, r.Error)
+	}
+	if got := last(s, "idp.token").Fields["presented_refresh_token"]; got != "unknown:null" {
+		t.Errorf("timeline shows presented_refresh_token %q, want unknown:null", got)
+	}
+}
+
+func TestPromptNone(t *testing.T) {
+	s := startIdP(t, Client{})
+	hc := browserish(t)
+	p, _ := authorize(t, hc, s, url.Values{"prompt": {"none"}})
+	if p.Get("error") != "login_required" {
+		t.Fatalf("prompt=none without a session: %v, want error=login_required", p)
+	}
+	p, resp := authorize(t, hc, s, nil) // interactive: logs the test user in
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == sessionCookie {
+			cookie = c
+		}
+	}
+	if cookie == nil || cookie.SameSite != http.SameSiteNoneMode || !cookie.Secure || !cookie.HttpOnly {
+		t.Fatalf("session cookie = %+v, want SameSite=None; Secure; HttpOnly", cookie)
+	}
+	if p.Get("code") == "" {
+		t.Fatalf("interactive authorize: %v", p)
+	}
+	p, _ = authorize(t, hc, s, url.Values{"prompt": {"none"}})
+	if p.Get("code") == "" {
+		t.Fatalf("prompt=none with a session: %v, want a code", p)
+	}
+	s.EndSessions()
+	p, _ = authorize(t, hc, s, url.Values{"prompt": {"none"}})
+	if p.Get("error") != "login_required" {
+		t.Fatalf("prompt=none after the session ended: %v", p)
+	}
+}
+
+func TestImplicitFlowFragment(t *testing.T) {
+	s := startIdP(t, Client{AccessTokenLifetime: 7 * time.Second})
+	hc := browserish(t)
+	p, _ := authorize(t, hc, s, url.Values{
+		"response_type": {"id_token token"}, "code_challenge": nil, "code_challenge_method": nil,
+	})
+	if p.Get("access_token") == "" || p.Get("id_token") == "" || p.Get("expires_in") != "7" {
+		t.Fatalf("implicit response: %v", p)
+	}
+	e := last(s, "idp.authorize")
+	if e.Fields["access_token"] != fingerprint(p.Get("access_token")) || e.Fields["outcome"] != "ok" {
+		t.Errorf("timeline entry: %v", e)
+	}
+}
+
+func TestPKCERequiredForPublicClients(t *testing.T) {
+	s := startIdP(t, Client{})
+	p, _ := authorize(t, browserish(t), s, url.Values{"code_challenge": nil, "code_challenge_method": nil})
+	if p.Get("error") == "" {
+		t.Fatalf("code flow without PKCE for a public client: %v, want an error", p)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	s := startIdP(t, Client{},
+		Fault{On: "authorize", When: map[string]string{"prompt": "none"}, Do: "page-without-redirect"},
+		Fault{On: "token", When: map[string]string{"grant_type": "refresh_token"}, Do: "server-error", Times: 1},
+	)
+	hc, tr := login(t, s, "openid offline_access")
+	p, resp := authorize(t, hc, s, url.Values{"prompt": {"none"}})
+	if p != nil || resp.StatusCode != 200 {
+		t.Fatalf("page-without-redirect: status %d, params %v", resp.StatusCode, p)
+	}
+	if e := last(s, "idp.authorize"); e.Fields["fault"] != "page-without-redirect" {
+		t.Errorf("fault not in the timeline: %v", e)
+	}
+	if r := refresh(t, s, tr.RefreshToken); r.status != 500 || r.Error != "server_error" {
+		t.Errorf("first refresh: %d %q, want the injected 500", r.status, r.Error)
+	}
+	if r := refresh(t, s, tr.RefreshToken); r.status != 200 {
+		t.Errorf("second refresh after a one-time fault: %d %q", r.status, r.Error)
+	}
+}
+
+func TestDenyFramingTurnsRedirectIntoPage(t *testing.T) {
+	s := startIdP(t, Client{}, Fault{On: "authorize", Do: "deny-framing"})
+	p, resp := authorize(t, browserish(t), s, nil)
+	if p != nil || resp.StatusCode != 200 {
+		t.Fatalf("want a 200 page, got %d %v", resp.StatusCode, p)
+	}
+	if resp.Header.Get("X-Frame-Options") != "DENY" || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Errorf("anti-framing headers missing: %v", resp.Header)
+	}
+}
+
+func TestConcurrentRefreshOneWins(t *testing.T) {
+	s := startIdP(t, Client{})
+	_, first := login(t, s, "openid offline_access")
+	const n = 8
+	var wg sync.WaitGroup
+	codes := make([]int, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i] = refresh(t, s, first.RefreshToken).status
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, c := range codes {
+		if c == 200 {
+			ok++
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d of %d concurrent refreshes with one token succeeded, want exactly 1 (%v)", ok, n, codes)
+	}
+}
+
+func TestCORSPreflight(t *testing.T) {
+	s := startIdP(t, Client{})
+	for origin, want := range map[string]string{appOrigin: appOrigin, "http://evil.test": ""} {
+		req, _ := http.NewRequest(http.MethodOptions, s.URL+"/token", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != want {
+			t.Errorf("preflight from %s: allow-origin %q, want %q", origin, got, want)
+		}
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Clients: []Client{{}}}, "id is empty"},
+		{Config{Clients: []Client{{ID: "a"}, {ID: "a"}}}, "defined twice"},
+		{Config{Clients: []Client{{ID: "a", AccessTokenLifetime: time.Millisecond}}}, "at least 1s"},
+		{Config{Clients: []Client{{ID: "a", RefreshTokens: "sometimes"}}}, "not strict, always or never"},
+		{Config{Clients: []Client{{ID: "a", RedirectURIs: []string{"/relative"}}}}, "not an absolute URL"},
+		{Config{Faults: []Fault{{On: "authorize", Do: "explode"}}}, `do: "explode"`},
+	} {
+		_, err := Start(tc.cfg, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Start(%+v) = %v, want an error containing %q", tc.cfg, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,157 @@
+// Package timeline is the one record of a scenario run: every observation from the
+// IdP, the browser, the client library and the harness, in order, stamped on the
+// scenario clock. Expectations are queries over it and reports draw it.
+package timeline
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Clock is the scenario clock. The IdP and the harness stamp entries with it; the
+// page's own Date.now() is converted with the same origin, so both sides share one axis.
+type Clock interface {
+	Now() time.Time
+}
+
+// WallClock is the real clock.
+type WallClock struct{}
+
+// Now implements Clock.
+func (WallClock) Now() time.Time { return time.Now() }
+
+// Fields hold an entry's attributes. Values are strings so that queries and reports
+// treat every entry alike; durations and times are written in milliseconds.
+type Fields map[string]string
+
+// Entry is one observation.
+type Entry struct {
+	Seq int `json:"seq"`
+	// At is scenario time: the offset from the timeline's origin.
+	At time.Duration `json:"-"`
+	// What names the kind of observation as source.kind, for example idp.token,
+	// browser.frame-attached or client.event.
+	What   string `json:"what"`
+	Fields Fields `json:"fields,omitempty"`
+}
+
+// Ms is At in milliseconds, as reports and queries show it.
+func (e Entry) Ms() float64 { return float64(e.At) / float64(time.Millisecond) }
+
+// Source is the part of What before the dot: idp, browser, client or harness.
+func (e Entry) Source() string {
+	s, _, _ := strings.Cut(e.What, ".")
+	return s
+}
+
+func (e Entry) String() string {
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%9.1fms  %-26s", e.Ms(), e.What)
+	for _, k := range keys {
+		v := e.Fields[k]
+		if len(v) > 80 {
+			v = v[:77] + "..."
+		}
+		fmt.Fprintf(&b, " %s=%s", k, strconv.Quote(v))
+	}
+	return b.String()
+}
+
+// Timeline is safe for concurrent use: the IdP's handlers, the browser's event
+// loop and the harness all append to it.
+type Timeline struct {
+	clock  Clock
+	origin time.Time
+
+	mu      sync.Mutex
+	entries []Entry
+	changed chan struct{} // closed and replaced on every append
+	sinks   []func(Entry)
+}
+
+// New starts a timeline whose origin is the clock's current time.
+func New(clock Clock) *Timeline {
+	if clock == nil {
+		clock = WallClock{}
+	}
+	return &Timeline{clock: clock, origin: clock.Now(), changed: make(chan struct{})}
+}
+
+// Origin is the instant scenario time zero stands for.
+func (t *Timeline) Origin() time.Time { return t.origin }
+
+// Now is the current scenario time.
+func (t *Timeline) Now() time.Duration { return t.clock.Now().Sub(t.origin) }
+
+// Clock returns the clock the timeline reads.
+func (t *Timeline) Clock() Clock { return t.clock }
+
+// OnAdd registers a function called (outside the lock) with every new entry, for
+// live logs such as the standalone IdP's.
+func (t *Timeline) OnAdd(f func(Entry)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sinks = append(t.sinks, f)
+}
+
+// Add records an observation now.
+func (t *Timeline) Add(what string, f Fields) Entry {
+	return t.AddAt(t.Now(), what, f)
+}
+
+// AddWall records an observation that carries its own wall-clock stamp (the page's
+// Date.now()), converted to scenario time.
+func (t *Timeline) AddWall(wall time.Time, what string, f Fields) Entry {
+	return t.AddAt(wall.Sub(t.origin), what, f)
+}
+
+// AddAt records an observation at a given scenario time. Entries keep the order in
+// which they were added; At may be out of order by the transport delay of the page.
+func (t *Timeline) AddAt(at time.Duration, what string, f Fields) Entry {
+	t.mu.Lock()
+	e := Entry{Seq: len(t.entries) + 1, At: at, What: what, Fields: f}
+	t.entries = append(t.entries, e)
+	close(t.changed)
+	t.changed = make(chan struct{})
+	sinks := t.sinks
+	t.mu.Unlock()
+	for _, s := range sinks {
+		s(e)
+	}
+	return e
+}
+
+// Entries is a snapshot of everything recorded so far.
+func (t *Timeline) Entries() []Entry {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Entry(nil), t.entries...)
+}
+
+// WaitFor blocks until match reports true for some entry (already recorded or new),
+// or ctx ends. It returns the first matching entry.
+func (t *Timeline) WaitFor(ctx context.Context, match func([]Entry) (Entry, bool)) (Entry, error) {
+	for {
+		t.mu.Lock()
+		entries, changed := t.entries, t.changed
+		t.mu.Unlock()
+		if e, ok := match(entries); ok {
+			return e, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return Entry{}, ctx.Err()
+		}
+	}
+}
