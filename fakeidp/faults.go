@@ -142,3 +142,7 @@ func (d *denyFramingWriter) Write(b []byte) (int, error) {
 	}
 	return d.ResponseWriter.Write(b)
 }
+
+// ValidateFault checks a fault the way Start does, for loaders that want to
+// report a bad fault against the line that declared it.
+func ValidateFault(f Fault) error { return f.validate() }

@@ -1,25 +1,16 @@
 package fakeidp
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
+
+	"github.com/refreshsuite/refreshsuite/timeline"
 )
 
-// fingerprint names a secret in the timeline without revealing it: equal tokens
-// have equal fingerprints, so "the client sent the refresh token issued at login"
-// is a comparison of two fields.
-func fingerprint(secret string) string {
-	if secret == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(secret))
-	return "fp:" + hex.EncodeToString(sum[:6])
-}
+var fingerprint = timeline.Fingerprint
 
 // tokenBook remembers what the provider issued, by fingerprint.
 type tokenBook struct {

@@ -1,0 +1,163 @@
+package browser
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/refreshsuite/refreshsuite/timeline"
+)
+
+var pool Pool
+
+func TestMain(m *testing.M) {
+	bin, err := Find()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	pool.Bin = bin
+	defer pool.Close()
+	m.Run()
+}
+
+// serve starts a server on 127.0.0.1 and returns its URL with the given host
+// name, so one test can make localhost and 127.0.0.1 two different sites.
+func serve(t *testing.T, host string, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	return "http://" + host + ":" + port
+}
+
+func waitFor(t *testing.T, tl *timeline.Timeline, what string, where func(timeline.Fields) bool) timeline.Entry {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e, err := tl.WaitFor(ctx, func(es []timeline.Entry) (timeline.Entry, bool) {
+		for _, e := range es {
+			if e.What == what && (where == nil || where(e.Fields)) {
+				return e, true
+			}
+		}
+		return timeline.Entry{}, false
+	})
+	if err != nil {
+		for _, e := range tl.Entries() {
+			t.Log(e)
+		}
+		t.Fatalf("no %s entry", what)
+	}
+	return e
+}
+
+func newSession(t *testing.T, policy CookiePolicy) (*Session, *timeline.Timeline) {
+	t.Helper()
+	b, err := pool.Get(policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := timeline.New(nil)
+	s, err := b.NewSession(tl, map[string]any{"greeting": "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s, tl
+}
+
+func TestBridgeFramesAndPostMessage(t *testing.T) {
+	app := serve(t, "localhost", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		switch r.URL.Path {
+		case "/":
+			fmt.Fprint(w, `<!doctype html><body><script>
+				refreshsuite.register({ echo: async (x) => x + '!', fail: async () => { throw new Error('nope') } });
+				refreshsuite.emit('token_received', refreshsuite.config.greeting);
+				const f = document.createElement('iframe');
+				f.id = 'silent'; f.style.display = 'none'; f.src = '/callback#access_token=secret123';
+				document.body.appendChild(f);
+				refreshsuite.ready({loggedIn: true});
+			</script>`)
+		case "/callback":
+			fmt.Fprint(w, `<!doctype html><script>parent.postMessage(location.hash, location.origin)</script>`)
+		}
+	}))
+	s, tl := newSession(t, ThirdPartyAllowed)
+	if err := s.Navigate(app + "/"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, tl, "client.ready", nil)
+	if e := waitFor(t, tl, "client.event", nil); e.Fields["type"] != "token_received" || e.Fields["info"] != "hello" {
+		t.Errorf("client event = %v, want token_received with the injected config's greeting", e)
+	}
+	if e := waitFor(t, tl, "browser.frame-attached", nil); e.Fields["id"] != "silent" || e.Fields["visible"] != "no" {
+		t.Errorf("frame-attached = %v, want the hidden iframe #silent", e)
+	}
+	pm := waitFor(t, tl, "browser.post-message", nil)
+	if pm.Fields["target_origin"] != app {
+		t.Errorf("post-message target origin = %q, want %q", pm.Fields["target_origin"], app)
+	}
+	msg := waitFor(t, tl, "browser.message", nil)
+	if msg.Fields["origin"] != app || strings.Contains(msg.Fields["data"], "secret123") || !strings.Contains(msg.Fields["data"], "access_token=fp:") {
+		t.Errorf("message = %v, want origin %s and the token redacted", msg, app)
+	}
+	ctx := context.Background()
+	if v, err := s.Call(ctx, "echo", "hi"); err != nil || string(v) != `"hi!"` {
+		t.Errorf("Call(echo) = %s, %v", v, err)
+	}
+	if _, err := s.Call(ctx, "fail"); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("Call(fail) error = %v, want the rejection message", err)
+	}
+	fr, err := s.Frames(ctx)
+	if err != nil || fr.Count != 1 || fr.Visible != 0 {
+		t.Errorf("Frames = %+v, %v; want one hidden frame", fr, err)
+	}
+}
+
+// The third-party-cookie policy is explicit: the same cross-site iframe gets the
+// IdP's SameSite=None cookie when allowed and not when blocked.
+func TestThirdPartyCookiePolicy(t *testing.T) {
+	for _, tc := range []struct {
+		policy CookiePolicy
+		want   string
+	}{{ThirdPartyAllowed, "yes"}, {ThirdPartyBlocked, "no"}} {
+		t.Run(string(tc.policy), func(t *testing.T) {
+			idp := serve(t, "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				switch r.URL.Path {
+				case "/login":
+					http.SetCookie(w, &http.Cookie{Name: "sid", Value: "1", Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteNoneMode})
+					fmt.Fprint(w, "logged in")
+				case "/frame":
+					_, err := r.Cookie("sid")
+					fmt.Fprintf(w, `<script>refreshsuite.emit('cookie', %q)</script>`, map[bool]string{true: "yes", false: "no"}[err == nil])
+				}
+			}))
+			app := serve(t, "localhost", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				fmt.Fprintf(w, `<iframe src="%s/frame"></iframe>`, idp)
+			}))
+			s, tl := newSession(t, tc.policy)
+			if err := s.Navigate(idp + "/login"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.page.WaitLoad(); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Navigate(app + "/"); err != nil {
+				t.Fatal(err)
+			}
+			e := waitFor(t, tl, "client.event", func(f timeline.Fields) bool { return f["type"] == "cookie" })
+			if e.Fields["info"] != tc.want || e.Fields["frame"] != "child" {
+				t.Errorf("cookie sent in the cross-site iframe = %q (frame %s), want %q", e.Fields["info"], e.Fields["frame"], tc.want)
+			}
+		})
+	}
+}

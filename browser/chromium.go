@@ -1,0 +1,126 @@
+// Package browser drives the system Chromium through rod: one browser per process
+// and cookie policy, a fresh incognito context per scenario, and instrumentation
+// that records frames, postMessage, network requests, console errors and the
+// client library's events into the scenario timeline.
+package browser
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync"
+
+	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/launcher"
+)
+
+// ErrNoChromium is returned when no Chromium binary can be found. Its text is the
+// one line a user needs.
+var ErrNoChromium = errors.New("Chromium not found: install it (sudo apt-get install -y chromium) or set CHROME_BIN to its path")
+
+// Find returns the Chromium binary: $CHROME_BIN, else the first of the usual
+// names on PATH. rod is never allowed to download a browser of its own.
+func Find() (string, error) {
+	if p := os.Getenv("CHROME_BIN"); p != "" {
+		if st, err := os.Stat(p); err != nil || st.IsDir() {
+			return "", fmt.Errorf("CHROME_BIN=%s is not a file", p)
+		}
+		return p, nil
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", ErrNoChromium
+}
+
+// CookiePolicy is the third-party cookie setting, always set explicitly: Chromium's
+// default changes between versions and headless differs from headful.
+type CookiePolicy string
+
+const (
+	ThirdPartyAllowed CookiePolicy = "allowed"
+	ThirdPartyBlocked CookiePolicy = "blocked"
+)
+
+// Browser is one Chromium process.
+type Browser struct {
+	Policy CookiePolicy
+	rod    *rod.Browser
+	l      *launcher.Launcher
+}
+
+// Launch starts Chromium headless with the given third-party-cookie policy.
+func Launch(bin string, policy CookiePolicy) (*Browser, error) {
+	mode := 0 // profile.cookie_controls_mode: 0 allows third-party cookies, 1 blocks them
+	if policy == ThirdPartyBlocked {
+		mode = 1
+	}
+	l := launcher.New().
+		Bin(bin).
+		Headless(true).
+		NoSandbox(true). // the machines run as root, where Chromium's sandbox cannot start
+		Set("disable-gpu").
+		Set("disable-component-update").
+		Set("disable-quic").
+		Set("mute-audio").
+		Preferences(fmt.Sprintf(`{"profile":{"cookie_controls_mode":%d}}`, mode))
+	u, err := l.Launch()
+	if err != nil {
+		l.Cleanup()
+		return nil, fmt.Errorf("launch %s: %w", bin, err)
+	}
+	r := rod.New().ControlURL(u)
+	if err := r.Connect(); err != nil {
+		l.Kill()
+		l.Cleanup()
+		return nil, fmt.Errorf("connect to %s: %w", bin, err)
+	}
+	return &Browser{Policy: policy, rod: r, l: l}, nil
+}
+
+// Close ends the browser process and removes its profile directory.
+func (b *Browser) Close() {
+	_ = b.rod.Close()
+	b.l.Kill()
+	b.l.Cleanup()
+}
+
+// Pool hands out one browser per cookie policy, launched on first use, so a
+// process that runs only cookie-allowed scenarios starts one Chromium.
+type Pool struct {
+	Bin string
+
+	mu       sync.Mutex
+	browsers map[CookiePolicy]*Browser
+}
+
+// Get returns the browser for a policy, launching it if needed.
+func (p *Pool) Get(policy CookiePolicy) (*Browser, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if b, ok := p.browsers[policy]; ok {
+		return b, nil
+	}
+	b, err := Launch(p.Bin, policy)
+	if err != nil {
+		return nil, err
+	}
+	if p.browsers == nil {
+		p.browsers = map[CookiePolicy]*Browser{}
+	}
+	p.browsers[policy] = b
+	return b, nil
+}
+
+// Close ends every browser of the pool.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, b := range p.browsers {
+		b.Close()
+		delete(p.browsers, k)
+	}
+}

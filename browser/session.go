@@ -1,0 +1,251 @@
+package browser
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/proto"
+
+	"github.com/refreshsuite/refreshsuite/timeline"
+)
+
+//go:embed bridge.js
+var bridgeJS string
+
+const binding = "__refreshsuite_report"
+
+// Session is one scenario's browser: its own incognito context (cookies, storage)
+// and one page, recording into the scenario's timeline.
+type Session struct {
+	tl   *timeline.Timeline
+	ctx  *rod.Browser
+	page *rod.Page
+	stop func()
+}
+
+// NewSession opens an incognito context and a page with the bridge installed.
+// config is what the app reads as window.refreshsuite.config.
+func (b *Browser) NewSession(tl *timeline.Timeline, config any) (*Session, error) {
+	cfg, err := json.Marshal(config)
+	if err != nil {
+		return nil, fmt.Errorf("bridge config: %w", err)
+	}
+	ic, err := b.rod.Incognito()
+	if err != nil {
+		return nil, fmt.Errorf("incognito context: %w", err)
+	}
+	page, err := ic.Page(proto.TargetCreateTarget{URL: "about:blank"})
+	if err != nil {
+		_ = ic.Close()
+		return nil, fmt.Errorf("new page: %w", err)
+	}
+	s := &Session{tl: tl, ctx: ic, page: page}
+	if err := s.instrument(string(cfg)); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Session) instrument(config string) error {
+	if err := (proto.RuntimeAddBinding{Name: binding}).Call(s.page); err != nil {
+		return fmt.Errorf("add binding: %w", err)
+	}
+	if _, err := s.page.EvalOnNewDocument(strings.Replace(bridgeJS, "__REFRESHSUITE_CONFIG__", config, 1)); err != nil {
+		return fmt.Errorf("install bridge: %w", err)
+	}
+	top := s.page.FrameID
+	frameOf := func(id proto.PageFrameID) string {
+		if id == top {
+			return "top"
+		}
+		return "child"
+	}
+	// EachEvent runs until its context ends; closing the page alone does not end it.
+	ectx, cancel := context.WithCancel(context.Background())
+	events := s.page.Context(ectx)
+	wait := events.EachEvent(
+		func(e *proto.RuntimeBindingCalled) {
+			if e.Name == binding {
+				s.fromBridge(e.Payload)
+			}
+		},
+		func(e *proto.NetworkRequestWillBeSent) {
+			s.tl.AddWall(wall(e.WallTime), "browser.request", timeline.Fields{
+				"method": e.Request.Method, "url": bare(e.Request.URL), "type": string(e.Type), "frame": frameOf(e.FrameID),
+			})
+		},
+		func(e *proto.PageFrameNavigated) {
+			frame := "child"
+			if e.Frame.ParentID == "" {
+				frame = "top"
+			}
+			s.tl.Add("browser.navigated", timeline.Fields{
+				"frame": frame, "url": bare(e.Frame.URL), "origin": e.Frame.SecurityOrigin, "name": e.Frame.Name,
+			})
+		},
+		func(e *proto.RuntimeConsoleAPICalled) {
+			if e.Type != proto.RuntimeConsoleAPICalledTypeError {
+				return
+			}
+			var parts []string
+			for _, a := range e.Args {
+				if a.Description != "" {
+					parts = append(parts, a.Description)
+				} else {
+					parts = append(parts, a.Value.String())
+				}
+			}
+			s.tl.Add("browser.console-error", timeline.Fields{"text": timeline.Redact(strings.Join(parts, " "))})
+		},
+		func(e *proto.RuntimeExceptionThrown) {
+			d := e.ExceptionDetails
+			t := d.Text
+			if d.Exception != nil && d.Exception.Description != "" {
+				t = d.Exception.Description
+			}
+			s.tl.Add("browser.console-error", timeline.Fields{"text": timeline.Redact(t), "frame": bare(d.URL)})
+		},
+	)
+	// Enable the domains before the first navigation so nothing is missed.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		wait()
+	}()
+	s.stop = func() { cancel(); <-done }
+	for _, call := range []interface{ Call(proto.Client) error }{proto.NetworkEnable{}, proto.PageEnable{}, proto.RuntimeEnable{}} {
+		if err := call.Call(s.page); err != nil {
+			return fmt.Errorf("enable CDP domain: %w", err)
+		}
+	}
+	return nil
+}
+
+type bridgeMessage struct {
+	What   string          `json:"what"`
+	Now    float64         `json:"now"`
+	Fields timeline.Fields `json:"fields"`
+}
+
+func (s *Session) fromBridge(payload string) {
+	var m bridgeMessage
+	if err := json.Unmarshal([]byte(payload), &m); err != nil {
+		s.tl.Add("browser.console-error", timeline.Fields{"text": "unreadable bridge message: " + err.Error()})
+		return
+	}
+	if _, ok := timeline.Kinds[m.What]; !ok || !(strings.HasPrefix(m.What, "client.") || strings.HasPrefix(m.What, "browser.")) {
+		s.tl.Add("browser.console-error", timeline.Fields{"text": "bridge sent an unknown kind " + m.What})
+		return
+	}
+	for k, v := range m.Fields {
+		m.Fields[k] = timeline.Redact(v)
+	}
+	s.tl.AddWall(time.UnixMicro(int64(m.Now*1000)), m.What, m.Fields)
+}
+
+func wall(t proto.TimeSinceEpoch) time.Time {
+	if t.Time().IsZero() {
+		return time.Now()
+	}
+	return t.Time()
+}
+
+// bare drops the query and fragment of a URL: they carry codes and tokens.
+func bare(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	u.RawQuery, u.Fragment, u.RawFragment = "", "", ""
+	return u.String()
+}
+
+// Navigate loads a URL in the page.
+func (s *Session) Navigate(u string) error {
+	return s.page.Navigate(u)
+}
+
+// Call invokes a driver function and waits for its promise. A rejection is
+// returned as a *Rejected error carrying the app's message.
+func (s *Session) Call(ctx context.Context, fn string, args ...any) (json.RawMessage, error) {
+	res, err := s.page.Context(ctx).Evaluate(rod.Eval(`(fn, args) => window.refreshsuite.call(fn, args)`, fn, args).ByPromise())
+	if err != nil {
+		var ee *rod.EvalError
+		if errors.As(err, &ee) {
+			return nil, &Rejected{Message: evalMessage(ee)}
+		}
+		return nil, err
+	}
+	return json.RawMessage(res.Value.JSON("", "")), nil
+}
+
+// Start invokes a driver function without waiting: for functions that navigate
+// the page away (login).
+func (s *Session) Start(fn string) error {
+	_, err := s.page.Eval(`(fn) => { window.refreshsuite.call(fn, []).catch(() => {}); }`, fn)
+	return err
+}
+
+// Rejected is a driver call whose promise rejected.
+type Rejected struct{ Message string }
+
+func (r *Rejected) Error() string { return "rejected: " + r.Message }
+
+func evalMessage(ee *rod.EvalError) string {
+	if ee.Exception != nil && ee.Exception.Description != "" {
+		first, _, _ := strings.Cut(ee.Exception.Description, "\n")
+		return timeline.Redact(first)
+	}
+	return timeline.Redact(ee.Text)
+}
+
+// Frames counts the iframes of the top document.
+type Frames struct {
+	Count   int    `json:"count"`
+	Visible int    `json:"visible"`
+	IDs     string `json:"ids"`
+}
+
+// Frames returns the iframes in the top document now.
+func (s *Session) Frames(ctx context.Context) (Frames, error) {
+	var f Frames
+	res, err := s.page.Context(ctx).Eval(`() => window.__refreshsuite_frames ? window.__refreshsuite_frames() : {count: 0, visible: 0, ids: ""}`)
+	if err != nil {
+		return f, err
+	}
+	err = res.Value.Unmarshal(&f)
+	return f, err
+}
+
+// Eval runs a function in the top document, for harness actions such as adding
+// a foreign frame.
+func (s *Session) Eval(ctx context.Context, js string, args ...any) error {
+	_, err := s.page.Context(ctx).Eval(js, args...)
+	return err
+}
+
+// Screenshot returns a PNG of the page.
+func (s *Session) Screenshot() ([]byte, error) {
+	return s.page.Timeout(5*time.Second).Screenshot(true, nil)
+}
+
+// Close closes the page and its incognito context.
+func (s *Session) Close() {
+	if s.page != nil {
+		_ = s.page.Close()
+	}
+	if s.ctx != nil {
+		_ = s.ctx.Close()
+	}
+	if s.stop != nil {
+		s.stop()
+	}
+}

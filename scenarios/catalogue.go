@@ -1,0 +1,73 @@
+package scenarios
+
+// Requirements is the requirement catalogue: stable IDs a scenario's expectations
+// cite, and the text each one stands for. Reports and `refreshsuite list` print it.
+var Requirements = map[string]string{
+	"CF-1": "refresh_token grant with the current refresh token and client_id; the new access token replaces the old (RFC 6749 s6)",
+	"CF-2": "with rotation the client always uses the newest refresh token and never replays an old one (RFC 9700 s4.14.2)",
+	"CF-3": "a refreshed id_token is validated and keeps iss/sub (OIDC Core 12.2)",
+	"CF-4": "invalid_grant on refresh surfaces an error event and does not loop",
+	"OA-1": "the client asks for offline_access when it relies on refresh tokens",
+	"OA-2": "no refresh token issued (no offline_access, strict IdP): the client sends no refresh request without a token and surfaces a clear error or falls back to silent refresh",
+	"OA-3": "lenient IdP (refresh token always issued): refresh works with and without offline_access",
+	"SR-1": "silent refresh uses a hidden iframe to /authorize with prompt=none, the silent redirect URI, fresh state and nonce (implicit) or PKCE (code)",
+	"SR-2": "the callback page posts to the app's own origin, never \"*\"",
+	"SR-3": "the client accepts a silent-refresh message only from its own origin with the right state; a forged message from a foreign frame is ignored",
+	"SR-4": "new tokens are stored and the success event is emitted",
+	"SR-5": "login_required ends the silent refresh at once with an error event (no timeout wait)",
+	"SR-6": "the iframe does not leak: repeated refreshes do not grow the number of frames",
+	"TO-1": "no message: timeout event at silentRefreshTimeout (default 20 000 ms), or the configured value",
+	"TO-2": "the timeout holds for each fault: callback that never posts, IdP page that never redirects, framing refused",
+	"TF-1": "access-token expiry event at storedAt + timeoutFactor x lifetime (0.75 default; 0.5, 0.33)",
+	"TF-2": "the same for the id token (exp claim)",
+	"TF-3": "the automatic refresh request reaches the IdP after the expiry event and before expiry, and re-arms: N cycles in a row",
+	"TF-4": "no refresh storm: at most one token request per renewal window",
+	"3P-1": "third-party cookies blocked, cross-site IdP: silent refresh ends in login_required (an error, not a hang); refresh-token renewal is unaffected",
+
+	"IDP-DISC-1": "discovery: exact issuer, endpoints, offline_access in scopes_supported, refresh_token grant, S256 PKCE, fragment/query response modes",
+	"IDP-CODE-1": "code + PKCE for a public client; CORS on the token endpoint for the SPA origin",
+	"IDP-OA-1":   "a refresh token is issued when offline_access is granted",
+	"IDP-OA-2":   "the refresh-token policy without offline_access is reported (strict profile: none issued)",
+	"IDP-RT-1":   "refresh returns a new access token with expires_in (consistent with exp where it is a JWT)",
+	"IDP-RT-2":   "refresh tokens of public clients rotate (RFC 9700 s4.14.2)",
+	"IDP-RT-3":   "a replayed old refresh token is rejected with invalid_grant (and revokes the chain)",
+	"IDP-RT-4":   "a refreshed id_token keeps iss, sub, aud and has a fresh iat (OIDC Core 12.2)",
+	"IDP-SA-1":   "prompt=none with a session works inside a hidden cross-origin iframe (framing allowed)",
+	"IDP-SA-2":   "prompt=none without a session redirects with error=login_required",
+	"IDP-SA-3":   "the session cookie is SameSite=None; Secure so silent refresh can work cross-site",
+}
+
+// Capabilities a client manifest may declare and a scenario may need.
+var Capabilities = map[string]string{
+	"refresh-token":           "renews with the refresh_token grant",
+	"silent-refresh-implicit": "renews through a hidden iframe in the implicit flow",
+	"silent-refresh-code":     "renews through a hidden iframe in the code flow with PKCE",
+	"automatic-renewal":       "renews by itself before the token expires",
+	"renewal-fraction":        "fires its expiry event at a fraction of the token lifetime (a timeoutFactor)",
+	"expiry-events":           "emits an expiry event per token type (access token, id token)",
+}
+
+// Settings are the suite-level client and IdP settings expressions may refer to,
+// with whether each is a duration.
+var Settings = map[string]bool{
+	"client.renewal-factor":         false,
+	"client.silent-refresh-timeout": true,
+	"client.renewal-debounce":       true,
+	"idp.access-token-lifetime":     true,
+	"idp.id-token-lifetime":         true,
+	"idp.refresh-token-lifetime":    true,
+	"idp.session-lifetime":          true,
+}
+
+// DriverFunctions are the functions a step may call on a client's driver.
+var DriverFunctions = map[string]string{
+	"refreshToken":                "renew with the refresh_token grant",
+	"silentRefresh":               "renew through the hidden iframe",
+	"setupAutomaticSilentRefresh": "start automatic renewal",
+	"logout":                      "forget the tokens locally",
+}
+
+// AppFaults are faults the suite's app server applies (the IdP's are in fakeidp).
+var AppFaults = map[string]string{
+	"no-post-message": "the silent-refresh callback page is served without its postMessage",
+}

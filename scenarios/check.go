@@ -1,0 +1,301 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/refreshsuite/refreshsuite/timeline"
+)
+
+// Measurement is one timing observation, kept for the report whether or not it
+// passed.
+type Measurement struct {
+	Cycle       int     `json:"cycle"`
+	ExpectedMs  float64 `json:"expected_ms"`           // for is: the expected offset from since
+	EarliestMs  float64 `json:"earliest_ms,omitempty"` // for between
+	LatestMs    float64 `json:"latest_ms,omitempty"`
+	MeasuredMs  float64 `json:"measured_ms"`
+	ErrorMs     float64 `json:"error_ms"`
+	ToleranceMs float64 `json:"tolerance_ms,omitempty"`
+	Pass        bool    `json:"pass"`
+}
+
+// Result is the verdict of one expectation over one run.
+type Result struct {
+	Pass         bool
+	Message      string
+	Measurements []Measurement
+	// Relevant is the slice of the timeline a reader needs to understand a failure.
+	Relevant []timeline.Entry
+}
+
+// Check evaluates an expectation against a run's timeline. settings resolves
+// client.* and idp.* references (durations in milliseconds).
+func Check(x Expectation, entries []timeline.Entry, settings map[string]float64) Result {
+	byTime := append([]timeline.Entry(nil), entries...)
+	sort.SliceStable(byTime, func(i, j int) bool { return byTime[i].At < byTime[j].At })
+	r := check(x, byTime, settings)
+	kinds := map[string]bool{x.Find.What: true, "harness.step": true, "harness.call": true}
+	if x.At != nil {
+		kinds[x.At.Since.What] = true
+	}
+	if x.Same != nil {
+		kinds[x.Same.As.What] = true
+	}
+	if !r.Pass {
+		r.Relevant = Slice(byTime, kinds)
+	}
+	return r
+}
+
+// Slice keeps the entries of the given kinds, at most 60 (the first and last 30).
+func Slice(entries []timeline.Entry, kinds map[string]bool) []timeline.Entry {
+	var out []timeline.Entry
+	for _, e := range entries {
+		if kinds[e.What] {
+			out = append(out, e)
+		}
+	}
+	if len(out) > 60 {
+		out = append(out[:30:30], out[len(out)-30:]...)
+	}
+	return out
+}
+
+func check(x Expectation, entries []timeline.Entry, settings map[string]float64) Result {
+	found := Matches(x.Find, entries)
+	switch {
+	case x.Count != "":
+		op, want, _ := parseComparison(x.Count)
+		n := strconv.Itoa(len(found))
+		if compare(n, op, want) {
+			return Result{Pass: true, Message: fmt.Sprintf("%d entries match %s", len(found), x.Find)}
+		}
+		return Result{Message: fmt.Sprintf("want %s entries matching %s, found %d", x.Count, x.Find, len(found))}
+	case x.At != nil:
+		return checkTiming(x, found, entries, settings)
+	case x.Same != nil:
+		return checkSame(x, found, entries)
+	}
+	e, ok := pick(found, x.Find.Nth)
+	if !ok {
+		return Result{Message: fmt.Sprintf("no entry matches %s (%d match without nth)", x.Find, len(found))}
+	}
+	return Result{Pass: true, Message: fmt.Sprintf("found at %.0fms: %s", e.Ms(), e)}
+}
+
+func checkTiming(x Expectation, found, entries []timeline.Entry, settings map[string]float64) Result {
+	var targets []timeline.Entry
+	if x.Cycles > 0 {
+		if len(found) < x.Cycles {
+			return Result{Message: fmt.Sprintf("want %d cycles of %s, found %d", x.Cycles, x.Find, len(found))}
+		}
+		targets = found[:x.Cycles]
+	} else {
+		e, ok := pick(found, x.Find.Nth)
+		if !ok {
+			return Result{Message: fmt.Sprintf("no entry matches %s, so its time cannot be checked", x.Find)}
+		}
+		targets = []timeline.Entry{e}
+	}
+	sinces := Matches(x.At.Since, entries)
+	res := Result{Pass: true}
+	var msgs []string
+	for i, t := range targets {
+		var since timeline.Entry
+		var ok bool
+		if x.At.Since.Nth != 0 {
+			since, ok = pick(sinces, x.At.Since.Nth)
+		} else {
+			// The latest since entry at or before the found one: "since the token
+			// this timer was armed for was issued".
+			for _, s := range sinces {
+				if s.At <= t.At && s.Seq != t.Seq {
+					since, ok = s, true
+				}
+			}
+		}
+		if !ok {
+			return Result{Message: fmt.Sprintf("cycle %d: no %s entry before the %s at %.0fms", i+1, x.At.Since, x.Find.What, t.Ms()), Measurements: res.Measurements}
+		}
+		refs := func(name string) (float64, bool, error) {
+			if f, ok := strings.CutPrefix(name, "since."); ok {
+				v, err := strconv.ParseFloat(since.Fields[f], 64)
+				if err != nil {
+					return 0, false, fmt.Errorf("the since entry's %s is %q, not a number", f, since.Fields[f])
+				}
+				return v, strings.HasSuffix(f, "_ms"), nil
+			}
+			v, ok := settings[name]
+			if !ok {
+				return 0, false, fmt.Errorf("%s is not set for this run", name)
+			}
+			return v, Settings[name], nil
+		}
+		measured := float64(t.At-since.At) / float64(time.Millisecond)
+		m := Measurement{Cycle: i + 1, MeasuredMs: measured}
+		if x.At.Is != nil {
+			exp, err := x.At.Is.Eval(refs)
+			if err != nil {
+				return Result{Message: err.Error()}
+			}
+			m.ExpectedMs = ms(exp)
+			m.ToleranceMs = ms(x.At.Within.D())
+			m.ErrorMs = measured - m.ExpectedMs
+			m.Pass = math.Abs(m.ErrorMs) <= m.ToleranceMs
+			msgs = append(msgs, fmt.Sprintf("cycle %d: expected %.0fms +-%.0fms after %s, measured %.0fms (error %+.0fms)",
+				i+1, m.ExpectedMs, m.ToleranceMs, x.At.Since.What, measured, m.ErrorMs))
+		} else {
+			lo, err := x.At.Between[0].Eval(refs)
+			if err != nil {
+				return Result{Message: err.Error()}
+			}
+			hi, err := x.At.Between[1].Eval(refs)
+			if err != nil {
+				return Result{Message: err.Error()}
+			}
+			m.EarliestMs, m.LatestMs = ms(lo), ms(hi)
+			m.ExpectedMs = (m.EarliestMs + m.LatestMs) / 2
+			m.Pass = measured >= m.EarliestMs && measured <= m.LatestMs
+			switch {
+			case measured < m.EarliestMs:
+				m.ErrorMs = measured - m.EarliestMs
+			case measured > m.LatestMs:
+				m.ErrorMs = measured - m.LatestMs
+			}
+			msgs = append(msgs, fmt.Sprintf("cycle %d: expected between %.0fms and %.0fms after %s, measured %.0fms",
+				i+1, m.EarliestMs, m.LatestMs, x.At.Since.What, measured))
+		}
+		res.Pass = res.Pass && m.Pass
+		res.Measurements = append(res.Measurements, m)
+	}
+	res.Message = strings.Join(msgs, "\n")
+	return res
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func checkSame(x Expectation, found, entries []timeline.Entry) Result {
+	e, ok := pick(found, x.Find.Nth)
+	if !ok {
+		return Result{Message: fmt.Sprintf("no entry matches %s", x.Find)}
+	}
+	other, ok := pick(Matches(x.Same.As, entries), x.Same.As.Nth)
+	if !ok {
+		return Result{Message: fmt.Sprintf("no entry matches %s to compare with", x.Same.As)}
+	}
+	af := x.Same.AsField
+	if af == "" {
+		af = x.Same.Field
+	}
+	a, b := e.Fields[x.Same.Field], other.Fields[af]
+	if a == "" || b == "" {
+		return Result{Message: fmt.Sprintf("cannot compare: %s of %s is %q and %s of %s is %q", x.Same.Field, x.Find, a, af, x.Same.As, b)}
+	}
+	if (a == b) != x.Same.Not {
+		rel := "equals"
+		if x.Same.Not {
+			rel = "differs from"
+		}
+		return Result{Pass: true, Message: fmt.Sprintf("%s %s (%s) %s %s of %s", x.Same.Field, x.Find, a, rel, af, x.Same.As)}
+	}
+	if x.Same.Not {
+		return Result{Message: fmt.Sprintf("%s of %s should differ from %s of %s, both are %s", x.Same.Field, x.Find, af, x.Same.As, a)}
+	}
+	return Result{Message: fmt.Sprintf("%s of %s is %s, want %s (%s of %s)", x.Same.Field, x.Find, a, b, af, x.Same.As)}
+}
+
+// Matches returns the entries a selector matches, ignoring Nth.
+func Matches(s Selector, entries []timeline.Entry) []timeline.Entry {
+	var out []timeline.Entry
+	for _, e := range entries {
+		if e.What != s.What {
+			continue
+		}
+		ok := true
+		for k, v := range s.Where {
+			op, operand, _ := parseComparison(v)
+			if !compare(e.Fields[k], op, operand) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Pick returns the entry a selector picks: its nth match, or the first.
+func Pick(s Selector, entries []timeline.Entry) (timeline.Entry, bool) {
+	return pick(Matches(s, entries), s.Nth)
+}
+
+func pick(es []timeline.Entry, nth int) (timeline.Entry, bool) {
+	switch {
+	case nth == 0 && len(es) > 0:
+		return es[0], true
+	case nth > 0 && nth <= len(es):
+		return es[nth-1], true
+	case nth < 0 && -nth <= len(es):
+		return es[len(es)+nth], true
+	}
+	return timeline.Entry{}, false
+}
+
+// parseComparison splits a where value or count into an operator and operand.
+func parseComparison(v string) (op, operand string, err error) {
+	switch v {
+	case "present", "absent":
+		return v, "", nil
+	}
+	for _, o := range []string{">=", "<=", "!=", ">", "<"} {
+		if rest, ok := strings.CutPrefix(v, o); ok {
+			rest = strings.TrimSpace(rest)
+			if (o != "!=") && !isNumber(rest) {
+				return "", "", fmt.Errorf("%q compares with a non-number", v)
+			}
+			return o, rest, nil
+		}
+	}
+	return "=", v, nil
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
+}
+
+func compare(got, op, want string) bool {
+	switch op {
+	case "present":
+		return got != ""
+	case "absent":
+		return got == ""
+	case "=":
+		return got == want
+	case "!=":
+		return got != want
+	}
+	g, err1 := strconv.ParseFloat(got, 64)
+	w, err2 := strconv.ParseFloat(want, 64)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	switch op {
+	case ">=":
+		return g >= w
+	case "<=":
+		return g <= w
+	case ">":
+		return g > w
+	case "<":
+		return g < w
+	}
+	return false
+}

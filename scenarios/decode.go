@@ -1,0 +1,321 @@
+package scenarios
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Error is a problem in an input file, reported as file:line: key: message so that
+// an editor can jump to it.
+type Error struct {
+	File string
+	Line int
+	Key  string
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Key != "" {
+		b.WriteString(": " + e.Key)
+	}
+	b.WriteString(": " + e.Msg)
+	return b.String()
+}
+
+// Duration is a YAML duration with a unit ("20s", "150ms"). A bare number is
+// refused: "20" could mean seconds or milliseconds and a wrong guess would shift
+// every expectation built on it.
+type Duration time.Duration
+
+// D is the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// nodeDecoder is implemented by types with their own YAML shape.
+type nodeDecoder interface {
+	decodeNode(dec *decoder, n *yaml.Node, key string) error
+}
+
+// decoder turns YAML nodes into Go values strictly: unknown keys, wrong types,
+// duplicate keys, missing required keys and values outside an enumeration are
+// errors that name the file, the line and the key.
+//
+// Struct fields use the yaml tag for the key and an optional rs tag:
+// rs:"required" and rs:"enum=a|b|c".
+type decoder struct {
+	file string
+}
+
+func (d *decoder) errf(n *yaml.Node, key, format string, args ...any) error {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	return &Error{File: d.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+func join(parent, child string) string {
+	if parent == "" {
+		return child
+	}
+	return parent + "." + child
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "empty"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "a document"
+}
+
+var (
+	durationType = reflect.TypeOf(Duration(0))
+	decoderType  = reflect.TypeOf((*nodeDecoder)(nil)).Elem()
+)
+
+// decode fills v (a pointer) from n. Decoding into a value that already holds data
+// only overwrites the keys present in n, which is how variants override a base.
+func (d *decoder) decode(n *yaml.Node, v any, key string) error {
+	return d.value(n, reflect.ValueOf(v).Elem(), key)
+}
+
+func (d *decoder) value(n *yaml.Node, v reflect.Value, key string) error {
+	if n.Kind == yaml.DocumentNode {
+		if len(n.Content) == 0 {
+			return d.errf(n, key, "the file is empty")
+		}
+		n = n.Content[0]
+	}
+	if n.Kind == yaml.AliasNode {
+		return d.errf(n, key, "YAML aliases are not supported; write the value out")
+	}
+	if v.CanAddr() && v.Addr().Type().Implements(decoderType) {
+		if v.Kind() == reflect.Pointer && v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		return v.Addr().Interface().(nodeDecoder).decodeNode(d, n, key)
+	}
+	if v.Type() == durationType {
+		return d.duration(n, v, key)
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if n.Tag == "!!null" {
+			v.Set(reflect.Zero(v.Type()))
+			return nil
+		}
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		return d.value(n, v.Elem(), key)
+	case reflect.Struct:
+		return d.structure(n, v, key)
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return d.errf(n, key, "want a list, got %s", kindName(n))
+		}
+		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+		for i, c := range n.Content {
+			if err := d.value(c, s.Index(i), fmt.Sprintf("%s[%d]", key, i+1)); err != nil {
+				return err
+			}
+		}
+		v.Set(s)
+		return nil
+	case reflect.Map:
+		return d.mapping(n, v, key)
+	case reflect.Interface:
+		var x any
+		if err := n.Decode(&x); err != nil {
+			return d.errf(n, key, "%v", err)
+		}
+		if x != nil {
+			v.Set(reflect.ValueOf(x))
+		}
+		return nil
+	}
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return d.errf(n, key, "want a %s, got %s", typeWord(v.Type()), kindName(n))
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(n.Value)
+	case reflect.Bool:
+		if n.Tag != "!!bool" {
+			return d.errf(n, key, "want true or false, got %q", n.Value)
+		}
+		b, _ := strconv.ParseBool(n.Value)
+		v.SetBool(b)
+	case reflect.Int:
+		i, err := strconv.Atoi(n.Value)
+		if err != nil || n.Tag != "!!int" {
+			return d.errf(n, key, "want a whole number, got %q", n.Value)
+		}
+		v.SetInt(int64(i))
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(n.Value, 64)
+		if err != nil || (n.Tag != "!!float" && n.Tag != "!!int") {
+			return d.errf(n, key, "want a number, got %q", n.Value)
+		}
+		v.SetFloat(f)
+	default:
+		return d.errf(n, key, "cannot decode into %s", v.Type())
+	}
+	return nil
+}
+
+func typeWord(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int:
+		return "whole number"
+	case reflect.Float64:
+		return "number"
+	}
+	return t.String()
+}
+
+func (d *decoder) duration(n *yaml.Node, v reflect.Value, key string) error {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return d.errf(n, key, "want a duration such as 20s or 150ms, got %s", kindName(n))
+	}
+	p, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return d.errf(n, key, "want a duration with a unit such as 20s or 150ms, got %q", n.Value)
+	}
+	if p < 0 {
+		return d.errf(n, key, "a duration must not be negative, got %q", n.Value)
+	}
+	v.SetInt(int64(p))
+	return nil
+}
+
+func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key string) error {
+	if n.Kind != yaml.MappingNode {
+		return d.errf(n, key, "want a mapping, got %s", kindName(n))
+	}
+	if v.IsNil() {
+		v.Set(reflect.MakeMap(v.Type()))
+	}
+	seen := map[string]bool{}
+	for i := 0; i < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if seen[k.Value] {
+			return d.errf(k, join(key, k.Value), "key appears twice")
+		}
+		seen[k.Value] = true
+		ev := reflect.New(v.Type().Elem()).Elem()
+		if err := d.value(val, ev, join(key, k.Value)); err != nil {
+			return err
+		}
+		v.SetMapIndex(reflect.ValueOf(k.Value).Convert(v.Type().Key()), ev)
+	}
+	return nil
+}
+
+type fieldInfo struct {
+	index    int
+	name     string
+	required bool
+	enum     []string
+}
+
+func fieldsOf(t reflect.Type) []fieldInfo {
+	var out []fieldInfo
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		fi := fieldInfo{index: i, name: name}
+		for _, opt := range strings.Split(f.Tag.Get("rs"), ",") {
+			switch {
+			case opt == "required":
+				fi.required = true
+			case strings.HasPrefix(opt, "enum="):
+				fi.enum = strings.Split(strings.TrimPrefix(opt, "enum="), "|")
+			}
+		}
+		out = append(out, fi)
+	}
+	return out
+}
+
+func (d *decoder) structure(n *yaml.Node, v reflect.Value, key string) error {
+	if n.Kind != yaml.MappingNode {
+		return d.errf(n, key, "want a mapping, got %s", kindName(n))
+	}
+	fields := fieldsOf(v.Type())
+	byName := map[string]fieldInfo{}
+	var names []string
+	for _, f := range fields {
+		byName[f.name] = f
+		names = append(names, f.name)
+	}
+	seen := map[string]bool{}
+	for i := 0; i < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		f, ok := byName[k.Value]
+		if !ok {
+			return d.errf(k, join(key, k.Value), "unknown key (known: %s)", strings.Join(sorted(names), ", "))
+		}
+		if seen[k.Value] {
+			return d.errf(k, join(key, k.Value), "key appears twice")
+		}
+		seen[k.Value] = true
+		fv := v.Field(f.index)
+		if err := d.value(val, fv, join(key, k.Value)); err != nil {
+			return err
+		}
+		if len(f.enum) > 0 && fv.Kind() == reflect.String && !contains(f.enum, fv.String()) {
+			return d.errf(val, join(key, k.Value), "%q is not one of %s", fv.String(), strings.Join(f.enum, ", "))
+		}
+	}
+	for _, f := range fields {
+		if f.required && !seen[f.name] && v.Field(f.index).IsZero() {
+			return d.errf(n, join(key, f.name), "required key is missing")
+		}
+	}
+	return nil
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,310 @@
+// Package scenarios is the declarative test format: the YAML scenario files, their
+// loader (strict, with file:line: key errors), and the checks that turn each
+// expectation into a verdict over a run's timeline.
+package scenarios
+
+import (
+	"fmt"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Version is the scenario format this loader reads.
+const Version = 1
+
+// Scenario is one file: a setup, steps to drive the client, and expectations.
+// Each expectation becomes one spec (one JUnit testcase).
+type Scenario struct {
+	Version     int      `yaml:"version" rs:"required"`
+	ID          string   `yaml:"id" rs:"required"`
+	Title       string   `yaml:"title" rs:"required"`
+	Description string   `yaml:"description"`
+	Needs       []string `yaml:"needs"`
+	Labels      []string `yaml:"labels"`
+	// Clock is reserved for the virtual clock; only real is implemented.
+	IdP      IdPSpec       `yaml:"idp"`
+	Browser  BrowserSpec   `yaml:"browser"`
+	Client   ClientSpec    `yaml:"client"`
+	Faults   []Fault       `yaml:"faults"`
+	Steps    []Step        `yaml:"steps" rs:"required"`
+	Expect   []Expectation `yaml:"expect" rs:"required"`
+	Variants []Variant     `yaml:"variants"`
+
+	// Set by the loader.
+	File    string `yaml:"-"`
+	Line    int    `yaml:"-"`
+	Variant string `yaml:"-"`
+}
+
+// Name is the scenario ID with its variant, as specs and reports show it.
+func (s *Scenario) Name() string {
+	if s.Variant == "" {
+		return s.ID
+	}
+	return s.ID + "[" + s.Variant + "]"
+}
+
+// Requirements is the union of the expectations' requirement IDs, in order.
+func (s *Scenario) Requirements() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range s.Expect {
+		for _, r := range e.Requirements {
+			if !seen[r] {
+				seen[r] = true
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// IdPSpec configures the embedded IdP's client for this scenario.
+type IdPSpec struct {
+	AccessTokenLifetime  Duration `yaml:"access-token-lifetime"`
+	IDTokenLifetime      Duration `yaml:"id-token-lifetime"`
+	RefreshTokenLifetime Duration `yaml:"refresh-token-lifetime"`
+	RefreshTokens        string   `yaml:"refresh-tokens" rs:"enum=strict|always|never"`
+	SessionLifetime      Duration `yaml:"session-lifetime"`
+}
+
+// BrowserSpec sets the browser conditions explicitly, never by Chromium's default.
+type BrowserSpec struct {
+	// ThirdPartyCookies: allowed (default) or blocked.
+	ThirdPartyCookies string `yaml:"third-party-cookies" rs:"enum=allowed|blocked"`
+	// Sites: cross-site (default: app on localhost, IdP on 127.0.0.1) or same-site
+	// (both on 127.0.0.1, different ports).
+	Sites string `yaml:"sites" rs:"enum=cross-site|same-site"`
+}
+
+// ClientSpec holds the suite-level client settings; the client's manifest maps
+// them to the library's own configuration keys.
+type ClientSpec struct {
+	Flow  string `yaml:"flow" rs:"enum=code|implicit"`
+	Scope string `yaml:"scope"`
+	// SilentRefresh renews through the hidden iframe instead of a refresh token.
+	SilentRefresh        *bool     `yaml:"silent-refresh"`
+	RenewalFactor        *float64  `yaml:"renewal-factor"`
+	SilentRefreshTimeout *Duration `yaml:"silent-refresh-timeout"`
+	// Library is passed to the library's configuration as is, after everything else:
+	// the escape hatch for settings only one library has.
+	Library map[string]any `yaml:"library"`
+}
+
+// Fault is an IdP fault (on: authorize, token, userinfo, revoke) or an app-server
+// fault (on: silent-callback).
+type Fault struct {
+	On    string            `yaml:"on" rs:"required"`
+	When  map[string]string `yaml:"when"`
+	Do    string            `yaml:"do" rs:"required"`
+	Times int               `yaml:"times"`
+	Line  int               `yaml:"-"`
+}
+
+func (f *Fault) decodeNode(d *decoder, n *yaml.Node, key string) error {
+	type plain Fault
+	f.Line = n.Line
+	return d.structure(n, reflectValue((*plain)(f)), key)
+}
+
+// Variant overrides parts of its scenario; each variant runs as its own container.
+type Variant struct {
+	ID    string `yaml:"id" rs:"required"`
+	Title string `yaml:"title"`
+	// The override sections are decoded onto a copy of the base scenario.
+	IdP     yaml.Node `yaml:"idp"`
+	Browser yaml.Node `yaml:"browser"`
+	Client  yaml.Node `yaml:"client"`
+	Faults  yaml.Node `yaml:"faults"`
+	Needs   yaml.Node `yaml:"needs"`
+}
+
+func (v *Variant) decodeNode(d *decoder, n *yaml.Node, key string) error {
+	if n.Kind != yaml.MappingNode {
+		return d.errf(n, key, "want a mapping, got %s", kindName(n))
+	}
+	known := []string{"id", "title", "idp", "browser", "client", "faults", "needs"}
+	for i := 0; i < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		switch k.Value {
+		case "id":
+			if err := d.value(val, reflectValue(&v.ID), join(key, "id")); err != nil {
+				return err
+			}
+		case "title":
+			if err := d.value(val, reflectValue(&v.Title), join(key, "title")); err != nil {
+				return err
+			}
+		case "idp":
+			v.IdP = *val
+		case "browser":
+			v.Browser = *val
+		case "client":
+			v.Client = *val
+		case "faults":
+			v.Faults = *val
+		case "needs":
+			v.Needs = *val
+		default:
+			return d.errf(k, join(key, k.Value), "unknown key (known: %s)", strings.Join(sorted(known), ", "))
+		}
+	}
+	if v.ID == "" {
+		return d.errf(n, join(key, "id"), "required key is missing")
+	}
+	return nil
+}
+
+// Step is one action of the harness. In YAML a step is either a bare word
+// (login, open, end-idp-session) or a mapping with one action key.
+type Step struct {
+	// Login opens the app and logs in interactively; waits for the app to report
+	// it is logged in.
+	Login bool `yaml:"login"`
+	// Open opens the app without logging in.
+	Open bool `yaml:"open"`
+	// Call invokes a driver function and records whether it resolved or rejected.
+	Call string `yaml:"call"`
+	// WaitFor waits until an entry matching the selector is in the timeline.
+	WaitFor *Selector `yaml:"wait-for"`
+	// PassTime lets scenario time pass, for observing that something does NOT
+	// happen; waiting for something uses wait-for.
+	PassTime Duration `yaml:"pass-time"`
+	// ReplayRefreshToken posts the refresh token issued by the nth successful token
+	// response again, as an attacker or a buggy second tab would.
+	ReplayRefreshToken int `yaml:"replay-refresh-token"`
+	// EndIdPSession ends the IdP's login sessions (logged out elsewhere).
+	EndIdPSession bool `yaml:"end-idp-session"`
+	// ForgeMessage makes a frame from a foreign origin post this message to the app.
+	ForgeMessage string `yaml:"forge-message"`
+	// Timeout bounds login, call and wait-for.
+	Timeout Duration `yaml:"timeout"`
+
+	Line int    `yaml:"-"`
+	Text string `yaml:"-"`
+}
+
+var bareSteps = map[string]func(*Step){
+	"login":           func(s *Step) { s.Login = true },
+	"open":            func(s *Step) { s.Open = true },
+	"end-idp-session": func(s *Step) { s.EndIdPSession = true },
+}
+
+func (s *Step) decodeNode(d *decoder, n *yaml.Node, key string) error {
+	s.Line = n.Line
+	if n.Kind == yaml.ScalarNode {
+		set, ok := bareSteps[n.Value]
+		if !ok {
+			return d.errf(n, key, "unknown step %q (bare steps: login, open, end-idp-session; others are mappings such as {call: refreshToken})", n.Value)
+		}
+		set(s)
+		s.Text = n.Value
+		return nil
+	}
+	type plain Step
+	if err := d.structure(n, reflectValue((*plain)(s)), key); err != nil {
+		return err
+	}
+	var actions []string
+	for name, set := range map[string]bool{
+		"login": s.Login, "open": s.Open, "call": s.Call != "", "wait-for": s.WaitFor != nil,
+		"pass-time": s.PassTime > 0, "replay-refresh-token": s.ReplayRefreshToken != 0,
+		"end-idp-session": s.EndIdPSession, "forge-message": s.ForgeMessage != "",
+	} {
+		if set {
+			actions = append(actions, name)
+		}
+	}
+	switch len(actions) {
+	case 0:
+		return d.errf(n, key, "a step needs one action: login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session or forge-message")
+	case 1:
+	default:
+		return d.errf(n, key, "one action per step, got %s", strings.Join(sorted(actions), " and "))
+	}
+	if s.Timeout > 0 && !(s.Login || s.Call != "" || s.WaitFor != nil) {
+		return d.errf(n, join(key, "timeout"), "timeout applies to login, call and wait-for only")
+	}
+	if s.ReplayRefreshToken < 0 {
+		return d.errf(n, join(key, "replay-refresh-token"), "want the 1-based number of a token response, got %d", s.ReplayRefreshToken)
+	}
+	b, _ := yaml.Marshal(n)
+	s.Text = strings.TrimSpace(strings.ReplaceAll(string(b), "\n", " "))
+	return nil
+}
+
+// Selector picks timeline entries: those of kind What whose fields match Where.
+// Where values match exactly, except "present" (non-empty), "absent" (empty),
+// and a leading comparison (">=2", "<3", "!=ok") which compares numbers when both
+// sides are numbers and strings otherwise.
+type Selector struct {
+	What  string            `yaml:"what" rs:"required"`
+	Where map[string]string `yaml:"where"`
+	// Nth picks one match, 1-based; negative counts from the end (-1 is the last).
+	Nth int `yaml:"nth"`
+}
+
+func (s Selector) String() string {
+	var b strings.Builder
+	b.WriteString(s.What)
+	keys := make([]string, 0, len(s.Where))
+	for k := range s.Where {
+		keys = append(keys, k)
+	}
+	for _, k := range sorted(keys) {
+		fmt.Fprintf(&b, " %s=%s", k, s.Where[k])
+	}
+	if s.Nth != 0 {
+		fmt.Fprintf(&b, " #%d", s.Nth)
+	}
+	return b.String()
+}
+
+// Expectation is one checked behaviour: one spec, one JUnit testcase.
+type Expectation struct {
+	ID           string   `yaml:"id" rs:"required"`
+	Title        string   `yaml:"title" rs:"required"`
+	Requirements []string `yaml:"requirements" rs:"required"`
+	// Needs lists client capabilities this expectation alone depends on.
+	Needs []string `yaml:"needs"`
+	// Find selects the entries the expectation is about.
+	Find Selector `yaml:"find" rs:"required"`
+	// Count bounds how many entries match Find: "1", "0", ">=1", "<=2". Without
+	// count, at or same, at least one must match.
+	Count string `yaml:"count"`
+	// At checks when the found entry happened.
+	At *Timing `yaml:"at"`
+	// Same checks that a field of the found entry equals a field of another entry.
+	Same *Same `yaml:"same"`
+	// Cycles repeats At for the 1st..Nth found entry against the 1st..Nth since
+	// entry, for timers that must re-arm.
+	Cycles int `yaml:"cycles"`
+
+	Line int `yaml:"-"`
+}
+
+func (e *Expectation) decodeNode(d *decoder, n *yaml.Node, key string) error {
+	type plain Expectation
+	e.Line = n.Line
+	return d.structure(n, reflectValue((*plain)(e)), key)
+}
+
+// Timing says when the found entry must happen, measured from the Since entry:
+// either at Is give or take Within, or inside the Between window.
+type Timing struct {
+	Since   Selector `yaml:"since" rs:"required"`
+	Is      *Expr    `yaml:"is"`
+	Within  Duration `yaml:"within"`
+	Between []Expr   `yaml:"between"`
+}
+
+// Same compares the found entry's Field with AsField (default: Field) of the
+// entry that As selects.
+type Same struct {
+	Field   string   `yaml:"field" rs:"required"`
+	As      Selector `yaml:"as" rs:"required"`
+	AsField string   `yaml:"as-field"`
+	// Not inverts the check: the fields must differ (fresh state, new tokens).
+	Not bool `yaml:"not"`
+}
