@@ -64,7 +64,7 @@ func newSession(t *testing.T, policy CookiePolicy) (*Session, *timeline.Timeline
 		t.Fatal(err)
 	}
 	tl := timeline.New(nil)
-	s, err := b.NewSession(tl, map[string]any{"greeting": "hello"})
+	s, err := b.NewSession(tl, map[string]any{"greeting": "hello"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,15 +24,17 @@ const binding = "__refreshsuite_report"
 // Session is one scenario's browser: its own incognito context (cookies, storage)
 // and one page, recording into the scenario's timeline.
 type Session struct {
-	tl   *timeline.Timeline
-	ctx  *rod.Browser
-	page *rod.Page
-	stop func()
+	tl     *timeline.Timeline
+	events map[string]string
+	ctx    *rod.Browser
+	page   *rod.Page
+	stop   func()
 }
 
 // NewSession opens an incognito context and a page with the bridge installed.
-// config is what the app reads as window.refreshsuite.config.
-func (b *Browser) NewSession(tl *timeline.Timeline, config any) (*Session, error) {
+// config is what the app reads as window.refreshsuite.config; events maps the
+// library's event names to the suite's (the original is kept as native).
+func (b *Browser) NewSession(tl *timeline.Timeline, config any, events map[string]string) (*Session, error) {
 	cfg, err := json.Marshal(config)
 	if err != nil {
 		return nil, fmt.Errorf("bridge config: %w", err)
@@ -46,7 +48,7 @@ func (b *Browser) NewSession(tl *timeline.Timeline, config any) (*Session, error
 		_ = ic.Close()
 		return nil, fmt.Errorf("new page: %w", err)
 	}
-	s := &Session{tl: tl, ctx: ic, page: page}
+	s := &Session{tl: tl, events: events, ctx: ic, page: page}
 	if err := s.instrument(string(cfg)); err != nil {
 		s.Close()
 		return nil, err
@@ -147,6 +149,9 @@ func (s *Session) fromBridge(payload string) {
 	}
 	for k, v := range m.Fields {
 		m.Fields[k] = timeline.Redact(v)
+	}
+	if name, ok := s.events[m.Fields["type"]]; ok && m.What == "client.event" {
+		m.Fields["native"], m.Fields["type"] = m.Fields["type"], name
 	}
 	s.tl.AddWall(time.UnixMicro(int64(m.Now*1000)), m.What, m.Fields)
 }

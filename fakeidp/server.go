@@ -265,6 +265,9 @@ func (s *Server) Close() {
 	<-s.done
 }
 
+// Client returns a client's effective settings, defaults filled in.
+func (s *Server) Client(id string) Client { return s.clients[id] }
+
 // Addr is the listening address.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 

@@ -3,6 +3,8 @@ package scenarios
 import (
 	"fmt"
 	"math"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -254,6 +256,15 @@ func parseComparison(v string) (op, operand string, err error) {
 	case "present", "absent":
 		return v, "", nil
 	}
+	if word, ok := strings.CutPrefix(v, "has "); ok {
+		return "has", strings.TrimSpace(word), nil
+	}
+	if re, ok := strings.CutPrefix(v, "~"); ok {
+		if _, err := regexp.Compile(strings.TrimSpace(re)); err != nil {
+			return "", "", fmt.Errorf("%q: bad regular expression: %v", v, err)
+		}
+		return "~", strings.TrimSpace(re), nil
+	}
 	for _, o := range []string{">=", "<=", "!=", ">", "<"} {
 		if rest, ok := strings.CutPrefix(v, o); ok {
 			rest = strings.TrimSpace(rest)
@@ -281,6 +292,10 @@ func compare(got, op, want string) bool {
 		return got == want
 	case "!=":
 		return got != want
+	case "has":
+		return slices.Contains(strings.Fields(got), want)
+	case "~":
+		return regexp.MustCompile(want).MatchString(got)
 	}
 	g, err1 := strconv.ParseFloat(got, 64)
 	w, err2 := strconv.ParseFloat(want, 64)

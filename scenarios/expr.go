@@ -2,11 +2,12 @@ package scenarios
 
 import (
 	"fmt"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/refreshsuite/refreshsuite/internal/strictyaml"
 
 	"gopkg.in/yaml.v3"
 )
@@ -120,13 +121,13 @@ func (e *Expr) Refs() []string {
 	return out
 }
 
-func (e *Expr) decodeNode(d *decoder, n *yaml.Node, key string) error {
+func (e *Expr) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		return d.errf(n, key, "want an expression such as \"0.75 * since.expires_in_ms\", got %s", kindName(n))
+		return d.Errorf(n, key, "want an expression such as \"0.75 * since.expires_in_ms\", got %s", strictyaml.KindName(n))
 	}
 	x, err := ParseExpr(n.Value)
 	if err != nil {
-		return d.errf(n, key, "%v", err)
+		return d.Errorf(n, key, "%v", err)
 	}
 	*e = *x
 	return nil
@@ -241,5 +242,3 @@ func (p *exprParser) factor() (node, error) {
 	}
 	return nil, fmt.Errorf("unexpected %q at column %d", string(c), p.pos+1)
 }
-
-func reflectValue(p any) reflect.Value { return reflect.ValueOf(p).Elem() }

@@ -1,15 +1,16 @@
 package scenarios
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/refreshsuite/refreshsuite/internal/strictyaml"
 
 	"gopkg.in/yaml.v3"
 
@@ -24,7 +25,7 @@ var idPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 func Files(path string) ([]string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, &Error{File: path, Msg: "cannot read: " + errors.Unwrap(err).Error()}
+		return nil, &strictyaml.Error{File: path, Msg: "cannot read: " + readError(err)}
 	}
 	if !st.IsDir() {
 		return []string{path}, nil
@@ -35,7 +36,7 @@ func Files(path string) ([]string, error) {
 	}
 	sort.Strings(files)
 	if len(files) == 0 {
-		return nil, &Error{File: path, Msg: "no *.yaml scenario files"}
+		return nil, &strictyaml.Error{File: path, Msg: "no *.yaml scenario files"}
 	}
 	return files, nil
 }
@@ -56,7 +57,7 @@ func Load(path string) ([]*Scenario, error) {
 		}
 		id := ss[0].ID
 		if prev, ok := ids[id]; ok {
-			return nil, &Error{File: f, Line: ss[0].Line, Key: "id", Msg: fmt.Sprintf("%q is already the id of %s", id, prev)}
+			return nil, &strictyaml.Error{File: f, Line: ss[0].Line, Key: "id", Msg: fmt.Sprintf("%q is already the id of %s", id, prev)}
 		}
 		ids[id] = f
 		out = append(out, ss...)
@@ -69,25 +70,20 @@ func Load(path string) ([]*Scenario, error) {
 func LoadFile(file string) ([]*Scenario, error) {
 	src, err := os.ReadFile(file)
 	if err != nil {
-		return nil, &Error{File: file, Msg: "cannot read: " + errors.Unwrap(err).Error()}
+		return nil, &strictyaml.Error{File: file, Msg: "cannot read: " + readError(err)}
 	}
 	return Parse(file, src)
 }
 
 // Parse reads a scenario from src; file names it in errors.
 func Parse(file string, src []byte) ([]*Scenario, error) {
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	if err := dec.Decode(&doc); err != nil {
-		return nil, yamlError(file, err)
+	doc, err := strictyaml.Parse(file, src)
+	if err != nil {
+		return nil, err
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return nil, &Error{File: file, Line: extra.Line, Msg: "one scenario per file; found a second YAML document"}
-	}
-	d := &decoder{file: file}
+	d := &strictyaml.Decoder{File: file}
 	base := &Scenario{File: file}
-	if err := d.decode(&doc, base, ""); err != nil {
+	if err := d.Decode(doc, base, ""); err != nil {
 		return nil, err
 	}
 	root := doc.Content[0]
@@ -103,14 +99,14 @@ func Parse(file string, src []byte) ([]*Scenario, error) {
 	for i, v := range base.Variants {
 		key := fmt.Sprintf("variants[%d]", i+1)
 		if !idPattern.MatchString(v.ID) {
-			return nil, &Error{File: file, Line: root.Line, Key: key + ".id", Msg: fmt.Sprintf("%q is not lower-case words joined by dashes", v.ID)}
+			return nil, &strictyaml.Error{File: file, Line: root.Line, Key: key + ".id", Msg: fmt.Sprintf("%q is not lower-case words joined by dashes", v.ID)}
 		}
 		if seen[v.ID] {
-			return nil, &Error{File: file, Line: root.Line, Key: key + ".id", Msg: fmt.Sprintf("variant %q appears twice", v.ID)}
+			return nil, &strictyaml.Error{File: file, Line: root.Line, Key: key + ".id", Msg: fmt.Sprintf("variant %q appears twice", v.ID)}
 		}
 		seen[v.ID] = true
 		s := &Scenario{File: file, Line: root.Line}
-		_ = d.decode(&doc, s, "") // decoded once already without error
+		_ = d.Decode(doc, s, "") // decoded once already without error
 		s.Variants = nil
 		s.Variant = v.ID
 		if v.Title != "" {
@@ -127,7 +123,7 @@ func Parse(file string, src []byte) ([]*Scenario, error) {
 			if o.n.Kind == 0 {
 				continue
 			}
-			if err := d.decode(&o.n, o.into, key+"."+o.key); err != nil {
+			if err := d.Decode(&o.n, o.into, key+"."+o.key); err != nil {
 				return nil, err
 			}
 		}
@@ -139,23 +135,9 @@ func Parse(file string, src []byte) ([]*Scenario, error) {
 	return out, nil
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-func yamlError(file string, err error) error {
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		var line int
-		fmt.Sscan(m[1], &line)
-		return &Error{File: file, Line: line, Msg: "YAML syntax: " + m[2]}
-	}
-	if errors.Is(err, io.EOF) {
-		return &Error{File: file, Msg: "the file is empty"}
-	}
-	return &Error{File: file, Msg: "YAML syntax: " + strings.TrimPrefix(err.Error(), "yaml: ")}
-}
-
-func validate(d *decoder, s *Scenario) error {
+func validate(d *strictyaml.Decoder, s *Scenario) error {
 	e := func(line int, key, format string, args ...any) error {
-		return &Error{File: d.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
+		return &strictyaml.Error{File: d.File, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
 	}
 	if s.Version != Version {
 		return e(s.Line, "version", "this suite reads scenario format version %d, got %d", Version, s.Version)
@@ -216,9 +198,9 @@ func validate(d *decoder, s *Scenario) error {
 	return nil
 }
 
-func checkExpectation(d *decoder, x Expectation, key string) error {
+func checkExpectation(d *strictyaml.Decoder, x Expectation, key string) error {
 	e := func(k, format string, args ...any) error {
-		return &Error{File: d.file, Line: x.Line, Key: key + k, Msg: fmt.Sprintf(format, args...)}
+		return &strictyaml.Error{File: d.File, Line: x.Line, Key: key + k, Msg: fmt.Sprintf(format, args...)}
 	}
 	if !idPattern.MatchString(x.ID) {
 		return e(".id", "%q is not lower-case words joined by dashes", x.ID)
@@ -328,17 +310,17 @@ func checkRef(r, sinceWhat string) error {
 	return nil
 }
 
-func checkSelector(d *decoder, s Selector, line int, key string) error {
+func checkSelector(d *strictyaml.Decoder, s Selector, line int, key string) error {
 	k, ok := timeline.Kinds[s.What]
 	if !ok {
-		return &Error{File: d.file, Line: line, Key: key + ".what", Msg: fmt.Sprintf("unknown kind %q (known: %s)", s.What, strings.Join(keys(timeline.Kinds), ", "))}
+		return &strictyaml.Error{File: d.File, Line: line, Key: key + ".what", Msg: fmt.Sprintf("unknown kind %q (known: %s)", s.What, strings.Join(keys(timeline.Kinds), ", "))}
 	}
 	for f, v := range s.Where {
 		if _, ok := k.Fields[f]; !ok {
-			return &Error{File: d.file, Line: line, Key: key + ".where." + f, Msg: fmt.Sprintf("%s has no field %q (known: %s)", s.What, f, strings.Join(keys(k.Fields), ", "))}
+			return &strictyaml.Error{File: d.File, Line: line, Key: key + ".where." + f, Msg: fmt.Sprintf("%s has no field %q (known: %s)", s.What, f, strings.Join(keys(k.Fields), ", "))}
 		}
 		if _, _, err := parseComparison(v); err != nil {
-			return &Error{File: d.file, Line: line, Key: key + ".where." + f, Msg: err.Error()}
+			return &strictyaml.Error{File: d.File, Line: line, Key: key + ".where." + f, Msg: err.Error()}
 		}
 	}
 	return nil
@@ -351,4 +333,12 @@ func keys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func readError(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/refreshsuite/refreshsuite/internal/strictyaml"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -62,11 +64,11 @@ func (s *Scenario) Requirements() []string {
 
 // IdPSpec configures the embedded IdP's client for this scenario.
 type IdPSpec struct {
-	AccessTokenLifetime  Duration `yaml:"access-token-lifetime"`
-	IDTokenLifetime      Duration `yaml:"id-token-lifetime"`
-	RefreshTokenLifetime Duration `yaml:"refresh-token-lifetime"`
-	RefreshTokens        string   `yaml:"refresh-tokens" rs:"enum=strict|always|never"`
-	SessionLifetime      Duration `yaml:"session-lifetime"`
+	AccessTokenLifetime  strictyaml.Duration `yaml:"access-token-lifetime"`
+	IDTokenLifetime      strictyaml.Duration `yaml:"id-token-lifetime"`
+	RefreshTokenLifetime strictyaml.Duration `yaml:"refresh-token-lifetime"`
+	RefreshTokens        string              `yaml:"refresh-tokens" rs:"enum=strict|always|never"`
+	SessionLifetime      strictyaml.Duration `yaml:"session-lifetime"`
 }
 
 // BrowserSpec sets the browser conditions explicitly, never by Chromium's default.
@@ -84,9 +86,9 @@ type ClientSpec struct {
 	Flow  string `yaml:"flow" rs:"enum=code|implicit"`
 	Scope string `yaml:"scope"`
 	// SilentRefresh renews through the hidden iframe instead of a refresh token.
-	SilentRefresh        *bool     `yaml:"silent-refresh"`
-	RenewalFactor        *float64  `yaml:"renewal-factor"`
-	SilentRefreshTimeout *Duration `yaml:"silent-refresh-timeout"`
+	SilentRefresh        *bool                `yaml:"silent-refresh"`
+	RenewalFactor        *float64             `yaml:"renewal-factor"`
+	SilentRefreshTimeout *strictyaml.Duration `yaml:"silent-refresh-timeout"`
 	// Library is passed to the library's configuration as is, after everything else:
 	// the escape hatch for settings only one library has.
 	Library map[string]any `yaml:"library"`
@@ -102,10 +104,10 @@ type Fault struct {
 	Line  int               `yaml:"-"`
 }
 
-func (f *Fault) decodeNode(d *decoder, n *yaml.Node, key string) error {
+func (f *Fault) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
 	type plain Fault
 	f.Line = n.Line
-	return d.structure(n, reflectValue((*plain)(f)), key)
+	return d.Struct(n, (*plain)(f), key)
 }
 
 // Variant overrides parts of its scenario; each variant runs as its own container.
@@ -120,20 +122,20 @@ type Variant struct {
 	Needs   yaml.Node `yaml:"needs"`
 }
 
-func (v *Variant) decodeNode(d *decoder, n *yaml.Node, key string) error {
+func (v *Variant) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
 	if n.Kind != yaml.MappingNode {
-		return d.errf(n, key, "want a mapping, got %s", kindName(n))
+		return d.Errorf(n, key, "want a mapping, got %s", strictyaml.KindName(n))
 	}
 	known := []string{"id", "title", "idp", "browser", "client", "faults", "needs"}
 	for i := 0; i < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		switch k.Value {
 		case "id":
-			if err := d.value(val, reflectValue(&v.ID), join(key, "id")); err != nil {
+			if err := d.Decode(val, &v.ID, strictyaml.Join(key, "id")); err != nil {
 				return err
 			}
 		case "title":
-			if err := d.value(val, reflectValue(&v.Title), join(key, "title")); err != nil {
+			if err := d.Decode(val, &v.Title, strictyaml.Join(key, "title")); err != nil {
 				return err
 			}
 		case "idp":
@@ -147,11 +149,11 @@ func (v *Variant) decodeNode(d *decoder, n *yaml.Node, key string) error {
 		case "needs":
 			v.Needs = *val
 		default:
-			return d.errf(k, join(key, k.Value), "unknown key (known: %s)", strings.Join(sorted(known), ", "))
+			return d.Errorf(k, strictyaml.Join(key, k.Value), "unknown key (known: %s)", strings.Join(strictyaml.Sorted(known), ", "))
 		}
 	}
 	if v.ID == "" {
-		return d.errf(n, join(key, "id"), "required key is missing")
+		return d.Errorf(n, strictyaml.Join(key, "id"), "required key is missing")
 	}
 	return nil
 }
@@ -170,7 +172,7 @@ type Step struct {
 	WaitFor *Selector `yaml:"wait-for"`
 	// PassTime lets scenario time pass, for observing that something does NOT
 	// happen; waiting for something uses wait-for.
-	PassTime Duration `yaml:"pass-time"`
+	PassTime strictyaml.Duration `yaml:"pass-time"`
 	// ReplayRefreshToken posts the refresh token issued by the nth successful token
 	// response again, as an attacker or a buggy second tab would.
 	ReplayRefreshToken int `yaml:"replay-refresh-token"`
@@ -179,7 +181,7 @@ type Step struct {
 	// ForgeMessage makes a frame from a foreign origin post this message to the app.
 	ForgeMessage string `yaml:"forge-message"`
 	// Timeout bounds login, call and wait-for.
-	Timeout Duration `yaml:"timeout"`
+	Timeout strictyaml.Duration `yaml:"timeout"`
 
 	Line int    `yaml:"-"`
 	Text string `yaml:"-"`
@@ -191,19 +193,19 @@ var bareSteps = map[string]func(*Step){
 	"end-idp-session": func(s *Step) { s.EndIdPSession = true },
 }
 
-func (s *Step) decodeNode(d *decoder, n *yaml.Node, key string) error {
+func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
 	s.Line = n.Line
 	if n.Kind == yaml.ScalarNode {
 		set, ok := bareSteps[n.Value]
 		if !ok {
-			return d.errf(n, key, "unknown step %q (bare steps: login, open, end-idp-session; others are mappings such as {call: refreshToken})", n.Value)
+			return d.Errorf(n, key, "unknown step %q (bare steps: login, open, end-idp-session; others are mappings such as {call: refreshToken})", n.Value)
 		}
 		set(s)
 		s.Text = n.Value
 		return nil
 	}
 	type plain Step
-	if err := d.structure(n, reflectValue((*plain)(s)), key); err != nil {
+	if err := d.Struct(n, (*plain)(s), key); err != nil {
 		return err
 	}
 	var actions []string
@@ -218,16 +220,16 @@ func (s *Step) decodeNode(d *decoder, n *yaml.Node, key string) error {
 	}
 	switch len(actions) {
 	case 0:
-		return d.errf(n, key, "a step needs one action: login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session or forge-message")
+		return d.Errorf(n, key, "a step needs one action: login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session or forge-message")
 	case 1:
 	default:
-		return d.errf(n, key, "one action per step, got %s", strings.Join(sorted(actions), " and "))
+		return d.Errorf(n, key, "one action per step, got %s", strings.Join(strictyaml.Sorted(actions), " and "))
 	}
 	if s.Timeout > 0 && !(s.Login || s.Call != "" || s.WaitFor != nil) {
-		return d.errf(n, join(key, "timeout"), "timeout applies to login, call and wait-for only")
+		return d.Errorf(n, strictyaml.Join(key, "timeout"), "timeout applies to login, call and wait-for only")
 	}
 	if s.ReplayRefreshToken < 0 {
-		return d.errf(n, join(key, "replay-refresh-token"), "want the 1-based number of a token response, got %d", s.ReplayRefreshToken)
+		return d.Errorf(n, strictyaml.Join(key, "replay-refresh-token"), "want the 1-based number of a token response, got %d", s.ReplayRefreshToken)
 	}
 	b, _ := yaml.Marshal(n)
 	s.Text = strings.TrimSpace(strings.ReplaceAll(string(b), "\n", " "))
@@ -236,8 +238,8 @@ func (s *Step) decodeNode(d *decoder, n *yaml.Node, key string) error {
 
 // Selector picks timeline entries: those of kind What whose fields match Where.
 // Where values match exactly, except "present" (non-empty), "absent" (empty),
-// and a leading comparison (">=2", "<3", "!=ok") which compares numbers when both
-// sides are numbers and strings otherwise.
+// "has <word>" (a space-separated list such as a scope contains the word),
+// "~<regexp>", and a leading comparison (">=2", "<3" on numbers; "!=ok").
 type Selector struct {
 	What  string            `yaml:"what" rs:"required"`
 	Where map[string]string `yaml:"where"`
@@ -252,7 +254,7 @@ func (s Selector) String() string {
 	for k := range s.Where {
 		keys = append(keys, k)
 	}
-	for _, k := range sorted(keys) {
+	for _, k := range strictyaml.Sorted(keys) {
 		fmt.Fprintf(&b, " %s=%s", k, s.Where[k])
 	}
 	if s.Nth != 0 {
@@ -284,19 +286,19 @@ type Expectation struct {
 	Line int `yaml:"-"`
 }
 
-func (e *Expectation) decodeNode(d *decoder, n *yaml.Node, key string) error {
+func (e *Expectation) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
 	type plain Expectation
 	e.Line = n.Line
-	return d.structure(n, reflectValue((*plain)(e)), key)
+	return d.Struct(n, (*plain)(e), key)
 }
 
 // Timing says when the found entry must happen, measured from the Since entry:
 // either at Is give or take Within, or inside the Between window.
 type Timing struct {
-	Since   Selector `yaml:"since" rs:"required"`
-	Is      *Expr    `yaml:"is"`
-	Within  Duration `yaml:"within"`
-	Between []Expr   `yaml:"between"`
+	Since   Selector            `yaml:"since" rs:"required"`
+	Is      *Expr               `yaml:"is"`
+	Within  strictyaml.Duration `yaml:"within"`
+	Between []Expr              `yaml:"between"`
 }
 
 // Same compares the found entry's Field with AsField (default: Field) of the

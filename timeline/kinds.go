@@ -68,7 +68,7 @@ var Kinds = map[string]Kind{
 	}},
 	"browser.console-error": {"a console error or uncaught exception", map[string]string{"text": "message", "frame": "URL"}},
 	"client.event": {"an event the client library emitted, through the bridge", map[string]string{
-		"type": "event name", "info": "event detail", "frame": "top or child",
+		"type": "event name (the suite's)", "native": "the library's own name, when the manifest maps it", "info": "event detail", "frame": "top or child",
 	}},
 	"client.ready": {"the app finished starting", map[string]string{"logged_in": "yes or no", "error": "start-up error"}},
 	"harness.step": {"a scenario step began", map[string]string{"step": "step text", "index": "1-based", "call": "the driver function, for a call step"}},

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -41,6 +42,15 @@ type Entry struct {
 	// browser.frame-attached or client.event.
 	What   string `json:"what"`
 	Fields Fields `json:"fields,omitempty"`
+}
+
+// MarshalJSON writes the entry with its time in milliseconds.
+func (e Entry) MarshalJSON() ([]byte, error) {
+	type plain Entry
+	return json.Marshal(struct {
+		AtMs float64 `json:"at_ms"`
+		plain
+	}{e.Ms(), plain(e)})
 }
 
 // Ms is At in milliseconds, as reports and queries show it.

@@ -1,8 +1,18 @@
-package scenarios
+// Package strictyaml decodes YAML into Go values strictly, for every input file
+// the suite reads (scenarios, client manifests): unknown keys, wrong types,
+// duplicate keys, missing required keys, values outside an enumeration and
+// durations without a unit are errors that name the file, the line and the key.
+package strictyaml
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,37 +53,37 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 
 func (d Duration) String() string { return time.Duration(d).String() }
 
-// nodeDecoder is implemented by types with their own YAML shape.
-type nodeDecoder interface {
-	decodeNode(dec *decoder, n *yaml.Node, key string) error
+// Unmarshaler is implemented by types with their own YAML shape (a step that is
+// a bare word or a mapping, an expression parsed at load time).
+type Unmarshaler interface {
+	UnmarshalStrict(dec *Decoder, n *yaml.Node, key string) error
 }
 
-// decoder turns YAML nodes into Go values strictly: unknown keys, wrong types,
-// duplicate keys, missing required keys and values outside an enumeration are
-// errors that name the file, the line and the key.
-//
-// Struct fields use the yaml tag for the key and an optional rs tag:
-// rs:"required" and rs:"enum=a|b|c".
-type decoder struct {
-	file string
+// Decoder decodes the nodes of one file. Struct fields use the yaml tag for the
+// key and an optional rs tag: rs:"required" and rs:"enum=a|b|c".
+type Decoder struct {
+	File string
 }
 
-func (d *decoder) errf(n *yaml.Node, key, format string, args ...any) error {
+// Errorf returns an *Error at node n for key.
+func (d *Decoder) Errorf(n *yaml.Node, key, format string, args ...any) error {
 	line := 0
 	if n != nil {
 		line = n.Line
 	}
-	return &Error{File: d.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
+	return &Error{File: d.File, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
-func join(parent, child string) string {
+// Join builds a key path.
+func Join(parent, child string) string {
 	if parent == "" {
 		return child
 	}
 	return parent + "." + child
 }
 
-func kindName(n *yaml.Node) string {
+// KindName describes a node for an error message.
+func KindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
@@ -92,30 +102,36 @@ func kindName(n *yaml.Node) string {
 
 var (
 	durationType = reflect.TypeOf(Duration(0))
-	decoderType  = reflect.TypeOf((*nodeDecoder)(nil)).Elem()
+	decoderType  = reflect.TypeOf((*Unmarshaler)(nil)).Elem()
 )
 
-// decode fills v (a pointer) from n. Decoding into a value that already holds data
+// Decode fills v (a pointer) from n. Decoding into a value that already holds data
 // only overwrites the keys present in n, which is how variants override a base.
-func (d *decoder) decode(n *yaml.Node, v any, key string) error {
+func (d *Decoder) Decode(n *yaml.Node, v any, key string) error {
 	return d.value(n, reflect.ValueOf(v).Elem(), key)
 }
 
-func (d *decoder) value(n *yaml.Node, v reflect.Value, key string) error {
+// Struct decodes a mapping into the struct p points to with the usual rules; for
+// Unmarshalers that add checks around the plain struct decoding.
+func (d *Decoder) Struct(n *yaml.Node, p any, key string) error {
+	return d.structure(n, reflect.ValueOf(p).Elem(), key)
+}
+
+func (d *Decoder) value(n *yaml.Node, v reflect.Value, key string) error {
 	if n.Kind == yaml.DocumentNode {
 		if len(n.Content) == 0 {
-			return d.errf(n, key, "the file is empty")
+			return d.Errorf(n, key, "the file is empty")
 		}
 		n = n.Content[0]
 	}
 	if n.Kind == yaml.AliasNode {
-		return d.errf(n, key, "YAML aliases are not supported; write the value out")
+		return d.Errorf(n, key, "YAML aliases are not supported; write the value out")
 	}
 	if v.CanAddr() && v.Addr().Type().Implements(decoderType) {
 		if v.Kind() == reflect.Pointer && v.IsNil() {
 			v.Set(reflect.New(v.Type().Elem()))
 		}
-		return v.Addr().Interface().(nodeDecoder).decodeNode(d, n, key)
+		return v.Addr().Interface().(Unmarshaler).UnmarshalStrict(d, n, key)
 	}
 	if v.Type() == durationType {
 		return d.duration(n, v, key)
@@ -134,7 +150,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, key string) error {
 		return d.structure(n, v, key)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			return d.errf(n, key, "want a list, got %s", kindName(n))
+			return d.Errorf(n, key, "want a list, got %s", KindName(n))
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, c := range n.Content {
@@ -149,7 +165,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, key string) error {
 	case reflect.Interface:
 		var x any
 		if err := n.Decode(&x); err != nil {
-			return d.errf(n, key, "%v", err)
+			return d.Errorf(n, key, "%v", err)
 		}
 		if x != nil {
 			v.Set(reflect.ValueOf(x))
@@ -157,31 +173,31 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, key string) error {
 		return nil
 	}
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		return d.errf(n, key, "want a %s, got %s", typeWord(v.Type()), kindName(n))
+		return d.Errorf(n, key, "want a %s, got %s", typeWord(v.Type()), KindName(n))
 	}
 	switch v.Kind() {
 	case reflect.String:
 		v.SetString(n.Value)
 	case reflect.Bool:
 		if n.Tag != "!!bool" {
-			return d.errf(n, key, "want true or false, got %q", n.Value)
+			return d.Errorf(n, key, "want true or false, got %q", n.Value)
 		}
 		b, _ := strconv.ParseBool(n.Value)
 		v.SetBool(b)
 	case reflect.Int:
 		i, err := strconv.Atoi(n.Value)
 		if err != nil || n.Tag != "!!int" {
-			return d.errf(n, key, "want a whole number, got %q", n.Value)
+			return d.Errorf(n, key, "want a whole number, got %q", n.Value)
 		}
 		v.SetInt(int64(i))
 	case reflect.Float64:
 		f, err := strconv.ParseFloat(n.Value, 64)
 		if err != nil || (n.Tag != "!!float" && n.Tag != "!!int") {
-			return d.errf(n, key, "want a number, got %q", n.Value)
+			return d.Errorf(n, key, "want a number, got %q", n.Value)
 		}
 		v.SetFloat(f)
 	default:
-		return d.errf(n, key, "cannot decode into %s", v.Type())
+		return d.Errorf(n, key, "cannot decode into %s", v.Type())
 	}
 	return nil
 }
@@ -200,24 +216,24 @@ func typeWord(t reflect.Type) string {
 	return t.String()
 }
 
-func (d *decoder) duration(n *yaml.Node, v reflect.Value, key string) error {
+func (d *Decoder) duration(n *yaml.Node, v reflect.Value, key string) error {
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		return d.errf(n, key, "want a duration such as 20s or 150ms, got %s", kindName(n))
+		return d.Errorf(n, key, "want a duration such as 20s or 150ms, got %s", KindName(n))
 	}
 	p, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return d.errf(n, key, "want a duration with a unit such as 20s or 150ms, got %q", n.Value)
+		return d.Errorf(n, key, "want a duration with a unit such as 20s or 150ms, got %q", n.Value)
 	}
 	if p < 0 {
-		return d.errf(n, key, "a duration must not be negative, got %q", n.Value)
+		return d.Errorf(n, key, "a duration must not be negative, got %q", n.Value)
 	}
 	v.SetInt(int64(p))
 	return nil
 }
 
-func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key string) error {
+func (d *Decoder) mapping(n *yaml.Node, v reflect.Value, key string) error {
 	if n.Kind != yaml.MappingNode {
-		return d.errf(n, key, "want a mapping, got %s", kindName(n))
+		return d.Errorf(n, key, "want a mapping, got %s", KindName(n))
 	}
 	if v.IsNil() {
 		v.Set(reflect.MakeMap(v.Type()))
@@ -226,11 +242,11 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, key string) error {
 	for i := 0; i < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if seen[k.Value] {
-			return d.errf(k, join(key, k.Value), "key appears twice")
+			return d.Errorf(k, Join(key, k.Value), "key appears twice")
 		}
 		seen[k.Value] = true
 		ev := reflect.New(v.Type().Elem()).Elem()
-		if err := d.value(val, ev, join(key, k.Value)); err != nil {
+		if err := d.value(val, ev, Join(key, k.Value)); err != nil {
 			return err
 		}
 		v.SetMapIndex(reflect.ValueOf(k.Value).Convert(v.Type().Key()), ev)
@@ -267,9 +283,9 @@ func fieldsOf(t reflect.Type) []fieldInfo {
 	return out
 }
 
-func (d *decoder) structure(n *yaml.Node, v reflect.Value, key string) error {
+func (d *Decoder) structure(n *yaml.Node, v reflect.Value, key string) error {
 	if n.Kind != yaml.MappingNode {
-		return d.errf(n, key, "want a mapping, got %s", kindName(n))
+		return d.Errorf(n, key, "want a mapping, got %s", KindName(n))
 	}
 	fields := fieldsOf(v.Type())
 	byName := map[string]fieldInfo{}
@@ -283,39 +299,81 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, key string) error {
 		k, val := n.Content[i], n.Content[i+1]
 		f, ok := byName[k.Value]
 		if !ok {
-			return d.errf(k, join(key, k.Value), "unknown key (known: %s)", strings.Join(sorted(names), ", "))
+			return d.Errorf(k, Join(key, k.Value), "unknown key (known: %s)", strings.Join(Sorted(names), ", "))
 		}
 		if seen[k.Value] {
-			return d.errf(k, join(key, k.Value), "key appears twice")
+			return d.Errorf(k, Join(key, k.Value), "key appears twice")
 		}
 		seen[k.Value] = true
 		fv := v.Field(f.index)
-		if err := d.value(val, fv, join(key, k.Value)); err != nil {
+		if err := d.value(val, fv, Join(key, k.Value)); err != nil {
 			return err
 		}
-		if len(f.enum) > 0 && fv.Kind() == reflect.String && !contains(f.enum, fv.String()) {
-			return d.errf(val, join(key, k.Value), "%q is not one of %s", fv.String(), strings.Join(f.enum, ", "))
+		if len(f.enum) > 0 && fv.Kind() == reflect.String && !Contains(f.enum, fv.String()) {
+			return d.Errorf(val, Join(key, k.Value), "%q is not one of %s", fv.String(), strings.Join(f.enum, ", "))
 		}
 	}
 	for _, f := range fields {
 		if f.required && !seen[f.name] && v.Field(f.index).IsZero() {
-			return d.errf(n, join(key, f.name), "required key is missing")
+			return d.Errorf(n, Join(key, f.name), "required key is missing")
 		}
 	}
 	return nil
 }
 
-func sorted(s []string) []string {
+// Sorted returns a sorted copy.
+func Sorted(s []string) []string {
 	out := append([]string(nil), s...)
 	sort.Strings(out)
 	return out
 }
 
-func contains(list []string, s string) bool {
+// Contains reports whether list holds s.
+func Contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
 			return true
 		}
 	}
 	return false
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// Parse reads exactly one YAML document from src; file names it in errors.
+func Parse(file string, src []byte) (*yaml.Node, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: file, Msg: "the file is empty"}
+		}
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return nil, &Error{File: file, Line: line, Msg: "YAML syntax: " + m[2]}
+		}
+		return nil, &Error{File: file, Msg: "YAML syntax: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &Error{File: file, Line: extra.Line, Msg: "one document per file; found a second YAML document"}
+	}
+	return &doc, nil
+}
+
+// DecodeFile reads file and decodes its one document into v.
+func DecodeFile(file string, v any) error {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return &Error{File: file, Msg: "cannot read: " + err.Error()}
+	}
+	doc, err := Parse(file, src)
+	if err != nil {
+		return err
+	}
+	return (&Decoder{File: file}).Decode(doc, v, "")
 }

@@ -1,0 +1,65 @@
+package suite
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/refreshsuite/refreshsuite/scenarios"
+	"github.com/refreshsuite/refreshsuite/timeline"
+)
+
+// appServer serves a client's built app for one scenario, applying the
+// scenario's app-side faults (a callback page without its postMessage).
+type appServer struct {
+	srv    *httptest.Server
+	origin string
+}
+
+func startApp(dir, silentPage, host string, faults []scenarios.Fault, tl *timeline.Timeline) (*appServer, error) {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("the client app is not built: %s is missing", dir)
+	}
+	files := http.FileServer(http.Dir(dir))
+	noPost := false
+	for _, f := range faults {
+		if f.On == "silent-callback" && f.Do == "no-post-message" {
+			noPost = true
+		}
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Every load must reach the server: a cached page would hide faults and
+		// make runs depend on each other.
+		w.Header().Set("Cache-Control", "no-store")
+		if noPost && strings.TrimPrefix(path.Clean(r.URL.Path), "/") == silentPage {
+			tl.Add("app.fault", timeline.Fields{"on": "silent-callback", "do": "no-post-message", "path": r.URL.Path})
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, "<!doctype html><html><body><!-- callback served without its postMessage --></body></html>")
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
+	srv := httptest.NewServer(h)
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	return &appServer{srv: srv, origin: "http://" + host + ":" + port}, nil
+}
+
+func (a *appServer) url(page string) string { return a.origin + "/" + strings.TrimPrefix(page, "/") }
+
+func (a *appServer) Close() { a.srv.Close() }
+
+// foreignServer is a third origin that posts forged silent-refresh messages.
+func startForeign() *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		fmt.Fprint(w, `<!doctype html><script>
+			const data = decodeURIComponent(location.hash.slice(1));
+			parent.postMessage(data, '*');
+		</script>`)
+	}))
+}

@@ -1,0 +1,426 @@
+// Package suite runs scenarios: it assembles the embedded IdP, the client's app
+// and a browser session for each scenario container, performs its steps, and
+// (in suite_test.go) turns every expectation into a ginkgo spec.
+package suite
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/refreshsuite/refreshsuite/browser"
+	"github.com/refreshsuite/refreshsuite/fakeidp"
+	"github.com/refreshsuite/refreshsuite/fixtures"
+	"github.com/refreshsuite/refreshsuite/scenarios"
+	"github.com/refreshsuite/refreshsuite/timeline"
+)
+
+// ClientID is the client the embedded IdP registers for the app under test.
+const ClientID = "refreshsuite-spa"
+
+// DefaultScope asks for a refresh token; scenarios about offline_access gating
+// set their own.
+const DefaultScope = "openid profile email offline_access"
+
+const (
+	defaultLoginTimeout = 20 * time.Second
+	defaultWaitTimeout  = 30 * time.Second
+	defaultCallTimeout  = 60 * time.Second
+)
+
+// Run is one scenario container being executed.
+type Run struct {
+	Scenario *scenarios.Scenario
+	Manifest *fixtures.Manifest
+	Timeline *timeline.Timeline
+	IdP      *fakeidp.Server
+	// Settings resolves client.* and idp.* in expectations (durations in ms).
+	Settings map[string]float64
+	// Config is the library configuration handed to the app.
+	Config map[string]any
+
+	app     *appServer
+	foreign *httptest.Server
+	session *browser.Session
+	saved   bool
+}
+
+// Start sets up the IdP, the app and a fresh browser context for a scenario.
+func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario) (*Run, error) {
+	r := &Run{Scenario: s, Manifest: m, Timeline: timeline.New(nil)}
+	ok := false
+	defer func() {
+		if !ok {
+			r.Close()
+		}
+	}()
+	appHost := "localhost"
+	if s.Browser.Sites == "same-site" {
+		appHost = "127.0.0.1"
+	}
+	var err error
+	r.app, err = startApp(m.Path(m.App.Dir), m.App.SilentRedirect, appHost, s.Faults, r.Timeline)
+	if err != nil {
+		return nil, fmt.Errorf("%w (build it with: cd %s && %s)", err, filepath.Dir(m.File), m.App.Build)
+	}
+	client := fakeidp.Client{
+		ID:                   ClientID,
+		RedirectURIs:         []string{r.app.url(m.App.Redirect), r.app.url(m.App.SilentRedirect)},
+		Origins:              []string{r.app.origin},
+		AccessTokenLifetime:  s.IdP.AccessTokenLifetime.D(),
+		IDTokenLifetime:      s.IdP.IDTokenLifetime.D(),
+		RefreshTokenLifetime: s.IdP.RefreshTokenLifetime.D(),
+		RefreshTokens:        fakeidp.RefreshPolicy(s.IdP.RefreshTokens),
+	}
+	var faults []fakeidp.Fault
+	for _, f := range s.Faults {
+		if f.On != "silent-callback" {
+			faults = append(faults, fakeidp.Fault{On: f.On, When: f.When, Do: f.Do, Times: f.Times})
+		}
+	}
+	r.IdP, err = fakeidp.Start(fakeidp.Config{
+		Clients: []fakeidp.Client{client}, Faults: faults, SessionLifetime: s.IdP.SessionLifetime.D(),
+	}, r.Timeline)
+	if err != nil {
+		return nil, fmt.Errorf("embedded IdP: %w", err)
+	}
+	if r.Config, err = libraryConfig(m, s, r.IdP.URL, r.app); err != nil {
+		return nil, err
+	}
+	r.Settings = settings(m, s, r.IdP.Client(ClientID))
+	policy := browser.ThirdPartyAllowed
+	if s.Browser.ThirdPartyCookies == "blocked" {
+		policy = browser.ThirdPartyBlocked
+	}
+	b, err := pool.Get(policy)
+	if err != nil {
+		return nil, err
+	}
+	r.session, err = b.NewSession(r.Timeline, map[string]any{"library": r.Config}, m.Events)
+	if err != nil {
+		return nil, err
+	}
+	ok = true
+	return r, nil
+}
+
+// libraryConfig renders the manifest's template with this run's values, then
+// the suite settings the scenario sets, then the scenario's raw library keys.
+func libraryConfig(m *fixtures.Manifest, s *scenarios.Scenario, issuer string, app *appServer) (map[string]any, error) {
+	scope := s.Client.Scope
+	if scope == "" {
+		scope = DefaultScope
+	}
+	responseType := "code"
+	if s.Client.Flow == "implicit" {
+		responseType = "id_token token"
+	}
+	values := map[string]string{
+		"issuer": issuer, "client-id": ClientID, "redirect-uri": app.url(m.App.Redirect),
+		"silent-redirect-uri": app.url(m.App.SilentRedirect), "scope": scope, "response-type": responseType,
+	}
+	cfg := map[string]any{}
+	for k, v := range m.Config.Template {
+		if str, ok := v.(string); ok && strings.HasPrefix(str, "${") {
+			v = values[strings.TrimSuffix(strings.TrimPrefix(str, "${"), "}")]
+		}
+		cfg[k] = v
+	}
+	set := func(name string, v any) error {
+		st, ok := m.Config.Settings[name]
+		if !ok {
+			return fmt.Errorf("scenario %s sets client.%s, but the manifest %s does not map it to a library setting", s.Name(), name, m.File)
+		}
+		if d, isDur := v.(time.Duration); isDur {
+			if st.Unit == "s" {
+				v = d.Seconds()
+			} else {
+				v = d.Milliseconds()
+			}
+		}
+		cfg[st.Key] = v
+		return nil
+	}
+	if s.Client.RenewalFactor != nil {
+		if err := set("renewal-factor", *s.Client.RenewalFactor); err != nil {
+			return nil, err
+		}
+	}
+	if s.Client.SilentRefreshTimeout != nil {
+		if err := set("silent-refresh-timeout", s.Client.SilentRefreshTimeout.D()); err != nil {
+			return nil, err
+		}
+	}
+	if s.Client.SilentRefresh != nil {
+		if err := set("silent-refresh", *s.Client.SilentRefresh); err != nil {
+			return nil, err
+		}
+	}
+	for k, v := range s.Client.Library {
+		cfg[k] = v
+	}
+	return cfg, nil
+}
+
+// settings are the effective values expectations refer to: what the scenario
+// set, else the client's declared defaults, else the IdP's.
+func settings(m *fixtures.Manifest, s *scenarios.Scenario, c fakeidp.Client) map[string]float64 {
+	out := map[string]float64{
+		"idp.access-token-lifetime":  ms(c.AccessTokenLifetime),
+		"idp.id-token-lifetime":      ms(c.IDTokenLifetime),
+		"idp.refresh-token-lifetime": ms(c.RefreshTokenLifetime),
+	}
+	if m.Defaults.RenewalFactor > 0 {
+		out["client.renewal-factor"] = m.Defaults.RenewalFactor
+	}
+	if m.Defaults.SilentRefreshTimeout > 0 {
+		out["client.silent-refresh-timeout"] = ms(m.Defaults.SilentRefreshTimeout.D())
+	}
+	if m.Defaults.RenewalDebounce > 0 {
+		out["client.renewal-debounce"] = ms(m.Defaults.RenewalDebounce.D())
+	}
+	if f := s.Client.RenewalFactor; f != nil {
+		out["client.renewal-factor"] = *f
+	}
+	if d := s.Client.SilentRefreshTimeout; d != nil {
+		out["client.silent-refresh-timeout"] = ms(d.D())
+	}
+	return out
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// Steps performs the scenario's steps in order. The first failing step stops
+// the run: the specs then fail with its error instead of judging half a run.
+func (r *Run) Steps(ctx context.Context) error {
+	for i, st := range r.Scenario.Steps {
+		f := timeline.Fields{"step": st.Text, "index": fmt.Sprint(i + 1)}
+		if st.Call != "" {
+			f["call"] = st.Call
+		}
+		r.Timeline.Add("harness.step", f)
+		if err := r.step(ctx, st); err != nil {
+			return fmt.Errorf("%s:%d: step %d (%s): %w", r.Scenario.File, st.Line, i+1, st.Text, err)
+		}
+		r.snapshot(ctx)
+	}
+	return nil
+}
+
+func timeoutOr(d scenarios.Duration, def time.Duration) time.Duration {
+	if d > 0 {
+		return d.D()
+	}
+	return def
+}
+
+func (r *Run) step(ctx context.Context, st scenarios.Step) error {
+	switch {
+	case st.Login:
+		return r.login(ctx, timeoutOr(st.Timeout, defaultLoginTimeout))
+	case st.Open:
+		_, err := r.open(ctx, defaultLoginTimeout)
+		return err
+	case st.Call != "":
+		cctx, cancel := context.WithTimeout(ctx, timeoutOr(st.Timeout, defaultCallTimeout))
+		defer cancel()
+		_, err := r.session.Call(cctx, st.Call)
+		var rej *browser.Rejected
+		switch {
+		case err == nil:
+			r.Timeline.Add("harness.call", timeline.Fields{"function": st.Call, "outcome": "resolved"})
+		case errors.As(err, &rej):
+			r.Timeline.Add("harness.call", timeline.Fields{"function": st.Call, "outcome": "rejected", "error": rej.Message})
+		default:
+			return fmt.Errorf("call %s: %w", st.Call, err)
+		}
+		return nil
+	case st.WaitFor != nil:
+		_, err := r.waitFor(ctx, *st.WaitFor, timeoutOr(st.Timeout, defaultWaitTimeout))
+		return err
+	case st.PassTime > 0:
+		select {
+		case <-time.After(st.PassTime.D()):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	case st.ReplayRefreshToken > 0:
+		return r.replay(ctx, st.ReplayRefreshToken)
+	case st.EndIdPSession:
+		r.IdP.EndSessions()
+		return nil
+	case st.ForgeMessage != "":
+		return r.forge(ctx, st.ForgeMessage)
+	}
+	return fmt.Errorf("step has no action")
+}
+
+// open loads the app and waits until it reports that it started.
+func (r *Run) open(ctx context.Context, timeout time.Duration) (timeline.Entry, error) {
+	after := len(r.Timeline.Entries())
+	if err := r.session.Navigate(r.app.url(r.Manifest.App.Start)); err != nil {
+		return timeline.Entry{}, fmt.Errorf("open the app: %w", err)
+	}
+	return r.waitAfter(ctx, after, scenarios.Selector{What: "client.ready"}, timeout)
+}
+
+func (r *Run) login(ctx context.Context, timeout time.Duration) error {
+	ready, err := r.open(ctx, timeout)
+	if err != nil {
+		return err
+	}
+	if ready.Fields["error"] != "" {
+		return fmt.Errorf("the app failed to start: %s", ready.Fields["error"])
+	}
+	after := len(r.Timeline.Entries())
+	if err := r.session.Start("login"); err != nil {
+		return fmt.Errorf("start login: %w", err)
+	}
+	back, err := r.waitAfter(ctx, after, scenarios.Selector{What: "client.ready"}, timeout)
+	if err != nil {
+		return fmt.Errorf("the app did not come back from the IdP: %w", err)
+	}
+	if back.Fields["logged_in"] != "yes" {
+		return fmt.Errorf("the app came back from the IdP not logged in (%s)", back.Fields["error"])
+	}
+	return nil
+}
+
+// waitFor waits for the selector to pick an entry anywhere in the timeline.
+func (r *Run) waitFor(ctx context.Context, sel scenarios.Selector, timeout time.Duration) (timeline.Entry, error) {
+	return r.waitAfter(ctx, 0, sel, timeout)
+}
+
+// waitAfter waits for the selector to pick an entry among those recorded after
+// the first n.
+func (r *Run) waitAfter(ctx context.Context, n int, sel scenarios.Selector, timeout time.Duration) (timeline.Entry, error) {
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	e, err := r.Timeline.WaitFor(wctx, func(es []timeline.Entry) (timeline.Entry, bool) {
+		if n > len(es) {
+			n = len(es)
+		}
+		return scenarios.Pick(sel, es[n:])
+	})
+	if err != nil {
+		return e, fmt.Errorf("no %s within %s", sel, timeout)
+	}
+	return e, nil
+}
+
+// snapshot records what the client holds and the page's iframes after a step.
+// Errors are ignored: a page in the middle of a navigation has nothing to say.
+func (r *Run) snapshot(ctx context.Context) {
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if raw, err := r.session.Call(sctx, "tokens"); err == nil {
+		var t struct{ AccessToken, IDToken, RefreshToken string }
+		if json.Unmarshal(raw, &t) == nil {
+			r.Timeline.Add("harness.tokens", timeline.Fields{
+				"access_token": timeline.Fingerprint(t.AccessToken), "id_token": timeline.Fingerprint(t.IDToken),
+				"refresh_token": timeline.Fingerprint(t.RefreshToken),
+			})
+		}
+	}
+	if f, err := r.session.Frames(sctx); err == nil {
+		r.Timeline.Add("browser.frames", timeline.Fields{"count": fmt.Sprint(f.Count), "visible": fmt.Sprint(f.Visible), "ids": f.IDs})
+	}
+}
+
+// replay posts the refresh token that the nth refresh-token-issuing response
+// handed out, as a second tab holding a stale token would.
+func (r *Run) replay(ctx context.Context, nth int) error {
+	issued := scenarios.Matches(scenarios.Selector{What: "idp.token", Where: map[string]string{"outcome": "ok", "refresh_token": "present"}}, r.Timeline.Entries())
+	if nth > len(issued) {
+		return fmt.Errorf("replay-refresh-token %d: the IdP issued only %d refresh tokens so far", nth, len(issued))
+	}
+	fp := issued[nth-1].Fields["refresh_token"]
+	rt, ok := r.IdP.Token(fp)
+	if !ok {
+		return fmt.Errorf("replay-refresh-token %d: token %s unknown to the IdP", nth, fp)
+	}
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {ClientID}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.IdP.URL+"/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", r.app.origin)
+	req.Header.Set(fakeidp.ActorHeader, "harness")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("replay-refresh-token: %w", err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Error string `json:"error"`
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(raw, &body)
+	r.Timeline.Add("harness.replay", timeline.Fields{"refresh_token": fp, "status": fmt.Sprint(resp.StatusCode), "error": body.Error})
+	return nil
+}
+
+// forge makes a frame of a foreign origin post data to the app window.
+func (r *Run) forge(ctx context.Context, data string) error {
+	if r.foreign == nil {
+		r.foreign = startForeign()
+	}
+	src := r.foreign.URL + "/forge#" + url.PathEscape(data)
+	r.Timeline.Add("harness.forged-message", timeline.Fields{"origin": r.foreign.URL, "data": timeline.Redact(data)})
+	return r.session.Eval(ctx, `(src) => { const f = document.createElement('iframe'); f.id = 'refreshsuite-forger'; f.style.display = 'none'; f.src = src; document.body.appendChild(f); }`, src)
+}
+
+// SaveTrace writes the timeline and a screenshot for a failed scenario, once.
+func (r *Run) SaveTrace(dir string) (string, error) {
+	if r.saved {
+		return dir, nil
+	}
+	r.saved = true
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, e := range r.Timeline.Entries() {
+		b.WriteString(e.String() + "\n")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "timeline.txt"), []byte(b.String()), 0o644); err != nil {
+		return "", err
+	}
+	js, _ := json.MarshalIndent(r.Timeline.Entries(), "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, "timeline.json"), js, 0o644); err != nil {
+		return "", err
+	}
+	if r.session != nil {
+		if png, err := r.session.Screenshot(); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, "screenshot.png"), png, 0o644)
+		}
+	}
+	return dir, nil
+}
+
+// Close tears everything down; safe on a partly started run.
+func (r *Run) Close() {
+	if r.session != nil {
+		r.session.Close()
+	}
+	if r.IdP != nil {
+		r.IdP.Close()
+	}
+	if r.app != nil {
+		r.app.Close()
+	}
+	if r.foreign != nil {
+		r.foreign.Close()
+	}
+}

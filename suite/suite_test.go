@@ -1,0 +1,155 @@
+package suite
+
+import (
+	"flag"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/refreshsuite/refreshsuite/browser"
+	"github.com/refreshsuite/refreshsuite/fixtures"
+	"github.com/refreshsuite/refreshsuite/reports"
+	"github.com/refreshsuite/refreshsuite/scenarios"
+)
+
+// The suite's own flags; `refreshsuite run` passes them after --.
+var (
+	scenarioPath = flag.String("refreshsuite.scenarios", "../scenarios", "scenario file or directory")
+	clientPath   = flag.String("refreshsuite.client", "../fixtures/angular-oauth2-oidc/client.yaml", "client manifest")
+	outDir       = flag.String("refreshsuite.out", "../reports/out", "directory for junit.xml and traces")
+	deviations   = flag.String("refreshsuite.deviations", "skip", "report reproduced known deviations as skip or fail")
+)
+
+var pool browser.Pool
+
+func TestConformance(t *testing.T) {
+	RegisterFailHandler(Fail)
+	if *deviations != "skip" && *deviations != "fail" {
+		t.Fatalf("-refreshsuite.deviations: want skip or fail, got %q", *deviations)
+	}
+	m, all, err := Load(*clientPath, *scenarioPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := browser.Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.Bin = bin
+	for _, s := range all {
+		declare(m, s)
+	}
+	RunSpecs(t, "refreshsuite conformance: "+m.Name)
+}
+
+var _ = AfterSuite(func() { pool.Close() })
+
+var _ = ReportAfterSuite("refreshsuite reports", func(r Report) {
+	path := filepath.Join(*outDir, "junit.xml")
+	if err := reports.WriteJUnit(path, r, reports.Options{DeviationsAsFailures: *deviations == "fail"}); err != nil {
+		Fail("writing " + path + ": " + err.Error())
+	}
+})
+
+var unsafePath = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
+
+// declare turns one scenario container into an Ordered ginkgo container: the
+// steps run once in BeforeAll, and each expectation is a spec judged against
+// the recorded timeline.
+func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
+	Describe(s.Name(), Ordered, ContinueOnFailure, Label(s.Requirements()...), func() {
+		var run *Run
+		var setupErr error
+		traceDir := filepath.Join(*outDir, "traces", unsafePath.ReplaceAllString(s.Name(), "_"))
+
+		BeforeAll(func(ctx SpecContext) {
+			for _, n := range s.Needs {
+				if !m.Has(n) {
+					Skip(fmt.Sprintf("client %s does not declare capability %s", m.Name, n))
+				}
+			}
+			run, setupErr = Start(&pool, m, s)
+			if setupErr != nil {
+				return
+			}
+			DeferCleanup(run.Close)
+			if setupErr = run.Steps(ctx); setupErr != nil {
+				_, _ = run.SaveTrace(traceDir)
+			}
+		}, NodeTimeout(5*time.Minute))
+
+		for _, x := range s.Expect {
+			It(x.ID+": "+x.Title, Label(x.Requirements...), func() {
+				for _, n := range x.Needs {
+					if !m.Has(n) {
+						Skip(fmt.Sprintf("client %s does not declare capability %s", m.Name, n))
+					}
+				}
+				data := reports.SpecData{
+					Scenario: s.Name(), Expectation: x.ID, Requirements: x.Requirements,
+					Client: m.Name, Library: m.Library.Name + "@" + m.Library.Version, Clock: "real",
+				}
+				if setupErr != nil {
+					data.Trace = traceDir
+					AddReportEntry(reports.EntryName, data, ReportEntryVisibilityNever)
+					Fail(fmt.Sprintf("the scenario did not run to the end: %v\n\n%s", setupErr, tail(run)))
+				}
+				res := scenarios.Check(x, run.Timeline.Entries(), run.Settings)
+				data.Measurements = res.Measurements
+				dev, known := m.Deviation(s, x.ID)
+				if !res.Pass && !known {
+					data.Trace, _ = run.SaveTrace(traceDir)
+				}
+				if known && !res.Pass {
+					data.Deviation, data.Reference = dev.Reason, dev.Reference
+				}
+				AddReportEntry(reports.EntryName, data, ReportEntryVisibilityNever)
+				switch {
+				case known && !res.Pass:
+					Skip(fmt.Sprintf("known deviation: %s (%s)\nobserved: %s", dev.Reason, dev.Reference, res.Message))
+				case known && res.Pass:
+					Fail(fmt.Sprintf("listed as a known deviation (%s) but the client now meets it: remove %s/%s from %s\n%s",
+						dev.Reason, s.ID, x.ID, m.Path(m.Deviations), res.Message))
+				case !res.Pass:
+					Fail(failure(res, data.Trace))
+				}
+			})
+		}
+	})
+}
+
+func failure(res scenarios.Result, trace string) string {
+	var b strings.Builder
+	b.WriteString(res.Message)
+	b.WriteString("\n\ntimeline (scenario time; the kinds this expectation reads, and the steps):\n")
+	for _, e := range res.Relevant {
+		b.WriteString("  " + e.String() + "\n")
+	}
+	if trace != "" {
+		b.WriteString("full timeline and screenshot: " + trace + "\n")
+	}
+	return b.String()
+}
+
+// tail is the end of a run's timeline, for a run that stopped early.
+func tail(run *Run) string {
+	if run == nil {
+		return ""
+	}
+	es := run.Timeline.Entries()
+	if len(es) > 40 {
+		es = es[len(es)-40:]
+	}
+	var b strings.Builder
+	b.WriteString("last timeline entries:\n")
+	for _, e := range es {
+		b.WriteString("  " + e.String() + "\n")
+	}
+	return b.String()
+}
