@@ -116,7 +116,7 @@ func checkTiming(x Expectation, found, entries []timeline.Entry, settings map[st
 			// The latest since entry at or before the found one: "since the token
 			// this timer was armed for was issued".
 			for _, s := range sinces {
-				if s.At <= t.At && s.Seq != t.Seq {
+				if s.At <= t.At && !(s.Seq == t.Seq && s.What == t.What) {
 					since, ok = s, true
 				}
 			}

@@ -87,7 +87,7 @@ func Parse(file string, src []byte) ([]*Scenario, error) {
 		return nil, err
 	}
 	root := doc.Content[0]
-	base.Line = root.Line
+	base.Line = keyLine(root, "id")
 	if err := validate(d, base); err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func Parse(file string, src []byte) ([]*Scenario, error) {
 			return nil, &strictyaml.Error{File: file, Line: root.Line, Key: key + ".id", Msg: fmt.Sprintf("variant %q appears twice", v.ID)}
 		}
 		seen[v.ID] = true
-		s := &Scenario{File: file, Line: root.Line}
+		s := &Scenario{File: file, Line: base.Line}
 		_ = d.Decode(doc, s, "") // decoded once already without error
 		s.Variants = nil
 		s.Variant = v.ID
@@ -341,4 +341,15 @@ func readError(err error) string {
 		return pe.Err.Error()
 	}
 	return err.Error()
+}
+
+// keyLine is the line of a top-level key, for errors about its value; the
+// mapping's own line when the key is absent.
+func keyLine(m *yaml.Node, key string) int {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i].Line
+		}
+	}
+	return m.Line
 }

@@ -310,3 +310,35 @@ type Same struct {
 	// Not inverts the check: the fields must differ (fresh state, new tokens).
 	Not bool `yaml:"not"`
 }
+
+// JSONSchema: a step is a bare word or a mapping with one action.
+func (*Step) JSONSchema() map[string]any {
+	type plain Step
+	obj := strictyaml.StructSchema(plain{})
+	obj["minProperties"] = 1
+	return map[string]any{"oneOf": []any{
+		map[string]any{"type": "string", "enum": strictyaml.Sorted(keys(bareSteps))},
+		obj,
+	}}
+}
+
+// JSONSchema: an expression is a string.
+func (*Expr) JSONSchema() map[string]any {
+	return map[string]any{"type": "string", "description": "expression over durations, numbers, client.*, idp.* and since.* references"}
+}
+
+// JSONSchema: a variant overrides sections of the scenario.
+func (*Variant) JSONSchema() map[string]any {
+	return map[string]any{"type": "object", "required": []string{"id"}, "additionalProperties": false,
+		"properties": map[string]any{
+			"id": map[string]any{"type": "string"}, "title": map[string]any{"type": "string"},
+			"idp": strictyaml.StructSchema(IdPSpec{}), "browser": strictyaml.StructSchema(BrowserSpec{}),
+			"client": strictyaml.StructSchema(ClientSpec{}), "faults": map[string]any{"type": "array", "items": strictyaml.StructSchema(Fault{})},
+			"needs": map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
+		}}
+}
+
+// Schema is the JSON Schema of the scenario format, derived from the types.
+func Schema() map[string]any {
+	return strictyaml.Schema(Scenario{}, "urn:refreshsuite:scenario:v1", "refreshsuite scenario (version 1)")
+}

@@ -350,6 +350,11 @@ func Parse(file string, src []byte) (*yaml.Node, error) {
 		}
 		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 			line, _ := strconv.Atoi(m[1])
+			if strings.HasPrefix(m[2], "did not find expected") {
+				// yaml.v3 reports parser errors at the 0-based line of the construct
+				// that is left open, scanner errors 1-based.
+				line++
+			}
 			return nil, &Error{File: file, Line: line, Msg: "YAML syntax: " + m[2]}
 		}
 		return nil, &Error{File: file, Msg: "YAML syntax: " + strings.TrimPrefix(err.Error(), "yaml: ")}

@@ -1,0 +1,37 @@
+# The two commands a newcomer needs:
+#   make run    the conformance suite against the default client on the embedded IdP
+#   make test   the project's own tests (unit, integration, and the conformance run)
+# Both install what is missing first (Chromium via apt-get, npm packages via npm ci).
+
+GO      ?= go
+ARGS    ?=
+# Packages whose tests need neither Chromium nor the fixtures.
+UNIT    := ./timeline/... ./internal/... ./scenarios/... ./fakeidp/... ./fixtures/... ./reports/...
+
+.PHONY: run test setup unit integration lint build clean
+
+run: setup
+	$(GO) run ./cmd/refreshsuite run $(ARGS)
+
+test: setup lint unit integration
+
+setup:
+	@scripts/setup.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt wants to rewrite: $$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 $(UNIT)
+
+# Real Chromium, the real client library, the refreshsuite command end to end
+# (its tests include a full conformance run and a deliberately broken one).
+integration:
+	$(GO) test -count=1 -timeout 30m ./browser/... ./cmd/...
+
+build:
+	$(GO) build -o bin/refreshsuite ./cmd/refreshsuite
+
+clean:
+	rm -rf bin reports/out fixtures/*/dist

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/refreshsuite/refreshsuite/fakeidp"
+	"github.com/refreshsuite/refreshsuite/timeline"
+)
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func cmdIdP(args []string, out io.Writer) error {
+	fs := newFlags("idp", out)
+	addr := fs.String("addr", "127.0.0.1:9400", "listen address (loopback unless you say otherwise)")
+	clientID := fs.String("client-id", "spa", "the public client's client_id")
+	var redirects, origins, faults listFlag
+	fs.Var(&redirects, "redirect-uri", "a registered redirect URI (repeatable; default http://localhost:4200/index.html and .../silent-refresh.html)")
+	fs.Var(&origins, "origin", "an SPA origin allowed by CORS (repeatable; default: the redirect URIs' origins)")
+	at := fs.Duration("access-token-lifetime", time.Minute, "access token lifetime (>= 1s)")
+	idt := fs.Duration("id-token-lifetime", 0, "id token lifetime (default: the access token's)")
+	rt := fs.Duration("refresh-token-lifetime", time.Hour, "refresh token lifetime")
+	session := fs.Duration("session-lifetime", time.Hour, "login session lifetime")
+	policy := fs.String("refresh-tokens", "strict", "refresh token policy: strict (only with offline_access), always or never")
+	fs.Var(&faults, "fault", "a fault as endpoint:action[:param=value], e.g. authorize:page-without-redirect:prompt=none (repeatable; actions: "+strings.Join(fakeidp.ActionNames(), ", ")+")")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if len(redirects) == 0 {
+		redirects = listFlag{"http://localhost:4200/index.html", "http://localhost:4200/silent-refresh.html"}
+	}
+	if len(origins) == 0 {
+		seen := map[string]bool{}
+		for _, r := range redirects {
+			if u, err := url.Parse(r); err == nil && !seen[u.Scheme+"://"+u.Host] {
+				seen[u.Scheme+"://"+u.Host] = true
+				origins = append(origins, u.Scheme+"://"+u.Host)
+			}
+		}
+	}
+	var fl []fakeidp.Fault
+	for _, f := range faults {
+		parts := strings.Split(f, ":")
+		if len(parts) < 2 {
+			return usagef("-fault %q: want endpoint:action[:param=value]", f)
+		}
+		ft := fakeidp.Fault{On: parts[0], Do: parts[1], When: map[string]string{}}
+		for _, kv := range parts[2:] {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				return usagef("-fault %q: %q is not param=value", f, kv)
+			}
+			ft.When[k] = v
+		}
+		fl = append(fl, ft)
+	}
+	tl := timeline.New(nil)
+	tl.OnAdd(func(e timeline.Entry) { fmt.Fprintln(out, e) })
+	srv, err := fakeidp.Start(fakeidp.Config{
+		Addr:            *addr,
+		SessionLifetime: *session,
+		Clients: []fakeidp.Client{{
+			ID: *clientID, RedirectURIs: redirects, Origins: origins,
+			AccessTokenLifetime: *at, IDTokenLifetime: *idt, RefreshTokenLifetime: *rt,
+			RefreshTokens: fakeidp.RefreshPolicy(*policy),
+		}},
+		Faults: fl,
+	}, tl)
+	if err != nil {
+		return usageError{err}
+	}
+	defer srv.Close()
+	fmt.Fprintf(out, "refreshsuite idp: issuer %s (discovery %s/.well-known/openid-configuration)\n", srv.URL, srv.URL)
+	fmt.Fprintf(out, "  client %s, redirect URIs %s, origins %s\n", *clientID, redirects.String(), origins.String())
+	fmt.Fprintf(out, "  access tokens %s, refresh tokens %s (%s); test user %s; Ctrl-C stops\n", *at, *policy, *rt, fakeidp.DefaultUser.Subject)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	return nil
+}

@@ -1,0 +1,98 @@
+// Command refreshsuite runs the token-renewal conformance suite, validates and
+// lists scenarios, and serves the embedded IdP on its own.
+//
+// Exit codes: 0 every spec passed or is a declared known deviation, 1 a spec
+// failed, 2 a usage or configuration error.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `usage: refreshsuite <command> [flags]
+
+commands:
+  run        run the conformance suite against a client (default: angular-oauth2-oidc)
+  validate   check scenario files and a client manifest, exit 2 on the first error
+  list       list scenarios, their specs and requirement IDs, and whether they apply
+  idp        serve the embedded IdP alone, for developing against short-lived tokens
+  schema     print the JSON Schema of the scenario format
+
+'refreshsuite <command> -h' shows a command's flags.
+`
+
+// usageError is a problem with how the command was called or configured: exit 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// failedError means specs failed: exit 1.
+var errFailed = errors.New("specs failed")
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "run":
+		err = cmdRun(args[1:], stdout, stderr)
+	case "validate":
+		err = cmdValidate(args[1:], stdout)
+	case "list":
+		err = cmdList(args[1:], stdout)
+	case "idp":
+		err = cmdIdP(args[1:], stdout)
+	case "schema":
+		err = cmdSchema(stdout)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "refreshsuite: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errFailed):
+		return 1
+	default:
+		fmt.Fprintln(stderr, "refreshsuite: "+err.Error())
+		var u usageError
+		if errors.As(err, &u) {
+			return 2
+		}
+		return 1
+	}
+}
+
+// newFlags makes a command's flag set that reports errors instead of exiting.
+func newFlags(name string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("refreshsuite "+name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	return nil
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCmd(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var out bytes.Buffer
+	code := run(args, &out, &out)
+	return code, out.String()
+}
+
+func TestValidate(t *testing.T) {
+	if code, out := runCmd(t, "validate"); code != 0 || !strings.HasPrefix(out, "ok:") {
+		t.Fatalf("validate the shipped scenarios: exit %d\n%s", code, out)
+	}
+	bad := filepath.Join("..", "..", "scenarios", "testdata", "malformed", "unknown-key.yaml")
+	code, out := runCmd(t, "validate", bad)
+	if code != 2 || !strings.Contains(out, "unknown-key.yaml:") || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Fatalf("validate a malformed scenario: exit %d, want 2 and one line naming the file:\n%s", code, out)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"frobnicate"}, {"run", "-procs", "0"}, {"run", "-deviations", "maybe"}, {"run", "-client", "/nonexistent.yaml"}} {
+		if code, out := runCmd(t, args...); code != 2 {
+			t.Errorf("refreshsuite %v: exit %d, want 2\n%s", args, code, out)
+		}
+	}
+}
+
+type testJUnit struct {
+	Tests    int `xml:"tests,attr"`
+	Failures int `xml:"failures,attr"`
+	Skipped  int `xml:"skipped,attr"`
+	Suites   []struct {
+		Name  string `xml:"name,attr"`
+		Cases []struct {
+			Name       string `xml:"name,attr"`
+			Classname  string `xml:"classname,attr"`
+			Properties []struct {
+				Name  string `xml:"name,attr"`
+				Value string `xml:"value,attr"`
+			} `xml:"properties>property"`
+			Failure *struct {
+				Message string `xml:"message,attr"`
+				Text    string `xml:",chardata"`
+			} `xml:"failure"`
+			Skipped *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"skipped"`
+		} `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+func readJUnit(t *testing.T, path string) testJUnit {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the run wrote no JUnit report: %v", err)
+	}
+	var j testJUnit
+	if err := xml.Unmarshal(b, &j); err != nil {
+		t.Fatalf("JUnit report does not parse: %v", err)
+	}
+	return j
+}
+
+// The main job, end to end: the shipped scenarios against the real
+// angular-oauth2-oidc on the embedded IdP in real Chromium.
+func TestRunConformance(t *testing.T) {
+	out := t.TempDir()
+	code, text := runCmd(t, "run", "-out", out)
+	if code != 0 {
+		t.Fatalf("refreshsuite run: exit %d, want 0\n%s", code, text)
+	}
+	if !strings.Contains(text, "JUnit report: "+filepath.Join(out, "junit.xml")) {
+		t.Errorf("the summary does not print the report path:\n%s", text)
+	}
+	j := readJUnit(t, filepath.Join(out, "junit.xml"))
+	if j.Tests == 0 || j.Failures != 0 {
+		t.Fatalf("junit: %d tests, %d failures", j.Tests, j.Failures)
+	}
+	cases, deviations := 0, 0
+	for _, s := range j.Suites {
+		for _, c := range s.Cases {
+			cases++
+			if c.Classname != s.Name || !strings.Contains(c.Name, ": ") {
+				t.Errorf("testcase %q in %q: want classname = scenario and name = expectation id: title", c.Name, s.Name)
+			}
+			reqs := 0
+			dev := false
+			for _, p := range c.Properties {
+				reqs += map[bool]int{true: 1}[p.Name == "requirement"]
+				dev = dev || p.Name == "known-deviation"
+			}
+			if reqs == 0 {
+				t.Errorf("testcase %s/%s carries no requirement property", s.Name, c.Name)
+			}
+			if dev {
+				deviations++
+				if c.Skipped == nil || !strings.HasPrefix(c.Skipped.Message, "known deviation:") {
+					t.Errorf("known deviation %s/%s is not reported as skipped with its reason", s.Name, c.Name)
+				}
+			}
+		}
+	}
+	if cases != j.Tests || deviations == 0 {
+		t.Errorf("junit: %d testcases for tests=%d, %d known deviations (want at least the refresh_token=null one)", cases, j.Tests, deviations)
+	}
+}
+
+// A deliberately broken client configuration must fail, with the timeline that
+// explains it in the message, and exit 1.
+func TestRunBrokenClientFails(t *testing.T) {
+	out := t.TempDir()
+	code, text := runCmd(t, "run", "-out", out, "-procs", "1", "-scenarios", filepath.Join("testdata", "broken"))
+	if code != 1 {
+		t.Fatalf("refreshsuite run on a broken client: exit %d, want 1\n%s", code, text)
+	}
+	j := readJUnit(t, filepath.Join(out, "junit.xml"))
+	if j.Failures != 2 {
+		t.Fatalf("junit: %d failures, want 2", j.Failures)
+	}
+	f := j.Suites[0].Cases[0].Failure
+	for _, want := range []string{"want 1 entries matching idp.token", "timeline (scenario time", "idp.token", `granted_scope="openid profile"`, "harness.step"} {
+		if f == nil || !strings.Contains(f.Text, want) {
+			t.Errorf("failure message lacks %q:\n%v", want, f)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "traces", "broken-client-drops-offline-access", "timeline.txt")); err != nil {
+		t.Errorf("no trace saved for the failed scenario: %v", err)
+	}
+}

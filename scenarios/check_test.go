@@ -1,0 +1,119 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/refreshsuite/refreshsuite/timeline"
+)
+
+var seq int
+
+func entry(at time.Duration, what string, kv ...string) timeline.Entry {
+	seq++
+	f := timeline.Fields{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		f[kv[i]] = kv[i+1]
+	}
+	return timeline.Entry{Seq: seq, At: at, What: what, Fields: f}
+}
+
+func expectation(t *testing.T, y string) Expectation {
+	t.Helper()
+	src := "version: 1\nid: s\ntitle: t\nsteps: [login]\nexpect:\n" + y
+	ss, err := Parse("x.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ss[0].Expect[0]
+}
+
+func TestTimingWithCycles(t *testing.T) {
+	x := expectation(t, `  - id: e
+    title: t
+    requirements: [TF-1]
+    find: {what: client.event, where: {type: token_expires}}
+    at: {since: {what: idp.token, where: {outcome: ok}}, is: client.renewal-factor * since.expires_in_ms, within: 50ms}
+    cycles: 2
+`)
+	tl := []timeline.Entry{
+		entry(0, "idp.token", "outcome", "ok", "expires_in_ms", "4000"),
+		entry(3010*time.Millisecond, "client.event", "type", "token_expires"),
+		entry(4000*time.Millisecond, "idp.token", "outcome", "ok", "expires_in_ms", "4000"),
+		entry(7100*time.Millisecond, "client.event", "type", "token_expires"),
+	}
+	r := Check(x, tl, map[string]float64{"client.renewal-factor": 0.75})
+	if r.Pass {
+		t.Fatalf("cycle 2 is 100ms late with 50ms tolerance, want a failure: %s", r.Message)
+	}
+	if len(r.Measurements) != 2 || r.Measurements[0].ErrorMs != 10 || !r.Measurements[0].Pass || r.Measurements[1].ErrorMs != 100 {
+		t.Errorf("measurements = %+v", r.Measurements)
+	}
+	if !strings.Contains(r.Message, "expected 3000ms +-50ms") || !strings.Contains(r.Message, "measured 3100ms") {
+		t.Errorf("message does not give expected and measured times: %s", r.Message)
+	}
+	if len(r.Relevant) == 0 {
+		t.Error("a failure carries no timeline slice")
+	}
+}
+
+func TestCountSameAndOperators(t *testing.T) {
+	tl := []timeline.Entry{
+		entry(0, "idp.token", "grant_type", "authorization_code", "refresh_token", "fp:1", "scope", "openid offline_access"),
+		entry(1, "idp.token", "grant_type", "refresh_token", "presented_refresh_token", "fp:1", "refresh_token", "fp:2"),
+		entry(2, "idp.token", "grant_type", "refresh_token", "presented_refresh_token", "fp:1"),
+	}
+	for _, tc := range []struct {
+		y    string
+		pass bool
+	}{
+		{"    find: {what: idp.token, where: {grant_type: refresh_token}}\n    count: 2\n", true},
+		{"    find: {what: idp.token, where: {grant_type: refresh_token}}\n    count: \"<=1\"\n", false},
+		{"    find: {what: idp.token, where: {scope: has offline_access}}\n", true},
+		{"    find: {what: idp.token, where: {scope: has offline}}\n", false},
+		{"    find: {what: idp.token, where: {grant_type: \"~^refresh\"}}\n    count: 2\n", true},
+		{"    find: {what: idp.token, where: {refresh_token: absent}}\n    count: 1\n", true},
+		// The second refresh replays fp:1 instead of the rotated fp:2.
+		{"    find: {what: idp.token, where: {grant_type: refresh_token}, nth: 2}\n    same: {field: presented_refresh_token, as: {what: idp.token, where: {grant_type: refresh_token}, nth: 1}, as-field: refresh_token}\n", false},
+		{"    find: {what: idp.token, where: {grant_type: refresh_token}, nth: 1}\n    same: {field: presented_refresh_token, as: {what: idp.token}, as-field: refresh_token}\n", true},
+		{"    find: {what: idp.token, nth: 3}\n    same: {field: presented_refresh_token, as: {what: idp.token, nth: 2}, not: true}\n", false},
+		{"    find: {what: idp.token, nth: 4}\n", false},
+	} {
+		x := expectation(t, "  - id: e\n    title: t\n    requirements: [CF-1]\n"+tc.y)
+		if r := Check(x, tl, nil); r.Pass != tc.pass {
+			t.Errorf("%s: pass = %v, want %v (%s)", tc.y, r.Pass, tc.pass, r.Message)
+		}
+	}
+}
+
+func TestExpr(t *testing.T) {
+	refs := func(n string) (float64, bool, error) {
+		return map[string]float64{"client.renewal-factor": 0.5, "since.ttl_ms": 4000}[n], strings.HasSuffix(n, "_ms"), nil
+	}
+	for src, want := range map[string]time.Duration{
+		"client.renewal-factor * since.ttl_ms":        2 * time.Second,
+		"since.ttl_ms - 1s":                           3 * time.Second,
+		"(since.ttl_ms + 1s) * client.renewal-factor": 2500 * time.Millisecond,
+		"20s":   20 * time.Second,
+		"150ms": 150 * time.Millisecond,
+	} {
+		e, err := ParseExpr(src)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		got, err := e.Eval(refs)
+		if err != nil || got != want {
+			t.Errorf("%s = %v, %v; want %v", src, got, err, want)
+		}
+	}
+	for _, bad := range []string{"0.5", "1s * 1s", "1s + 2", "(1s", "x", "1s )"} {
+		e, err := ParseExpr(bad)
+		if err == nil {
+			_, err = e.Eval(refs)
+		}
+		if err == nil {
+			t.Errorf("%q: want an error", bad)
+		}
+	}
+}

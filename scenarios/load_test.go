@@ -1,0 +1,121 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Every malformed file names what is wrong in its first line (# want: ...). The
+// loader must answer with one line that starts with the file name and contains
+// that text: never a panic, never a silent default.
+func TestMalformedCorpus(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "malformed", "*.yaml"))
+	if err != nil || len(files) < 20 {
+		t.Fatalf("malformed corpus: %d files, %v", len(files), err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			src, _ := os.ReadFile(f)
+			first, _, _ := strings.Cut(string(src), "\n")
+			want, ok := strings.CutPrefix(first, "# want: ")
+			if !ok {
+				t.Fatalf("%s: first line must be '# want: <expected error text>'", f)
+			}
+			_, err := LoadFile(f)
+			if err == nil {
+				t.Fatalf("loaded without error, want %q", want)
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, f+":") || strings.Contains(msg, "\n") || !strings.Contains(msg, want) {
+				t.Errorf("error %q\nwant one line starting with %q and containing %q", msg, f+":", want)
+			}
+		})
+	}
+}
+
+func TestShippedScenariosLoad(t *testing.T) {
+	all, err := Load(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) == 0 {
+		t.Fatal("no scenarios")
+	}
+}
+
+func TestDuplicateScenarioIDs(t *testing.T) {
+	dir := t.TempDir()
+	body := "version: 1\nid: same\ntitle: t\nsteps: [login]\nexpect: [{id: e, title: t, requirements: [CF-1], find: {what: idp.token}}]\n"
+	for _, n := range []string{"a.yaml", "b.yaml"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := Load(dir)
+	if err == nil || !strings.Contains(err.Error(), "b.yaml:2: id: \"same\" is already the id of") {
+		t.Fatalf("duplicate ids across files: %v", err)
+	}
+}
+
+func TestVariantsOverrideOnlyWhatTheySay(t *testing.T) {
+	src := `version: 1
+id: v
+title: base
+idp: {access-token-lifetime: 5s, refresh-tokens: strict}
+client: {flow: code, renewal-factor: 0.75, library: {a: 1, b: 2}}
+steps: [login]
+expect: [{id: e, title: t, requirements: [CF-1], find: {what: idp.token}}]
+variants:
+  - {id: half, title: half, client: {renewal-factor: 0.5, library: {b: 3}}}
+  - {id: plain}
+`
+	ss, err := Parse("v.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ss) != 2 || ss[0].Name() != "v[half]" || ss[1].Name() != "v[plain]" {
+		t.Fatalf("variants: %d containers", len(ss))
+	}
+	h := ss[0]
+	if *h.Client.RenewalFactor != 0.5 || h.Client.Flow != "code" || h.IdP.AccessTokenLifetime.D().Seconds() != 5 {
+		t.Errorf("override lost the base: %+v %+v", h.Client, h.IdP)
+	}
+	if h.Client.Library["a"] != 1 || h.Client.Library["b"] != 3 {
+		t.Errorf("library keys are merged key by key, got %v", h.Client.Library)
+	}
+	if *ss[1].Client.RenewalFactor != 0.75 || ss[1].Client.Library["b"] != 2 {
+		t.Errorf("a variant changed its sibling: %+v", ss[1].Client)
+	}
+}
+
+// schema.json is what editors validate against; it must be exactly what the
+// loader enforces. Regenerate with: go run ./cmd/refreshsuite schema > scenarios/schema.json
+func TestSchemaFileIsCurrent(t *testing.T) {
+	want, err := json.MarshalIndent(Schema(), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("schema.json")
+	if err != nil || strings.TrimSpace(string(got)) != string(want) {
+		t.Fatalf("scenarios/schema.json is stale: run go run ./cmd/refreshsuite schema > scenarios/schema.json")
+	}
+}
+
+func TestRequirementsPageMatchesCatalogue(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "docs", "requirements.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Count(string(b), "\n| ") - 1 // minus the header row
+	if rows != len(Requirements) {
+		t.Errorf("docs/requirements.md has %d rows, the catalogue %d requirements", rows, len(Requirements))
+	}
+	for id, text := range Requirements {
+		if !strings.Contains(string(b), "| "+id+" | "+text+" |") {
+			t.Errorf("docs/requirements.md does not state %s as in scenarios/catalogue.go: %s", id, text)
+		}
+	}
+}
