@@ -58,46 +58,51 @@ func Data(s types.SpecReport) (SpecData, bool) {
 	return SpecData{}, false
 }
 
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     float64      `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
+// JUnit is the XML document, for writing and for reading back.
+type JUnit struct {
+	XMLName  xml.Name `xml:"testsuites"`
+	Name     string   `xml:"name,attr"`
+	Tests    int      `xml:"tests,attr"`
+	Failures int      `xml:"failures,attr"`
+	Errors   int      `xml:"errors,attr"`
+	Skipped  int      `xml:"skipped,attr"`
+	Time     float64  `xml:"time,attr"`
+	Suites   []Suite  `xml:"testsuite"`
 }
 
-type junitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Errors     int             `xml:"errors,attr"`
-	Skipped    int             `xml:"skipped,attr"`
-	Time       float64         `xml:"time,attr"`
-	Timestamp  string          `xml:"timestamp,attr"`
-	Properties []junitProperty `xml:"properties>property,omitempty"`
-	Cases      []junitCase     `xml:"testcase"`
+// Suite is one scenario container.
+type Suite struct {
+	Name       string     `xml:"name,attr"`
+	Tests      int        `xml:"tests,attr"`
+	Failures   int        `xml:"failures,attr"`
+	Errors     int        `xml:"errors,attr"`
+	Skipped    int        `xml:"skipped,attr"`
+	Time       float64    `xml:"time,attr"`
+	Timestamp  string     `xml:"timestamp,attr"`
+	Properties []Property `xml:"properties>property,omitempty"`
+	Cases      []Case     `xml:"testcase"`
 }
 
-type junitProperty struct {
+// Property is a name/value pair.
+type Property struct {
 	Name  string `xml:"name,attr"`
 	Value string `xml:"value,attr"`
 }
 
-type junitCase struct {
-	Name       string          `xml:"name,attr"`
-	Classname  string          `xml:"classname,attr"`
-	Time       float64         `xml:"time,attr"`
-	Properties []junitProperty `xml:"properties>property,omitempty"`
-	Failure    *junitMessage   `xml:"failure,omitempty"`
-	Error      *junitMessage   `xml:"error,omitempty"`
-	Skipped    *junitMessage   `xml:"skipped,omitempty"`
-	SystemOut  string          `xml:"system-out,omitempty"`
+// Case is one expectation.
+type Case struct {
+	Name       string     `xml:"name,attr"`
+	Classname  string     `xml:"classname,attr"`
+	Time       float64    `xml:"time,attr"`
+	Properties []Property `xml:"properties>property,omitempty"`
+	Failure    *Message   `xml:"failure,omitempty"`
+	Error      *Message   `xml:"error,omitempty"`
+	Skipped    *Message   `xml:"skipped,omitempty"`
+	SystemOut  string     `xml:"system-out,omitempty"`
 }
 
-type junitMessage struct {
+// Message is a failure, error or skip.
+type Message struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr,omitempty"`
 	Text    string `xml:",chardata"`
@@ -113,15 +118,15 @@ type Options struct {
 // WriteJUnit writes the report as JUnit XML: one testsuite per scenario
 // container, one testcase per expectation.
 func WriteJUnit(path string, r types.Report, opt Options) error {
-	out := junitSuites{Name: "refreshsuite", Time: r.RunTime.Seconds()}
-	bySuite := map[string]*junitSuite{}
+	out := JUnit{Name: "refreshsuite", Time: r.RunTime.Seconds()}
+	bySuite := map[string]*Suite{}
 	var order []string
 	for _, s := range r.SpecReports {
 		if s.LeafNodeType != types.NodeTypeIt {
 			if s.State.Is(types.SpecStateFailureStates) {
 				// A failing suite-level node (browser launch, report writing) is an error
 				// of the run, not of a spec: keep it visible.
-				c := junitCase{Name: s.LeafNodeType.String(), Classname: "refreshsuite", Error: &junitMessage{Message: firstLine(s.Failure.Message), Text: s.Failure.Message}}
+				c := Case{Name: s.LeafNodeType.String(), Classname: "refreshsuite", Error: &Message{Message: firstLine(s.Failure.Message), Text: s.Failure.Message}}
 				js := suiteFor(bySuite, &order, "refreshsuite", s.StartTime)
 				js.Cases = append(js.Cases, c)
 				js.Tests++
@@ -131,27 +136,27 @@ func WriteJUnit(path string, r types.Report, opt Options) error {
 		}
 		container := strings.Join(s.ContainerHierarchyTexts, " ")
 		d, _ := Data(s)
-		c := junitCase{Name: s.LeafNodeText, Classname: container, Time: s.RunTime.Seconds()}
+		c := Case{Name: s.LeafNodeText, Classname: container, Time: s.RunTime.Seconds()}
 		c.Properties = properties(d)
 		js := suiteFor(bySuite, &order, container, s.StartTime)
 		if len(js.Properties) == 0 && d.Client != "" {
-			js.Properties = []junitProperty{{"client", d.Client}, {"library", d.Library}, {"clock", d.Clock}}
+			js.Properties = []Property{{"client", d.Client}, {"library", d.Library}, {"clock", d.Clock}}
 		}
 		js.Tests++
 		js.Time += s.RunTime.Seconds()
 		switch {
 		case s.State == types.SpecStatePassed:
 		case s.State == types.SpecStateSkipped && d.Deviation != "" && opt.DeviationsAsFailures:
-			c.Failure = &junitMessage{Message: "known deviation: " + d.Deviation, Type: "known-deviation", Text: s.Failure.Message}
+			c.Failure = &Message{Message: "known deviation: " + d.Deviation, Type: "known-deviation", Text: s.Failure.Message}
 			js.Failures++
 		case s.State == types.SpecStateSkipped || s.State == types.SpecStatePending:
-			c.Skipped = &junitMessage{Message: s.Failure.Message}
+			c.Skipped = &Message{Message: s.Failure.Message}
 			js.Skipped++
 		case s.State == types.SpecStateFailed:
-			c.Failure = &junitMessage{Message: firstLine(s.Failure.Message), Type: "failed", Text: s.Failure.Message}
+			c.Failure = &Message{Message: firstLine(s.Failure.Message), Type: "failed", Text: s.Failure.Message}
 			js.Failures++
 		default: // panicked, interrupted, aborted, timed out
-			c.Error = &junitMessage{Message: s.State.String() + ": " + firstLine(s.Failure.Message), Type: s.State.String(), Text: s.Failure.Message}
+			c.Error = &Message{Message: s.State.String() + ": " + firstLine(s.Failure.Message), Type: s.State.String(), Text: s.Failure.Message}
 			js.Errors++
 		}
 		js.Cases = append(js.Cases, c)
@@ -174,21 +179,21 @@ func WriteJUnit(path string, r types.Report, opt Options) error {
 	return os.WriteFile(path, append([]byte(xml.Header), append(b, '\n')...), 0o644)
 }
 
-func suiteFor(m map[string]*junitSuite, order *[]string, name string, start time.Time) *junitSuite {
+func suiteFor(m map[string]*Suite, order *[]string, name string, start time.Time) *Suite {
 	if js, ok := m[name]; ok {
 		return js
 	}
-	js := &junitSuite{Name: name, Timestamp: start.UTC().Format(time.RFC3339)}
+	js := &Suite{Name: name, Timestamp: start.UTC().Format(time.RFC3339)}
 	m[name] = js
 	*order = append(*order, name)
 	return js
 }
 
-func properties(d SpecData) []junitProperty {
-	var p []junitProperty
+func properties(d SpecData) []Property {
+	var p []Property
 	add := func(k, v string) {
 		if v != "" {
-			p = append(p, junitProperty{k, v})
+			p = append(p, Property{k, v})
 		}
 	}
 	reqs := append([]string(nil), d.Requirements...)
@@ -220,4 +225,27 @@ func properties(d SpecData) []junitProperty {
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return l
+}
+
+// ReadJUnit reads a JUnit file this package wrote.
+func ReadJUnit(path string) (*JUnit, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var j JUnit
+	if err := xml.Unmarshal(b, &j); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &j, nil
+}
+
+// Property returns the first value of a property, or "".
+func (c Case) Property(name string) string {
+	for _, p := range c.Properties {
+		if p.Name == name {
+			return p.Value
+		}
+	}
+	return ""
 }

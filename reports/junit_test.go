@@ -40,7 +40,7 @@ func TestJUnitStructure(t *testing.T) {
 			t.Fatal(err)
 		}
 		b, _ := os.ReadFile(path)
-		var j junitSuites
+		var j JUnit
 		if err := xml.Unmarshal(b, &j); err != nil {
 			t.Fatal(err)
 		}

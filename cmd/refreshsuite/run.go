@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/refreshsuite/refreshsuite/browser"
 	"github.com/refreshsuite/refreshsuite/fixtures"
+	"github.com/refreshsuite/refreshsuite/reports"
 	"github.com/refreshsuite/refreshsuite/suite"
 )
 
@@ -175,38 +175,11 @@ type summary struct {
 	order                                      []string
 }
 
-type junitFile struct {
-	Suites []struct {
-		Name  string `xml:"name,attr"`
-		Cases []struct {
-			Name       string `xml:"name,attr"`
-			Properties []struct {
-				Name  string `xml:"name,attr"`
-				Value string `xml:"value,attr"`
-			} `xml:"properties>property"`
-			Failure *struct {
-				Message string `xml:"message,attr"`
-				Type    string `xml:"type,attr"`
-			} `xml:"failure"`
-			Error *struct {
-				Message string `xml:"message,attr"`
-			} `xml:"error"`
-			Skipped *struct {
-				Message string `xml:"message,attr"`
-			} `xml:"skipped"`
-		} `xml:"testcase"`
-	} `xml:"testsuite"`
-}
-
 // summarize reads the JUnit file back: the summary shows exactly what CI sees.
 func summarize(path string) (*summary, error) {
-	b, err := os.ReadFile(path)
+	jf, err := reports.ReadJUnit(path)
 	if err != nil {
 		return nil, err
-	}
-	var jf junitFile
-	if err := xml.Unmarshal(b, &jf); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	s := &summary{byScenario: map[string][4]int{}}
 	for _, su := range jf.Suites {
@@ -216,12 +189,7 @@ func summarize(path string) (*summary, error) {
 		row := s.byScenario[su.Name]
 		for _, c := range su.Cases {
 			s.tests++
-			deviation := ""
-			for _, p := range c.Properties {
-				if p.Name == "known-deviation" {
-					deviation = p.Value
-				}
-			}
+			deviation := c.Property("known-deviation")
 			switch {
 			case c.Failure != nil && c.Failure.Type == "known-deviation", c.Skipped != nil && deviation != "":
 				s.deviations++
