@@ -378,7 +378,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx = context.WithValue(ctx, clientIDKey{}, q.Get("client_id"))
 	sess, loggedIn := s.sessions.get(r, s.now())
-	f["session"] = presentAbsent(loggedIn)
+	f["session"] = yesNo(loggedIn)
 	rec := &statusRecorder{ResponseWriter: w}
 	w = rec
 	defer func() {
@@ -460,7 +460,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		"scope":                   form.Get("scope"),
 		"presented_refresh_token": fingerprint(form.Get("refresh_token")),
 		"presented_code":          fingerprint(form.Get("code")),
-		"code_verifier":           presentAbsent(form.Get("code_verifier") != ""),
+		"code_verifier":           yesNo(form.Get("code_verifier") != ""),
 		"origin":                  r.Header.Get("Origin"),
 		"actor":                   actor(r),
 	}
@@ -673,13 +673,6 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-func presentAbsent(b bool) string {
-	if b {
-		return "present"
-	}
-	return "absent"
 }
 
 func ms(d time.Duration) string { return fmt.Sprint(d.Milliseconds()) }

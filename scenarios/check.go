@@ -108,29 +108,21 @@ func checkTiming(x Expectation, found, entries []timeline.Entry, settings map[st
 	res := Result{Pass: true}
 	var msgs []string
 	for i, t := range targets {
-		var since timeline.Entry
-		var ok bool
-		if x.At.Since.Nth != 0 {
-			since, ok = pick(sinces, x.At.Since.Nth)
-		} else {
-			// The latest since entry at or before the found one: "since the token
-			// this timer was armed for was issued".
-			for _, s := range sinces {
-				if s.At <= t.At && !(s.Seq == t.Seq && s.What == t.What) {
-					since, ok = s, true
-				}
-			}
-		}
+		since, ok := anchor(sinces, x.At.Since.Nth, t)
 		if !ok {
 			return Result{Message: fmt.Sprintf("cycle %d: no %s entry before the %s at %.0fms", i+1, x.At.Since, x.Find.What, t.Ms()), Measurements: res.Measurements}
 		}
+		var token timeline.Entry
+		if x.At.Token != nil {
+			if token, ok = anchor(Matches(*x.At.Token, entries), x.At.Token.Nth, since); !ok {
+				return Result{Message: fmt.Sprintf("cycle %d: no %s entry before the since entry at %.0fms", i+1, x.At.Token, since.Ms()), Measurements: res.Measurements}
+			}
+		}
 		refs := func(name string) (float64, bool, error) {
-			if f, ok := strings.CutPrefix(name, "since."); ok {
-				v, err := strconv.ParseFloat(since.Fields[f], 64)
-				if err != nil {
-					return 0, false, fmt.Errorf("the since entry's %s is %q, not a number", f, since.Fields[f])
+			for prefix, e := range map[string]timeline.Entry{"since.": since, "token.": token} {
+				if f, ok := strings.CutPrefix(name, prefix); ok {
+					return fieldValue(e, prefix, f)
 				}
-				return v, strings.HasSuffix(f, "_ms"), nil
 			}
 			v, ok := settings[name]
 			if !ok {
@@ -179,6 +171,35 @@ func checkTiming(x Expectation, found, entries []timeline.Entry, settings map[st
 	return res
 }
 
+// anchor picks the nth candidate, or by default the latest one at or before e
+// (e itself excluded): "since the token this timer was armed for was issued".
+func anchor(candidates []timeline.Entry, nth int, e timeline.Entry) (timeline.Entry, bool) {
+	if nth != 0 {
+		return pick(candidates, nth)
+	}
+	var out timeline.Entry
+	ok := false
+	for _, c := range candidates {
+		if c.At <= e.At && !(c.Seq == e.Seq && c.What == e.What) {
+			out, ok = c, true
+		}
+	}
+	return out, ok
+}
+
+// fieldValue reads a numeric field for an expression; at_ms is the entry's own
+// scenario time.
+func fieldValue(e timeline.Entry, prefix, f string) (float64, bool, error) {
+	if f == "at_ms" {
+		return e.Ms(), true, nil
+	}
+	v, err := strconv.ParseFloat(e.Fields[f], 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("%s%s is %q, not a number", prefix, f, e.Fields[f])
+	}
+	return v, strings.HasSuffix(f, "_ms"), nil
+}
+
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func checkSame(x Expectation, found, entries []timeline.Entry) Result {
@@ -214,8 +235,16 @@ func checkSame(x Expectation, found, entries []timeline.Entry) Result {
 // Matches returns the entries a selector matches, ignoring Nth.
 func Matches(s Selector, entries []timeline.Entry) []timeline.Entry {
 	var out []timeline.Entry
+	var after *timeline.Entry
+	if s.After != nil {
+		a, ok := Pick(*s.After, entries)
+		if !ok {
+			return nil
+		}
+		after = &a
+	}
 	for _, e := range entries {
-		if e.What != s.What {
+		if e.What != s.What || (after != nil && !later(e, *after)) {
 			continue
 		}
 		ok := true
@@ -231,6 +260,10 @@ func Matches(s Selector, entries []timeline.Entry) []timeline.Entry {
 		}
 	}
 	return out
+}
+
+func later(e, than timeline.Entry) bool {
+	return e.At > than.At || (e.At == than.At && e.Seq > than.Seq)
 }
 
 // Pick returns the entry a selector picks: its nth match, or the first.

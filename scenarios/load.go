@@ -250,6 +250,13 @@ func checkExpectation(d *strictyaml.Decoder, x Expectation, key string) error {
 		if err := checkSelector(d, x.At.Since, x.Line, key+".at.since"); err != nil {
 			return err
 		}
+		tokenWhat := ""
+		if x.At.Token != nil {
+			if err := checkSelector(d, *x.At.Token, x.Line, key+".at.token"); err != nil {
+				return err
+			}
+			tokenWhat = x.At.Token.What
+		}
 		switch {
 		case x.At.Is != nil && len(x.At.Between) > 0:
 			return e(".at", "use is with within, or between, not both")
@@ -272,7 +279,7 @@ func checkExpectation(d *strictyaml.Decoder, x Expectation, key string) error {
 		}
 		for _, ex := range exprs {
 			for _, r := range ex.Refs() {
-				if err := checkRef(r, x.At.Since.What); err != nil {
+				if err := checkRef(r, x.At.Since.What, tokenWhat); err != nil {
 					return e(".at", "%s: %v", ex.Src, err)
 				}
 			}
@@ -296,16 +303,22 @@ func checkExpectation(d *strictyaml.Decoder, x Expectation, key string) error {
 	return nil
 }
 
-func checkRef(r, sinceWhat string) error {
-	if strings.HasPrefix(r, "since.") {
-		f := strings.TrimPrefix(r, "since.")
-		if _, ok := timeline.Kinds[sinceWhat].Fields[f]; !ok {
-			return fmt.Errorf("the since entry (%s) has no field %q", sinceWhat, f)
+func checkRef(r, sinceWhat, tokenWhat string) error {
+	for prefix, what := range map[string]string{"since.": sinceWhat, "token.": tokenWhat} {
+		f, ok := strings.CutPrefix(r, prefix)
+		if !ok {
+			continue
+		}
+		if what == "" {
+			return fmt.Errorf("%s needs a token selector in at", r)
+		}
+		if _, ok := timeline.Kinds[what].Fields[f]; !ok && f != "at_ms" {
+			return fmt.Errorf("the %s entry (%s) has no field %q", strings.TrimSuffix(prefix, "."), what, f)
 		}
 		return nil
 	}
 	if _, ok := Settings[r]; !ok {
-		return fmt.Errorf("unknown reference %q (known: since.<field>, %s)", r, strings.Join(keys(Settings), ", "))
+		return fmt.Errorf("unknown reference %q (known: since.<field>, token.<field>, %s)", r, strings.Join(keys(Settings), ", "))
 	}
 	return nil
 }
@@ -322,6 +335,9 @@ func checkSelector(d *strictyaml.Decoder, s Selector, line int, key string) erro
 		if _, _, err := parseComparison(v); err != nil {
 			return &strictyaml.Error{File: d.File, Line: line, Key: key + ".where." + f, Msg: err.Error()}
 		}
+	}
+	if s.After != nil {
+		return checkSelector(d, *s.After, line, key+".after")
 	}
 	return nil
 }

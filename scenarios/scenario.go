@@ -245,6 +245,8 @@ type Selector struct {
 	Where map[string]string `yaml:"where"`
 	// Nth picks one match, 1-based; negative counts from the end (-1 is the last).
 	Nth int `yaml:"nth"`
+	// After keeps only entries later than the entry After picks.
+	After *Selector `yaml:"after"`
 }
 
 func (s Selector) String() string {
@@ -259,6 +261,9 @@ func (s Selector) String() string {
 	}
 	if s.Nth != 0 {
 		fmt.Fprintf(&b, " #%d", s.Nth)
+	}
+	if s.After != nil {
+		fmt.Fprintf(&b, " after (%s)", s.After)
 	}
 	return b.String()
 }
@@ -293,9 +298,13 @@ func (e *Expectation) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key s
 }
 
 // Timing says when the found entry must happen, measured from the Since entry:
-// either at Is give or take Within, or inside the Between window.
+// either at Is give or take Within, or inside the Between window. Token names a
+// second entry the expressions may read (token.<field>): the latest match at or
+// before the since entry, typically the IdP's response that issued the token a
+// client timer was armed for.
 type Timing struct {
 	Since   Selector            `yaml:"since" rs:"required"`
+	Token   *Selector           `yaml:"token"`
 	Is      *Expr               `yaml:"is"`
 	Within  strictyaml.Duration `yaml:"within"`
 	Between []Expr              `yaml:"between"`
@@ -340,5 +349,11 @@ func (*Variant) JSONSchema() map[string]any {
 
 // Schema is the JSON Schema of the scenario format, derived from the types.
 func Schema() map[string]any {
-	return strictyaml.Schema(Scenario{}, "urn:refreshsuite:scenario:v1", "refreshsuite scenario (version 1)")
+	s := strictyaml.Schema(Scenario{}, "urn:refreshsuite:scenario:v1", "refreshsuite scenario (version 1)")
+	type plain Selector // the struct itself, not the reference
+	s["$defs"] = map[string]any{"selector": strictyaml.StructSchema(plain{})}
+	return s
 }
+
+// JSONSchema: selectors nest (after), so they are a shared definition.
+func (*Selector) JSONSchema() map[string]any { return map[string]any{"$ref": "#/$defs/selector"} }

@@ -97,6 +97,12 @@ func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario) (*Ru
 		return nil, err
 	}
 	r.Settings = settings(m, s, r.IdP.Client(ClientID))
+	r.Timeline.Add("harness.config", timeline.Fields{
+		"app_origin": r.app.origin, "issuer": r.IdP.URL, "client_id": ClientID,
+		"redirect_uri": r.app.url(m.App.Redirect), "silent_redirect_uri": r.app.url(m.App.SilentRedirect),
+		"flow": orDefault(s.Client.Flow, "code"), "scope": orDefault(s.Client.Scope, DefaultScope),
+		"third_party_cookies": orDefault(s.Browser.ThirdPartyCookies, "allowed"), "sites": orDefault(s.Browser.Sites, "cross-site"),
+	})
 	policy := browser.ThirdPartyAllowed
 	if s.Browser.ThirdPartyCookies == "blocked" {
 		policy = browser.ThirdPartyBlocked
@@ -116,10 +122,7 @@ func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario) (*Ru
 // libraryConfig renders the manifest's template with this run's values, then
 // the suite settings the scenario sets, then the scenario's raw library keys.
 func libraryConfig(m *fixtures.Manifest, s *scenarios.Scenario, issuer string, app *appServer) (map[string]any, error) {
-	scope := s.Client.Scope
-	if scope == "" {
-		scope = DefaultScope
-	}
+	scope := orDefault(s.Client.Scope, DefaultScope)
 	responseType := "code"
 	if s.Client.Flow == "implicit" {
 		responseType = "id_token token"
@@ -195,6 +198,13 @@ func settings(m *fixtures.Manifest, s *scenarios.Scenario, c fakeidp.Client) map
 		out["client.silent-refresh-timeout"] = ms(d.D())
 	}
 	return out
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

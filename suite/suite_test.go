@@ -16,6 +16,7 @@ import (
 	"github.com/refreshsuite/refreshsuite/fixtures"
 	"github.com/refreshsuite/refreshsuite/reports"
 	"github.com/refreshsuite/refreshsuite/scenarios"
+	"github.com/refreshsuite/refreshsuite/timeline"
 )
 
 // The suite's own flags; `refreshsuite run` passes them after --.
@@ -24,6 +25,7 @@ var (
 	clientPath   = flag.String("refreshsuite.client", "../fixtures/angular-oauth2-oidc/client.yaml", "client manifest")
 	outDir       = flag.String("refreshsuite.out", "../reports/out", "directory for junit.xml and traces")
 	deviations   = flag.String("refreshsuite.deviations", "skip", "report reproduced known deviations as skip or fail")
+	traces       = flag.String("refreshsuite.trace", "on-failure", "save each scenario's timeline and screenshot: on-failure or always")
 )
 
 var pool browser.Pool
@@ -32,6 +34,9 @@ func TestConformance(t *testing.T) {
 	RegisterFailHandler(Fail)
 	if *deviations != "skip" && *deviations != "fail" {
 		t.Fatalf("-refreshsuite.deviations: want skip or fail, got %q", *deviations)
+	}
+	if *traces != "on-failure" && *traces != "always" {
+		t.Fatalf("-refreshsuite.trace: want on-failure or always, got %q", *traces)
 	}
 	m, all, err := Load(*clientPath, *scenarioPath)
 	if err != nil {
@@ -79,7 +84,13 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 				return
 			}
 			DeferCleanup(run.Close)
-			if setupErr = run.Steps(ctx); setupErr != nil {
+			setupErr = run.Steps(ctx)
+			if setupErr == nil {
+				if err := timeline.Validate(run.Timeline.Entries()); err != nil {
+					setupErr = fmt.Errorf("harness self-check: the timeline breaks its vocabulary: %w", err)
+				}
+			}
+			if setupErr != nil || *traces == "always" {
 				_, _ = run.SaveTrace(traceDir)
 			}
 		}, NodeTimeout(5*time.Minute))

@@ -1,5 +1,7 @@
 package timeline
 
+import "fmt"
+
 // Kind documents one kind of entry and the fields it carries. The list is the
 // contract between the parts that record (fakeidp, browser, the harness) and the
 // scenarios that query: a scenario that names an unknown kind or field is refused
@@ -17,7 +19,7 @@ var Kinds = map[string]Kind{
 		"response_mode": "response_mode", "redirect_uri": "redirect_uri", "scope": "requested scope",
 		"state": "fingerprint of state", "nonce": "fingerprint of nonce",
 		"code_challenge_method": "PKCE method", "dest": "Sec-Fetch-Dest: iframe or document",
-		"session": "login session present or absent", "login": "yes when this request logged the user in",
+		"session": "yes when a live login session came with the request", "login": "yes when this request logged the user in",
 		"fault": "injected fault applied", "outcome": "ok, error or fault", "error": "OAuth error code",
 		"status": "HTTP status", "code": "fingerprint of the issued code",
 		"access_token": "fingerprint of the issued access token", "id_token": "fingerprint of the issued id_token",
@@ -27,7 +29,7 @@ var Kinds = map[string]Kind{
 	"idp.token": {"a request to the IdP's /token endpoint", map[string]string{
 		"client": "client_id", "grant_type": "grant_type", "scope": "scope parameter",
 		"presented_refresh_token": "fingerprint of the refresh token sent (unknown:<value> when never issued)",
-		"presented_code":          "fingerprint of the code sent", "code_verifier": "present or absent",
+		"presented_code":          "fingerprint of the code sent", "code_verifier": "yes when one was sent",
 		"origin": "Origin header", "actor": "client, or harness for the suite's own requests",
 		"fault": "injected fault applied", "outcome": "ok, error or fault", "error": "OAuth error code",
 		"status": "HTTP status", "granted_scope": "scope granted",
@@ -71,6 +73,11 @@ var Kinds = map[string]Kind{
 		"type": "event name (the suite's)", "native": "the library's own name, when the manifest maps it", "info": "event detail", "frame": "top or child",
 	}},
 	"client.ready": {"the app finished starting", map[string]string{"logged_in": "yes or no", "error": "start-up error"}},
+	"harness.config": {"the run's setup, recorded first", map[string]string{
+		"app_origin": "the app's origin", "issuer": "the IdP's issuer", "client_id": "client_id",
+		"redirect_uri": "login redirect URI", "silent_redirect_uri": "silent-refresh redirect URI",
+		"flow": "code or implicit", "scope": "requested scope", "third_party_cookies": "allowed or blocked", "sites": "cross-site or same-site",
+	}},
 	"harness.step": {"a scenario step began", map[string]string{"step": "step text", "index": "1-based", "call": "the driver function, for a call step"}},
 	"harness.call": {"a driver function call ended", map[string]string{
 		"function": "name", "outcome": "resolved or rejected", "error": "rejection message",
@@ -80,4 +87,27 @@ var Kinds = map[string]Kind{
 	}},
 	"harness.replay":         {"the harness replayed a refresh token", map[string]string{"refresh_token": "fingerprint", "status": "HTTP status", "error": "OAuth error"}},
 	"harness.forged-message": {"a foreign frame posted a forged message", map[string]string{"origin": "the foreign origin", "data": "start of the message"}},
+}
+
+// Validate checks entries against the vocabulary: known kinds, known fields, and
+// no value that the scenario language reserves as an operator ("present",
+// "absent"), which a query could not tell from the operator. The suite runs it
+// on every scenario's timeline, so a recorder that drifts from the contract is
+// caught by the first run, not by a silently wrong expectation.
+func Validate(entries []Entry) error {
+	for _, e := range entries {
+		k, ok := Kinds[e.What]
+		if !ok {
+			return fmt.Errorf("entry %d: unknown kind %q", e.Seq, e.What)
+		}
+		for f, v := range e.Fields {
+			if _, ok := k.Fields[f]; !ok {
+				return fmt.Errorf("entry %d (%s): unknown field %q", e.Seq, e.What, f)
+			}
+			if v == "present" || v == "absent" {
+				return fmt.Errorf("entry %d (%s): field %s has the reserved value %q", e.Seq, e.What, f, v)
+			}
+		}
+	}
+	return nil
 }

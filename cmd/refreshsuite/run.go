@@ -69,6 +69,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	focus := fs.String("focus", "", "run only specs whose text matches this regular expression")
 	labels := fs.String("label-filter", "", "ginkgo label filter over requirement IDs, e.g. 'TF-1 || TO-1'")
 	deviations := fs.String("deviations", "skip", "report reproduced known deviations as skip or fail")
+	trace := fs.String("trace", "on-failure", "save each scenario's timeline and screenshot under <out>/traces: on-failure or always")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -77,6 +78,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	if *deviations != "skip" && *deviations != "fail" {
 		return usagef("-deviations: want skip or fail, got %q", *deviations)
+	}
+	if *trace != "on-failure" && *trace != "always" {
+		return usagef("-trace: want on-failure or always, got %q", *trace)
 	}
 	if *procs < 1 {
 		return usagef("-procs: want at least 1, got %d", *procs)
@@ -106,7 +110,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	gargs = append(gargs, "./suite", "--",
 		"-refreshsuite.client="+abs(*client), "-refreshsuite.scenarios="+abs(*scen),
-		"-refreshsuite.out="+abs(*out), "-refreshsuite.deviations="+*deviations)
+		"-refreshsuite.out="+abs(*out), "-refreshsuite.deviations="+*deviations, "-refreshsuite.trace="+*trace)
 	cmd := exec.Command("go", gargs...)
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = stdout, stderr
