@@ -8,7 +8,7 @@ ARGS    ?=
 # Packages whose tests need neither Chromium nor the fixtures.
 UNIT    := ./timeline/... ./internal/... ./scenarios/... ./fakeidp/... ./fixtures/... ./reports/...
 
-.PHONY: run test setup unit integration lint build clean
+.PHONY: run test setup unit integration lint build bench clean
 
 run: setup
 	$(GO) run ./cmd/refreshsuite run $(ARGS)
@@ -32,6 +32,11 @@ integration:
 
 build:
 	$(GO) build -o bin/refreshsuite ./cmd/refreshsuite
+
+# Speed and memory figures (virtual vs real clock, spread of firing points over
+# 5 virtual runs). Prints, never fails on a figure. About 5 minutes.
+bench: setup build
+	$(GO) run ./cmd/refreshbench $(ARGS)
 
 clean:
 	rm -rf bin reports/out fixtures/*/dist

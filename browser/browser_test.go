@@ -64,7 +64,7 @@ func newSession(t *testing.T, policy CookiePolicy) (*Session, *timeline.Timeline
 		t.Fatal(err)
 	}
 	tl := timeline.New(nil)
-	s, err := b.NewSession(tl, map[string]any{"greeting": "hello"}, nil)
+	s, err := b.NewSession(tl, map[string]any{"greeting": "hello"}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,3 +161,76 @@ func TestThirdPartyCookiePolicy(t *testing.T) {
 		})
 	}
 }
+
+// On the virtual clock a page's 20 s timer fires after exactly 20 s of scenario
+// time in a fraction of that wall time, and a server asked for "now" while it
+// serves the page's request reads the page's own Date.now().
+func TestVirtualClock(t *testing.T) {
+	var serverNow, pageNow int64
+	app := serve(t, "localhost", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		switch r.URL.Path {
+		case "/":
+			fmt.Fprint(w, `<!doctype html><script>
+				const start = Date.now();
+				refreshsuite.emit('start', '');
+				setTimeout(() => {
+					refreshsuite.emit('timer', String(Date.now() - start));
+					fetch('/now?t=' + Date.now()).then(r => r.text()).then(() => refreshsuite.emit('fetched', ''));
+				}, 20000);
+			</script>`)
+		case "/now":
+			time.Sleep(200 * time.Millisecond) // wall time the page must not see
+			serverNow = vclock.Now().UnixMilli()
+			fmt.Sscan(r.URL.Query().Get("t"), &pageNow)
+		}
+	}))
+	b, err := pool.Get(ThirdPartyAllowed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vclock = NewVirtualClock()
+	tl := timeline.New(vclock)
+	s, err := b.NewSession(tl, map[string]any{}, nil, vclock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Navigate(app + "/"); err != nil {
+		t.Fatal(err)
+	}
+	wall := time.Now()
+	fetched := func() bool {
+		for _, e := range tl.Entries() {
+			if e.Fields["type"] == "fetched" {
+				return true
+			}
+		}
+		return false
+	}
+	if err := vclock.Until(context.Background(), fetched, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(wall)
+	var start, timer timeline.Entry
+	for _, e := range tl.Entries() {
+		switch e.Fields["type"] {
+		case "start":
+			start = e
+		case "timer":
+			timer = e
+		}
+	}
+	if timer.Fields["info"] != "20000" || timer.At-start.At != 20*time.Second {
+		t.Errorf("timer fired after %s of scenario time (page measured %s ms), want exactly 20s", timer.At-start.At, timer.Fields["info"])
+	}
+	if serverNow != pageNow {
+		t.Errorf("server's now %d != the page's Date.now() %d when it sent the request", serverNow, pageNow)
+	}
+	if took > 5*time.Second {
+		t.Errorf("20 s of virtual time took %s of wall time", took)
+	}
+	t.Logf("20 s of page time in %s wall", took)
+}
+
+var vclock *VirtualClock

@@ -66,6 +66,10 @@ func Launch(bin string, policy CookiePolicy) (*Browser, error) {
 		Set("disable-component-update").
 		Set("disable-quic").
 		Set("mute-audio").
+		// rod's own list (site isolation off, so cross-site iframes report on the
+		// page's session) plus the back/forward cache: a page kept in it holds
+		// the virtual clock paused, and the next document never finishes loading.
+		Set("disable-features", "site-per-process", "TranslateUI", "BackForwardCache").
 		Preferences(fmt.Sprintf(`{"profile":{"cookie_controls_mode":%d}}`, mode))
 	u, err := l.Launch()
 	if err != nil {

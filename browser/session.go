@@ -4,7 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -26,6 +25,7 @@ const binding = "__refreshsuite_report"
 type Session struct {
 	tl     *timeline.Timeline
 	events map[string]string
+	clock  *VirtualClock // nil on the real clock
 	ctx    *rod.Browser
 	page   *rod.Page
 	stop   func()
@@ -33,8 +33,9 @@ type Session struct {
 
 // NewSession opens an incognito context and a page with the bridge installed.
 // config is what the app reads as window.refreshsuite.config; events maps the
-// library's event names to the suite's (the original is kept as native).
-func (b *Browser) NewSession(tl *timeline.Timeline, config any, events map[string]string) (*Session, error) {
+// library's event names to the suite's (the original is kept as native); clock,
+// when not nil, puts the page on virtual time from its first navigation.
+func (b *Browser) NewSession(tl *timeline.Timeline, config any, events map[string]string, clock *VirtualClock) (*Session, error) {
 	cfg, err := json.Marshal(config)
 	if err != nil {
 		return nil, fmt.Errorf("bridge config: %w", err)
@@ -48,7 +49,10 @@ func (b *Browser) NewSession(tl *timeline.Timeline, config any, events map[strin
 		_ = ic.Close()
 		return nil, fmt.Errorf("new page: %w", err)
 	}
-	s := &Session{tl: tl, events: events, ctx: ic, page: page}
+	s := &Session{tl: tl, events: events, clock: clock, ctx: ic, page: page}
+	if clock != nil {
+		clock.attach(page)
+	}
 	if err := s.instrument(string(cfg)); err != nil {
 		s.Close()
 		return nil, err
@@ -74,15 +78,29 @@ func (s *Session) instrument(config string) error {
 	ectx, cancel := context.WithCancel(context.Background())
 	events := s.page.Context(ectx)
 	wait := events.EachEvent(
+		func(*proto.EmulationVirtualTimeBudgetExpired) {
+			if s.clock != nil {
+				s.clock.budgetExpired()
+			}
+		},
 		func(e *proto.RuntimeBindingCalled) {
 			if e.Name == binding {
 				s.fromBridge(e.Payload)
 			}
 		},
 		func(e *proto.NetworkRequestWillBeSent) {
-			s.tl.AddWall(wall(e.WallTime), "browser.request", timeline.Fields{
+			f := timeline.Fields{
 				"method": e.Request.Method, "url": bare(e.Request.URL), "type": string(e.Type), "frame": frameOf(e.FrameID),
-			})
+			}
+			// A sub-resource's wallTime comes from the page's clock (virtual time
+			// included); a navigation's comes from the browser process's wall
+			// clock, so it is stamped on arrival instead, while the pending
+			// navigation holds virtual time still.
+			if e.Type == proto.NetworkResourceTypeDocument {
+				s.tl.Add("browser.request", f)
+			} else {
+				s.tl.AddWall(s.pageTime(wall(e.WallTime)), "browser.request", f)
+			}
 		},
 		func(e *proto.PageFrameNavigated) {
 			frame := "child"
@@ -153,7 +171,16 @@ func (s *Session) fromBridge(payload string) {
 	if name, ok := s.events[m.Fields["type"]]; ok && m.What == "client.event" {
 		m.Fields["native"], m.Fields["type"] = m.Fields["type"], name
 	}
-	s.tl.AddWall(time.UnixMicro(int64(m.Now*1000)), m.What, m.Fields)
+	s.tl.AddWall(s.pageTime(time.UnixMicro(int64(m.Now*1000))), m.What, m.Fields)
+}
+
+// pageTime passes a time stamped by the page's clock on to the virtual clock,
+// which uses it while the page cannot be asked.
+func (s *Session) pageTime(t time.Time) time.Time {
+	if s.clock != nil {
+		s.clock.observe(t)
+	}
+	return t
 }
 
 func wall(t proto.TimeSinceEpoch) time.Time {
@@ -173,23 +200,49 @@ func bare(raw string) string {
 	return u.String()
 }
 
-// Navigate loads a URL in the page.
+// Navigate loads a URL in the page. On a virtual clock the first navigation
+// starts virtual time (it cannot start on about:blank).
 func (s *Session) Navigate(u string) error {
+	if s.clock != nil {
+		if err := s.clock.Start(); err != nil {
+			return err
+		}
+	}
 	return s.page.Navigate(u)
 }
 
 // Call invokes a driver function and waits for its promise. A rejection is
 // returned as a *Rejected error carrying the app's message.
 func (s *Session) Call(ctx context.Context, fn string, args ...any) (json.RawMessage, error) {
-	res, err := s.page.Context(ctx).Evaluate(rod.Eval(`(fn, args) => window.refreshsuite.call(fn, args)`, fn, args).ByPromise())
+	wait, err := s.Begin(fn, args...)
 	if err != nil {
-		var ee *rod.EvalError
-		if errors.As(err, &ee) {
-			return nil, &Rejected{Message: evalMessage(ee)}
-		}
 		return nil, err
 	}
-	return json.RawMessage(res.Value.JSON("", "")), nil
+	return wait(ctx)
+}
+
+// Begin calls a driver function and returns once the call has started, with a
+// function that waits for its promise. On a virtual clock the harness starts a
+// call this way before it lets time run, so the call always begins at the same
+// instant of scenario time.
+func (s *Session) Begin(fn string, args ...any) (wait func(context.Context) (json.RawMessage, error), err error) {
+	if args == nil {
+		args = []any{}
+	}
+	promise, err := s.page.Evaluate(rod.Eval(`(fn, args) => window.refreshsuite.call(fn, args)`, fn, args).ByObject())
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) (json.RawMessage, error) {
+		res, err := proto.RuntimeAwaitPromise{PromiseObjectID: promise.ObjectID, ReturnByValue: true}.Call(s.page.Context(ctx))
+		if err != nil {
+			return nil, err
+		}
+		if res.ExceptionDetails != nil {
+			return nil, &Rejected{Message: exceptionMessage(res.ExceptionDetails)}
+		}
+		return json.RawMessage(res.Result.Value.JSON("", "")), nil
+	}, nil
 }
 
 // Start invokes a driver function without waiting: for functions that navigate
@@ -204,12 +257,15 @@ type Rejected struct{ Message string }
 
 func (r *Rejected) Error() string { return "rejected: " + r.Message }
 
-func evalMessage(ee *rod.EvalError) string {
-	if ee.Exception != nil && ee.Exception.Description != "" {
-		first, _, _ := strings.Cut(ee.Exception.Description, "\n")
+func exceptionMessage(d *proto.RuntimeExceptionDetails) string {
+	if d.Exception != nil && d.Exception.Description != "" {
+		first, _, _ := strings.Cut(d.Exception.Description, "\n")
 		return timeline.Redact(first)
 	}
-	return timeline.Redact(ee.Text)
+	if d.Exception != nil && d.Exception.Value.String() != "" {
+		return timeline.Redact(d.Exception.Value.String())
+	}
+	return timeline.Redact(d.Text)
 }
 
 // Frames counts the iframes of the top document.

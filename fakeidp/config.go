@@ -1,6 +1,7 @@
 package fakeidp
 
 import (
+	"crypto/rsa"
 	"fmt"
 	"net/url"
 	"time"
@@ -30,6 +31,9 @@ type Config struct {
 	SessionLifetime time.Duration
 	Clients         []Client
 	Faults          []Fault
+	// SigningKey signs id_tokens; nil makes a fresh RSA key. Many short-lived
+	// providers in one process can share one (an RSA key costs ~100 ms).
+	SigningKey *rsa.PrivateKey
 }
 
 // User is the single test user.

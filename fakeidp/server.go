@@ -46,6 +46,7 @@ type Server struct {
 	origins  map[string]bool
 	oauth    fosite.OAuth2Provider
 	key      *rsa.PrivateKey
+	signer   *jwt.DefaultSigner
 	faults   *faultSet
 	sessions *sessions
 	tokens   *tokenBook
@@ -88,9 +89,12 @@ func Start(cfg Config, tl *timeline.Timeline) (*Server, error) {
 }
 
 func build(c Config, issuer string, tl *timeline.Timeline) (*Server, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, fmt.Errorf("fakeidp: signing key: %w", err)
+	key := c.SigningKey
+	if key == nil {
+		var err error
+		if key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			return nil, fmt.Errorf("fakeidp: signing key: %w", err)
+		}
 	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
@@ -128,10 +132,10 @@ func build(c Config, issuer string, tl *timeline.Timeline) (*Server, error) {
 // Configurator that answers the refresh-token policy per client.
 func (s *Server) compose(st *store, secret []byte) fosite.OAuth2Provider {
 	base := &fosite.Config{
-		AccessTokenLifespan:         defaultAccessLifetime,
-		RefreshTokenLifespan:        defaultRefreshLifetime,
-		IDTokenLifespan:             defaultAccessLifetime,
-		AuthorizeCodeLifespan:       time.Minute,
+		AccessTokenLifespan:         internalLifespan,
+		RefreshTokenLifespan:        internalLifespan,
+		IDTokenLifespan:             internalLifespan,
+		AuthorizeCodeLifespan:       internalLifespan,
 		IDTokenIssuer:               s.URL,
 		AccessTokenIssuer:           s.URL,
 		TokenURL:                    s.URL + "/token",
@@ -142,10 +146,11 @@ func (s *Server) compose(st *store, secret []byte) fosite.OAuth2Provider {
 	}
 	cfg := &providerConfig{Config: base, server: s}
 	keyGetter := func(context.Context) (interface{}, error) { return s.key, nil }
+	s.signer = &jwt.DefaultSigner{GetPrivateKey: keyGetter}
 	strategy := &compose.CommonStrategy{
-		CoreStrategy:               compose.NewOAuth2HMACStrategy(base),
-		OpenIDConnectTokenStrategy: idTokenStrategy{compose.NewOpenIDConnectStrategy(keyGetter, cfg)},
-		Signer:                     &jwt.DefaultSigner{GetPrivateKey: keyGetter},
+		CoreStrategy:               clockedStrategy{compose.NewOAuth2HMACStrategy(base), s},
+		OpenIDConnectTokenStrategy: idTokenStrategy{compose.NewOpenIDConnectStrategy(keyGetter, cfg), s},
+		Signer:                     s.signer,
 	}
 	for _, factory := range []compose.Factory{
 		compose.OAuth2AuthorizeExplicitFactory,
@@ -192,22 +197,9 @@ func (c *providerConfig) GetRefreshTokenScopes(ctx context.Context) []string {
 	return []string{"offline_access"}
 }
 
-// idTokenStrategy gives every id_token a fresh exp. fosite keeps the first
-// id_token's expiry in the session it clones on refresh, so without this a
-// refreshed id_token would carry the old exp.
-type idTokenStrategy struct {
-	openid.OpenIDConnectTokenStrategy
-}
-
-func (s idTokenStrategy) GenerateIDToken(ctx context.Context, lifespan time.Duration, r fosite.Requester) (string, error) {
-	if sess, ok := r.GetSession().(openid.Session); ok && sess.IDTokenClaims() != nil {
-		sess.IDTokenClaims().ExpiresAt = time.Now().UTC().Add(lifespan)
-	}
-	return s.OpenIDConnectTokenStrategy.GenerateIDToken(ctx, lifespan, r)
-}
-
-// fositeClient is a fosite client with this provider's per-client lifetimes and the
-// response modes an SPA uses.
+// fositeClient is a fosite client with the response modes an SPA uses. Its
+// lifespans for fosite are long on purpose (see clock.go): the client's real
+// lifetimes are applied on the scenario clock.
 type fositeClient struct {
 	*fosite.DefaultClient
 	cfg Client
@@ -240,16 +232,8 @@ func (c *fositeClient) GetResponseModes() []fosite.ResponseModeType {
 	return []fosite.ResponseModeType{fosite.ResponseModeDefault, fosite.ResponseModeQuery, fosite.ResponseModeFragment, fosite.ResponseModeFormPost}
 }
 
-func (c *fositeClient) GetEffectiveLifespan(_ fosite.GrantType, tt fosite.TokenType, fallback time.Duration) time.Duration {
-	switch tt {
-	case fosite.AccessToken:
-		return c.cfg.AccessTokenLifetime
-	case fosite.IDToken:
-		return c.cfg.IDTokenLifetime
-	case fosite.RefreshToken:
-		return c.cfg.RefreshTokenLifetime
-	}
-	return fallback
+func (c *fositeClient) GetEffectiveLifespan(fosite.GrantType, fosite.TokenType, time.Duration) time.Duration {
+	return internalLifespan
 }
 
 // Close stops the server and waits for it.
@@ -293,11 +277,51 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/revoke", s.cors(s.revoke))
 	mux.HandleFunc("/userinfo", s.cors(s.userinfo))
 	mux.HandleFunc("/end-session", s.endSession)
-	return mux
+	return s.clocked(mux)
+}
+
+type nowKey struct{}
+
+// PageClock is implemented by scenario clocks that ask the browser page for
+// the time (the virtual clock). A page whose top frame is navigating, as it is
+// while its request for /authorize is served, cannot be asked; LastKnown gives
+// the time without asking.
+type PageClock interface {
+	LastKnown() time.Time
+}
+
+// clocked reads the scenario clock once per request: every time the request
+// touches (expiry checks, iat, its timeline entry) is the same instant. On a
+// virtual clock that instant is the page's, frozen while it waits for us.
+func (s *Server) clocked(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		clock := s.Timeline.Clock()
+		now := time.Time{}
+		if pc, ok := clock.(PageClock); ok && r.Header.Get("Sec-Fetch-Dest") == "document" {
+			now = pc.LastKnown()
+		} else {
+			now = clock.Now()
+		}
+		ctx := context.WithValue(r.Context(), nowKey{}, now)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// now is the request's instant, or the clock's current time outside a request.
+func (s *Server) now(ctx context.Context) time.Time {
+	if t, ok := ctx.Value(nowKey{}).(time.Time); ok {
+		return t
+	}
+	return s.Timeline.Clock().Now()
+}
+
+// record adds a timeline entry at the request's instant.
+func (s *Server) record(ctx context.Context, what string, f timeline.Fields) {
+	s.Timeline.AddWall(s.now(ctx), what, f)
 }
 
 func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
-	s.Timeline.Add("idp.discovery", timeline.Fields{"origin": r.Header.Get("Origin")})
+	s.record(r.Context(), "idp.discovery", timeline.Fields{"origin": r.Header.Get("Origin")})
 	writePublicJSON(w, map[string]any{
 		"issuer":                                s.URL,
 		"authorization_endpoint":                s.URL + "/authorize",
@@ -319,7 +343,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
-	s.Timeline.Add("idp.jwks", timeline.Fields{"origin": r.Header.Get("Origin")})
+	s.record(r.Context(), "idp.jwks", timeline.Fields{"origin": r.Header.Get("Origin")})
 	writePublicJSON(w, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
 		Key: &s.key.PublicKey, KeyID: keyID, Algorithm: "RS256", Use: "sig",
 	}}})
@@ -344,7 +368,7 @@ func (s *Server) cors(next http.HandlerFunc) http.HandlerFunc {
 			h.Add("Vary", "Origin")
 		}
 		if r.Method == http.MethodOptions {
-			s.Timeline.Add("idp.preflight", timeline.Fields{
+			s.record(r.Context(), "idp.preflight", timeline.Fields{
 				"endpoint": strings.TrimPrefix(r.URL.Path, "/"), "origin": origin, "allowed": yesNo(allowed),
 			})
 			if allowed {
@@ -377,18 +401,18 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		"dest":                  r.Header.Get("Sec-Fetch-Dest"),
 	}
 	ctx = context.WithValue(ctx, clientIDKey{}, q.Get("client_id"))
-	sess, loggedIn := s.sessions.get(r, s.now())
+	sess, loggedIn := s.sessions.get(r, s.now(ctx))
 	f["session"] = yesNo(loggedIn)
 	rec := &statusRecorder{ResponseWriter: w}
 	w = rec
 	defer func() {
 		f["status"] = fmt.Sprint(rec.status)
-		s.Timeline.Add("idp.authorize", f)
+		s.record(r.Context(), "idp.authorize", f)
 	}()
 
 	if action, ok := s.faults.match("authorize", q); ok {
 		f["fault"] = action
-		s.Timeline.Add("idp.fault", timeline.Fields{"on": "authorize", "do": action})
+		s.record(r.Context(), "idp.fault", timeline.Fields{"on": "authorize", "do": action})
 		switch action {
 		case "page-without-redirect":
 			f["outcome"] = "fault"
@@ -414,7 +438,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			s.authorizeError(ctx, w, ar, fosite.ErrLoginRequired.WithHint("There is no login session at the provider."), f)
 			return
 		}
-		sess = s.sessions.login(w, s.cfg.User.Subject, s.now(), s.cfg.SessionLifetime)
+		sess = s.sessions.login(w, s.cfg.User.Subject, s.now(ctx), time.Now(), s.cfg.SessionLifetime)
 		f["login"] = "yes"
 	}
 	for _, sc := range ar.GetRequestedScopes() {
@@ -423,7 +447,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	for _, a := range ar.GetRequestedAudience() {
 		ar.GrantAudience(a)
 	}
-	resp, err := s.oauth.NewAuthorizeResponse(ctx, ar, s.newSession(sess.subject, sess.authTime, ar.GetRequestedAt()))
+	resp, err := s.oauth.NewAuthorizeResponse(ctx, ar, s.newSession(sess, ar.GetRequestedAt()))
 	if err != nil {
 		s.authorizeError(ctx, w, ar, err, f)
 		return
@@ -435,7 +459,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		params.Set("expires_in", fmt.Sprint(int64(cl.AccessTokenLifetime/time.Second)))
 		f["expires_in_ms"] = ms(cl.AccessTokenLifetime)
 	}
-	s.recordIssued(f, params.Get("code"), params.Get("access_token"), "", params.Get("id_token"))
+	s.recordIssued(ctx, f, cl, params.Get("code"), params.Get("access_token"), "", params.Get("id_token"))
 	f["outcome"] = "ok"
 	s.oauth.WriteAuthorizeResponse(ctx, w, ar, resp)
 }
@@ -474,13 +498,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	w = rec
 	defer func() {
 		f["status"] = fmt.Sprint(rec.status)
-		s.Timeline.Add("idp.token", f)
+		s.record(r.Context(), "idp.token", f)
 	}()
 
 	if action, ok := s.faults.match("token", form); ok {
 		f["fault"] = action
 		f["outcome"] = "fault"
-		s.Timeline.Add("idp.fault", timeline.Fields{"on": "token", "do": action})
+		s.record(r.Context(), "idp.fault", timeline.Fields{"on": "token", "do": action})
 		if action == "invalid-grant" {
 			f["error"] = "invalid_grant"
 			writeJSONError(w, http.StatusBadRequest, "invalid_grant", "Injected fault.")
@@ -507,7 +531,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	f["granted_scope"] = strings.Join(ar.GetGrantedScopes(), " ")
 	rt, _ := resp.GetExtra("refresh_token").(string)
 	idt, _ := resp.GetExtra("id_token").(string)
-	s.recordIssued(f, "", resp.GetAccessToken(), rt, idt)
+	s.recordIssued(ctx, f, cl, "", resp.GetAccessToken(), rt, idt)
 	f["outcome"] = "ok"
 	s.oauth.WriteAccessResponse(ctx, w, ar, resp)
 }
@@ -529,7 +553,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	}
 	if action, ok := s.faults.match("revoke", r.PostForm); ok {
 		f["fault"], f["outcome"] = action, "fault"
-		s.Timeline.Add("idp.revoke", f)
+		s.record(r.Context(), "idp.revoke", f)
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "Injected fault.")
 		return
 	}
@@ -539,14 +563,14 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	} else {
 		f["outcome"] = "ok"
 	}
-	s.Timeline.Add("idp.revoke", f)
+	s.record(r.Context(), "idp.revoke", f)
 	s.oauth.WriteRevocationResponse(ctx, w, err)
 }
 
 func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	f := timeline.Fields{"origin": r.Header.Get("Origin")}
-	defer func() { s.Timeline.Add("idp.userinfo", f) }()
+	defer func() { s.record(r.Context(), "idp.userinfo", f) }()
 	if action, ok := s.faults.match("userinfo", r.URL.Query()); ok {
 		f["fault"], f["outcome"] = action, "fault"
 		writeJSONError(w, http.StatusInternalServerError, "server_error", "Injected fault.")
@@ -582,7 +606,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 				u.RawQuery = v.Encode()
 			}
 			f["outcome"] = "redirect"
-			s.Timeline.Add("idp.end-session", f)
+			s.record(r.Context(), "idp.end-session", f)
 			http.Redirect(w, r, u.String(), http.StatusFound)
 			return
 		}
@@ -590,17 +614,21 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	} else {
 		f["outcome"] = "ok"
 	}
-	s.Timeline.Add("idp.end-session", f)
+	s.record(r.Context(), "idp.end-session", f)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	fmt.Fprint(w, "<!doctype html><title>Signed out</title><p>You are signed out.")
 }
 
 // recordIssued notes what a response hands out: fingerprints and lifetimes, never
 // the tokens themselves.
-func (s *Server) recordIssued(f timeline.Fields, code, at, rt, idt string) {
-	for k, v := range map[string]string{"code": code, "access_token": at, "refresh_token": rt, "id_token": idt} {
-		if v != "" {
-			f[k] = s.tokens.add(v)
+func (s *Server) recordIssued(ctx context.Context, f timeline.Fields, cl Client, code, at, rt, idt string) {
+	now := s.now(ctx)
+	for k, issued := range map[string]struct {
+		tok  string
+		life time.Duration
+	}{"code": {code, codeLifetime}, "access_token": {at, cl.AccessTokenLifetime}, "refresh_token": {rt, cl.RefreshTokenLifetime}, "id_token": {idt, cl.IDTokenLifetime}} {
+		if issued.tok != "" {
+			f[k] = s.tokens.add(issued.tok, now.Add(issued.life))
 		}
 	}
 	if idt != "" {
@@ -608,25 +636,27 @@ func (s *Server) recordIssued(f timeline.Fields, code, at, rt, idt string) {
 			exp := time.Unix(c.Exp, 0)
 			// The id_token's usable life as the client sees it: from now to exp,
 			// which fosite writes in whole seconds.
-			f["id_token_ttl_ms"] = ms(exp.Sub(s.now()))
+			f["id_token_ttl_ms"] = ms(exp.Sub(now))
 			f["id_token_sub"] = c.Sub
 			f["id_token_iss"] = c.Iss
 		}
 	}
 }
 
-func (s *Server) now() time.Time { return s.Timeline.Clock().Now() }
-
-func (s *Server) newSession(subject string, authTime, requestedAt time.Time) *openid.DefaultSession {
+// newSession is what fosite stores for an authorization: auth_time on the wall
+// clock for fosite's own checks, and on the scenario clock for the id_token.
+func (s *Server) newSession(ls loginSession, requestedAt time.Time) *openid.DefaultSession {
 	return &openid.DefaultSession{
 		Claims: &jwt.IDTokenClaims{
-			Subject:     subject,
-			AuthTime:    authTime.UTC(),
+			Subject:     ls.subject,
+			AuthTime:    ls.authTimeWall.UTC(),
 			RequestedAt: requestedAt,
-			Extra:       map[string]interface{}{"name": s.cfg.User.Name, "email": s.cfg.User.Email},
+			Extra: map[string]interface{}{
+				"name": s.cfg.User.Name, "email": s.cfg.User.Email, authTimeClaim: ls.authTime.Unix(),
+			},
 		},
 		Headers: &jwt.Headers{Extra: map[string]interface{}{"kid": keyID}},
-		Subject: subject,
+		Subject: ls.subject,
 	}
 }
 

@@ -11,9 +11,10 @@ import (
 // loginSession is the IdP's own session, the one a hidden iframe's prompt=none
 // request relies on.
 type loginSession struct {
-	subject  string
-	authTime time.Time
-	expires  time.Time
+	subject      string
+	authTime     time.Time // scenario clock
+	authTimeWall time.Time // wall clock, for fosite's own checks
+	expires      time.Time // scenario clock
 }
 
 type sessions struct {
@@ -40,11 +41,11 @@ func (s *sessions) get(r *http.Request, now time.Time) (loginSession, bool) {
 // login starts a session for the test user and sets its cookie. SameSite=None;
 // Secure is what lets the cookie reach the IdP inside a cross-site iframe; Chromium
 // accepts Secure cookies over plain http on loopback hosts.
-func (s *sessions) login(w http.ResponseWriter, subject string, now time.Time, lifetime time.Duration) loginSession {
+func (s *sessions) login(w http.ResponseWriter, subject string, now, wall time.Time, lifetime time.Duration) loginSession {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	id := hex.EncodeToString(b)
-	ls := loginSession{subject: subject, authTime: now, expires: now.Add(lifetime)}
+	ls := loginSession{subject: subject, authTime: now, authTimeWall: wall, expires: now.Add(lifetime)}
 	s.mu.Lock()
 	s.byID[id] = ls
 	s.mu.Unlock()

@@ -6,24 +6,30 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/refreshsuite/refreshsuite/timeline"
 )
 
 var fingerprint = timeline.Fingerprint
 
-// tokenBook remembers what the provider issued, by fingerprint.
+// tokenBook remembers what the provider issued, by fingerprint, and when each
+// expires on the scenario clock.
 type tokenBook struct {
-	mu   sync.Mutex
-	byFP map[string]string
+	mu     sync.Mutex
+	byFP   map[string]string
+	expiry map[string]time.Time
 }
 
-func newTokenBook() *tokenBook { return &tokenBook{byFP: map[string]string{}} }
+func newTokenBook() *tokenBook {
+	return &tokenBook{byFP: map[string]string{}, expiry: map[string]time.Time{}}
+}
 
-func (b *tokenBook) add(tok string) string {
+func (b *tokenBook) add(tok string, expires time.Time) string {
 	fp := fingerprint(tok)
 	b.mu.Lock()
 	b.byFP[fp] = tok
+	b.expiry[fp] = expires
 	b.mu.Unlock()
 	return fp
 }
@@ -47,18 +53,22 @@ type claims struct {
 	Iat int64  `json:"iat"`
 }
 
-// jwtClaims reads the payload of a JWT this provider signed itself; no signature
-// check is needed for its own log.
-func jwtClaims(tok string) (claims, error) {
+// decodeJWT reads the payload of a JWT this provider signed itself into v; no
+// signature check is needed for its own tokens.
+func decodeJWT(tok string, v any) error {
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
-		return claims{}, errors.New("not a JWT")
+		return errors.New("not a JWT")
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
-		return claims{}, err
+		return err
 	}
+	return json.Unmarshal(raw, v)
+}
+
+func jwtClaims(tok string) (claims, error) {
 	var c claims
-	err = json.Unmarshal(raw, &c)
+	err := decodeJWT(tok, &c)
 	return c, err
 }

@@ -24,7 +24,9 @@ type Scenario struct {
 	Description string   `yaml:"description"`
 	Needs       []string `yaml:"needs"`
 	Labels      []string `yaml:"labels"`
-	// Clock is reserved for the virtual clock; only real is implemented.
+	// Clock: virtual (default with the embedded IdP: the page runs on Chromium's
+	// virtual time and the IdP reads the page's clock) or real.
+	Clock    string        `yaml:"clock" rs:"enum=virtual|real"`
 	IdP      IdPSpec       `yaml:"idp"`
 	Browser  BrowserSpec   `yaml:"browser"`
 	Client   ClientSpec    `yaml:"client"`

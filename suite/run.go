@@ -5,6 +5,8 @@ package suite
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/refreshsuite/refreshsuite/browser"
@@ -48,15 +51,37 @@ type Run struct {
 	// Config is the library configuration handed to the app.
 	Config map[string]any
 
+	// Clock is the scenario clock: the page's virtual time, or the wall clock.
+	Clock browser.Clock
+
 	app     *appServer
 	foreign *httptest.Server
 	session *browser.Session
 	saved   bool
 }
 
-// Start sets up the IdP, the app and a fresh browser context for a scenario.
-func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario) (*Run, error) {
-	r := &Run{Scenario: s, Manifest: m, Timeline: timeline.New(nil)}
+// ClockMode picks a scenario's clock: the run's choice when it makes one, else
+// the scenario's, else virtual (the embedded IdP follows any clock).
+func ClockMode(run string, s *scenarios.Scenario) string {
+	switch {
+	case run != "":
+		return run
+	case s.Clock != "":
+		return s.Clock
+	}
+	return "virtual"
+}
+
+// Start sets up the IdP, the app and a fresh browser context for a scenario,
+// on the given clock mode (virtual or real).
+func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario, clockMode string) (*Run, error) {
+	var vclock *browser.VirtualClock
+	var clock browser.Clock = browser.RealClock{}
+	if clockMode == "virtual" {
+		vclock = browser.NewVirtualClock()
+		clock = vclock
+	}
+	r := &Run{Scenario: s, Manifest: m, Timeline: timeline.New(clock), Clock: clock}
 	ok := false
 	defer func() {
 		if !ok {
@@ -87,8 +112,12 @@ func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario) (*Ru
 			faults = append(faults, fakeidp.Fault{On: f.On, When: f.When, Do: f.Do, Times: f.Times})
 		}
 	}
+	key, err := signingKey()
+	if err != nil {
+		return nil, err
+	}
 	r.IdP, err = fakeidp.Start(fakeidp.Config{
-		Clients: []fakeidp.Client{client}, Faults: faults, SessionLifetime: s.IdP.SessionLifetime.D(),
+		Clients: []fakeidp.Client{client}, Faults: faults, SessionLifetime: s.IdP.SessionLifetime.D(), SigningKey: key,
 	}, r.Timeline)
 	if err != nil {
 		return nil, fmt.Errorf("embedded IdP: %w", err)
@@ -102,6 +131,7 @@ func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario) (*Ru
 		"redirect_uri": r.app.url(m.App.Redirect), "silent_redirect_uri": r.app.url(m.App.SilentRedirect),
 		"flow": orDefault(s.Client.Flow, "code"), "scope": orDefault(s.Client.Scope, DefaultScope),
 		"third_party_cookies": orDefault(s.Browser.ThirdPartyCookies, "allowed"), "sites": orDefault(s.Browser.Sites, "cross-site"),
+		"clock": clock.Mode(),
 	})
 	policy := browser.ThirdPartyAllowed
 	if s.Browser.ThirdPartyCookies == "blocked" {
@@ -111,7 +141,7 @@ func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario) (*Ru
 	if err != nil {
 		return nil, err
 	}
-	r.session, err = b.NewSession(r.Timeline, map[string]any{"library": r.Config}, m.Events)
+	r.session, err = b.NewSession(r.Timeline, map[string]any{"library": r.Config}, m.Events, vclock)
 	if err != nil {
 		return nil, err
 	}
@@ -200,6 +230,11 @@ func settings(m *fixtures.Manifest, s *scenarios.Scenario, c fakeidp.Client) map
 	return out
 }
 
+// signingKey is one RSA key for all the IdPs a process starts.
+var signingKey = sync.OnceValues(func() (*rsa.PrivateKey, error) {
+	return rsa.GenerateKey(rand.Reader, 2048)
+})
+
 func orDefault(v, def string) string {
 	if v == "" {
 		return def
@@ -241,9 +276,7 @@ func (r *Run) step(ctx context.Context, st scenarios.Step) error {
 		_, err := r.open(ctx, defaultLoginTimeout)
 		return err
 	case st.Call != "":
-		cctx, cancel := context.WithTimeout(ctx, timeoutOr(st.Timeout, defaultCallTimeout))
-		defer cancel()
-		_, err := r.session.Call(cctx, st.Call)
+		err := r.call(ctx, st.Call, timeoutOr(st.Timeout, defaultCallTimeout))
 		var rej *browser.Rejected
 		switch {
 		case err == nil:
@@ -258,12 +291,11 @@ func (r *Run) step(ctx context.Context, st scenarios.Step) error {
 		_, err := r.waitFor(ctx, *st.WaitFor, timeoutOr(st.Timeout, defaultWaitTimeout))
 		return err
 	case st.PassTime > 0:
-		select {
-		case <-time.After(st.PassTime.D()):
+		err := r.Clock.Until(ctx, func() bool { return false }, st.PassTime.D())
+		if errors.Is(err, browser.ErrScenarioTimeout) {
 			return nil
-		case <-ctx.Done():
-			return ctx.Err()
 		}
+		return err
 	case st.ReplayRefreshToken > 0:
 		return r.replay(ctx, st.ReplayRefreshToken)
 	case st.EndIdPSession:
@@ -311,21 +343,52 @@ func (r *Run) waitFor(ctx context.Context, sel scenarios.Selector, timeout time.
 	return r.waitAfter(ctx, 0, sel, timeout)
 }
 
-// waitAfter waits for the selector to pick an entry among those recorded after
-// the first n.
+// waitAfter lets scenario time run until the selector picks an entry among
+// those recorded after the first n; timeout is scenario time.
 func (r *Run) waitAfter(ctx context.Context, n int, sel scenarios.Selector, timeout time.Duration) (timeline.Entry, error) {
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	e, err := r.Timeline.WaitFor(wctx, func(es []timeline.Entry) (timeline.Entry, bool) {
-		if n > len(es) {
-			n = len(es)
-		}
-		return scenarios.Pick(sel, es[n:])
-	})
-	if err != nil {
-		return e, fmt.Errorf("no %s within %s", sel, timeout)
+	var found timeline.Entry
+	err := r.Clock.Until(ctx, func() bool {
+		es := r.Timeline.Entries()
+		var ok bool
+		found, ok = scenarios.Pick(sel, es[min(n, len(es)):])
+		return ok
+	}, timeout)
+	if errors.Is(err, browser.ErrScenarioTimeout) {
+		return found, fmt.Errorf("no %s within %s of scenario time", sel, timeout)
 	}
-	return e, nil
+	return found, err
+}
+
+// call runs a driver function while scenario time runs; timeout is scenario time.
+func (r *Run) call(ctx context.Context, fn string, timeout time.Duration) error {
+	wait, err := r.session.Begin(fn)
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := wait(cctx)
+		done <- err
+	}()
+	var result error
+	finished := false
+	err = r.Clock.Until(ctx, func() bool {
+		select {
+		case result = <-done:
+			finished = true
+		default:
+		}
+		return finished
+	}, timeout)
+	switch {
+	case finished:
+		return result
+	case errors.Is(err, browser.ErrScenarioTimeout):
+		return fmt.Errorf("%s did not settle within %s of scenario time", fn, timeout)
+	}
+	return err
 }
 
 // snapshot records what the client holds and the page's iframes after a step.

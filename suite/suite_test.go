@@ -26,6 +26,7 @@ var (
 	outDir       = flag.String("refreshsuite.out", "../reports/out", "directory for junit.xml and traces")
 	deviations   = flag.String("refreshsuite.deviations", "skip", "report reproduced known deviations as skip or fail")
 	traces       = flag.String("refreshsuite.trace", "on-failure", "save each scenario's timeline and screenshot: on-failure or always")
+	clockMode    = flag.String("refreshsuite.clock", "", "virtual or real for every scenario; empty: each scenario's own (default virtual)")
 )
 
 var pool browser.Pool
@@ -34,6 +35,9 @@ func TestConformance(t *testing.T) {
 	RegisterFailHandler(Fail)
 	if *deviations != "skip" && *deviations != "fail" {
 		t.Fatalf("-refreshsuite.deviations: want skip or fail, got %q", *deviations)
+	}
+	if *clockMode != "" && *clockMode != "virtual" && *clockMode != "real" {
+		t.Fatalf("-refreshsuite.clock: want virtual or real, got %q", *clockMode)
 	}
 	if *traces != "on-failure" && *traces != "always" {
 		t.Fatalf("-refreshsuite.trace: want on-failure or always, got %q", *traces)
@@ -79,12 +83,17 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 					Skip(fmt.Sprintf("client %s does not declare capability %s", m.Name, n))
 				}
 			}
-			run, setupErr = Start(&pool, m, s)
+			run, setupErr = Start(&pool, m, s, ClockMode(*clockMode, s))
 			if setupErr != nil {
 				return
 			}
 			DeferCleanup(run.Close)
 			setupErr = run.Steps(ctx)
+			if setupErr == nil {
+				if err := checkClocks(run.Timeline, run.IdP.URL); err != nil {
+					setupErr = fmt.Errorf("harness self-check: %w", err)
+				}
+			}
 			if setupErr == nil {
 				if err := timeline.Validate(run.Timeline.Entries()); err != nil {
 					setupErr = fmt.Errorf("harness self-check: the timeline breaks its vocabulary: %w", err)
@@ -104,7 +113,7 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 				}
 				data := reports.SpecData{
 					Scenario: s.Name(), Expectation: x.ID, Requirements: x.Requirements,
-					Client: m.Name, Library: m.Library.Name + "@" + m.Library.Version, Clock: "real",
+					Client: m.Name, Library: m.Library.Name + "@" + m.Library.Version, Clock: ClockMode(*clockMode, s),
 				}
 				if setupErr != nil {
 					data.Trace = traceDir

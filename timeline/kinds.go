@@ -76,7 +76,10 @@ var Kinds = map[string]Kind{
 	"harness.config": {"the run's setup, recorded first", map[string]string{
 		"app_origin": "the app's origin", "issuer": "the IdP's issuer", "client_id": "client_id",
 		"redirect_uri": "login redirect URI", "silent_redirect_uri": "silent-refresh redirect URI",
-		"flow": "code or implicit", "scope": "requested scope", "third_party_cookies": "allowed or blocked", "sites": "cross-site or same-site",
+		"flow": "code or implicit", "scope": "requested scope", "third_party_cookies": "allowed or blocked", "sites": "cross-site or same-site", "clock": "virtual or real",
+	}},
+	"harness.clock-check": {"the IdP's clock against the page's, over every request of the run", map[string]string{
+		"idp_requests": "requests compared", "worst_skew_ms": "largest difference",
 	}},
 	"harness.step": {"a scenario step began", map[string]string{"step": "step text", "index": "1-based", "call": "the driver function, for a call step"}},
 	"harness.call": {"a driver function call ended", map[string]string{

@@ -130,3 +130,30 @@ func TestRunBrokenClientFails(t *testing.T) {
 		t.Errorf("no trace saved for a failed scenario: %v", err)
 	}
 }
+
+// Virtual is the default; a representative subset also runs on the real clock,
+// so both modes stay honest: silent refresh, a timeout, rotation, and three
+// renewal cycles with their firing points.
+func TestRunRealClockSubset(t *testing.T) {
+	out := t.TempDir()
+	code, text := runCmd(t, "run", "-clock", "real", "-out", out,
+		"-focus", `silent-refresh-implicit|code-flow-refresh-rotation\[third-party-cookies-allowed\]|silent-refresh-timeout-no-post-message\[timeout-5s\]|renewal-access-token-code\[factor-050\]`)
+	if code != 0 {
+		t.Fatalf("real-clock subset: exit %d\n%s", code, text)
+	}
+	j := readJUnit(t, filepath.Join(out, "junit.xml"))
+	ran := 0
+	for _, s := range j.Suites {
+		for _, c := range s.Cases {
+			if c.Skipped == nil || c.Property("known-deviation") != "" {
+				ran++
+				if got := c.Property("clock"); got != "real" {
+					t.Errorf("%s/%s ran on the %q clock", s.Name, c.Name, got)
+				}
+			}
+		}
+	}
+	if ran < 25 {
+		t.Errorf("only %d specs ran on the real clock", ran)
+	}
+}

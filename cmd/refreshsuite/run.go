@@ -69,6 +69,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	focus := fs.String("focus", "", "run only specs whose text matches this regular expression")
 	labels := fs.String("label-filter", "", "ginkgo label filter over requirement IDs, e.g. 'TF-1 || TO-1'")
 	deviations := fs.String("deviations", "skip", "report reproduced known deviations as skip or fail")
+	clock := fs.String("clock", "", "virtual or real for every scenario (default: each scenario's own, virtual unless it says real)")
 	trace := fs.String("trace", "on-failure", "save each scenario's timeline and screenshot under <out>/traces: on-failure or always")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -78,6 +79,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	if *deviations != "skip" && *deviations != "fail" {
 		return usagef("-deviations: want skip or fail, got %q", *deviations)
+	}
+	if *clock != "" && *clock != "virtual" && *clock != "real" {
+		return usagef("-clock: want virtual or real, got %q", *clock)
 	}
 	if *trace != "on-failure" && *trace != "always" {
 		return usagef("-trace: want on-failure or always, got %q", *trace)
@@ -110,7 +114,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	gargs = append(gargs, "./suite", "--",
 		"-refreshsuite.client="+abs(*client), "-refreshsuite.scenarios="+abs(*scen),
-		"-refreshsuite.out="+abs(*out), "-refreshsuite.deviations="+*deviations, "-refreshsuite.trace="+*trace)
+		"-refreshsuite.out="+abs(*out), "-refreshsuite.deviations="+*deviations, "-refreshsuite.trace="+*trace, "-refreshsuite.clock="+*clock)
 	cmd := exec.Command("go", gargs...)
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = stdout, stderr

@@ -1,0 +1,260 @@
+package browser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/proto"
+
+	"github.com/refreshsuite/refreshsuite/timeline"
+)
+
+// Clock is the scenario clock as the harness drives it: the timeline, the IdP
+// and the page read it, and the harness lets it run.
+type Clock interface {
+	timeline.Clock
+	// Until lets scenario time run until done reports true, or until max of
+	// scenario time has passed (ErrScenarioTimeout).
+	Until(ctx context.Context, done func() bool, max time.Duration) error
+	// Mode is "real" or "virtual".
+	Mode() string
+}
+
+// ErrScenarioTimeout is returned by Until when max scenario time passed first.
+var ErrScenarioTimeout = errors.New("scenario time ran out")
+
+// RealClock is the wall clock: scenario time passes by itself.
+type RealClock struct{ timeline.WallClock }
+
+// Mode implements Clock.
+func (RealClock) Mode() string { return "real" }
+
+// Until polls done; a short poll keeps it simple and costs nothing measurable.
+func (RealClock) Until(ctx context.Context, done func() bool, max time.Duration) error {
+	deadline := time.Now().Add(max)
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for !done() {
+		if !time.Now().Before(deadline) {
+			return ErrScenarioTimeout
+		}
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// VirtualClock runs the page on Chromium's virtual time and lends that time to
+// everyone else. The page's clock only moves when the harness grants it a
+// budget, and it stands still while a network fetch is pending, so a request to
+// the IdP takes no scenario time and the IdP, asked for "now" while it serves
+// the request, reads the very instant the page sent it.
+//
+// Until the first navigation the clock is the wall clock. Start, called just
+// before it, pauses the page's clock at a base on a whole second (so that
+// second-resolution claims such as exp and iat fall the same way in every run);
+// budgets are granted only once the navigation has begun, because a budget
+// granted to about:blank runs out at once.
+type VirtualClock struct {
+	// Chunk is the budget granted at a time while waiting for a condition: the
+	// most scenario time that can pass after the condition came true.
+	Chunk time.Duration
+	// Stall bounds the wall time one budget may take. A fetch that never
+	// completes freezes virtual time; this turns that into an error.
+	Stall time.Duration
+
+	mu      sync.Mutex
+	page    *rod.Page
+	started bool
+	base    time.Time
+	granted time.Duration
+	running bool
+	expired chan struct{}
+	// seen is the latest page-clock time the page reported (bridge messages,
+	// sub-resource requests); deaf is set while the page does not answer
+	// evaluations (a top-level navigation is under way) and cleared by the next
+	// report from the page.
+	seen time.Time
+	deaf bool
+}
+
+// NewVirtualClock makes a clock for one scenario.
+func NewVirtualClock() *VirtualClock {
+	return &VirtualClock{Chunk: 100 * time.Millisecond, Stall: 20 * time.Second}
+}
+
+// Mode implements Clock.
+func (c *VirtualClock) Mode() string { return "virtual" }
+
+func (c *VirtualClock) attach(p *rod.Page) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.page = p
+}
+
+// budgetExpired is called from the page's event loop.
+func (c *VirtualClock) budgetExpired() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.running && c.expired != nil {
+		c.running = false
+		close(c.expired)
+		c.expired = nil
+	}
+}
+
+// observe records a time the page's own clock reported.
+func (c *VirtualClock) observe(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.seen) {
+		c.seen = t
+	}
+	c.deaf = false
+}
+
+// LastKnown is the page's time as far as the clock knows without asking the
+// page: the end of the last budget, or the latest time the page reported. While
+// the page waits for a request its clock is paused, so for a navigation request
+// (when the page cannot be asked) this is at most the time since its last report
+// behind.
+func (c *VirtualClock) LastKnown() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.started {
+		return time.Now()
+	}
+	frozen := c.base.Add(c.granted)
+	if c.running && c.seen.After(frozen) {
+		return c.seen
+	}
+	return frozen
+}
+
+// Now is the page's current time in scenario terms.
+func (c *VirtualClock) Now() time.Time {
+	c.mu.Lock()
+	if !c.started {
+		c.mu.Unlock()
+		return time.Now()
+	}
+	frozen := c.base.Add(c.granted)
+	running, page, deaf := c.running, c.page, c.deaf
+	known := frozen
+	if c.seen.After(frozen) {
+		known = c.seen
+	}
+	c.mu.Unlock()
+	if !running {
+		return frozen
+	}
+	if deaf {
+		return known
+	}
+	// A budget is running: only the page knows how far it got. While the page
+	// waits for a fetch (the usual reason to ask) its clock is paused, so the
+	// answer is exact. A page in the middle of a top-level navigation does not
+	// answer: then the last time it reported stands (its clock is paused for the
+	// navigation's request too).
+	res, err := proto.RuntimeEvaluate{Expression: "Date.now()", ReturnByValue: true}.Call(page.Timeout(150 * time.Millisecond))
+	if err != nil || res.ExceptionDetails != nil {
+		c.mu.Lock()
+		c.deaf = true
+		c.mu.Unlock()
+		return known
+	}
+	return time.UnixMilli(int64(res.Result.Value.Num()))
+}
+
+// Start moves the page to virtual time, paused. Call it just before the first
+// navigation.
+func (c *VirtualClock) Start() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.started {
+		return nil
+	}
+	if c.page == nil {
+		return errors.New("virtual clock: no page")
+	}
+	c.base = time.Now().Truncate(time.Second).Add(2 * time.Second)
+	init := proto.TimeSinceEpoch(float64(c.base.UnixMilli()) / 1000)
+	// Paused, without a budget: a budget would send an expiry event that a later
+	// Advance could mistake for its own.
+	_, err := proto.EmulationSetVirtualTimePolicy{
+		Policy: proto.EmulationVirtualTimePolicyPause, InitialVirtualTime: init,
+	}.Call(c.page)
+	if err != nil {
+		return fmt.Errorf("virtual clock: %w", err)
+	}
+	c.started = true
+	return nil
+}
+
+// Advance grants the page d of scenario time and waits until it has used it.
+func (c *VirtualClock) Advance(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	c.mu.Lock()
+	if !c.started || c.page == nil {
+		c.mu.Unlock()
+		return errors.New("virtual clock: not started")
+	}
+	ch := make(chan struct{})
+	c.expired, c.running = ch, true
+	page := c.page
+	c.mu.Unlock()
+	ms := float64(d) / float64(time.Millisecond)
+	if _, err := (proto.EmulationSetVirtualTimePolicy{
+		Policy: proto.EmulationVirtualTimePolicyPauseIfNetworkFetchesPending, Budget: &ms,
+	}).Call(page); err != nil {
+		c.mu.Lock()
+		c.running, c.expired = false, nil
+		c.mu.Unlock()
+		return fmt.Errorf("virtual clock: %w", err)
+	}
+	stall := time.NewTimer(c.Stall)
+	defer stall.Stop()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-stall.C:
+		return fmt.Errorf("virtual clock: a %s budget did not run out in %s of wall time: a network request that never completes keeps the page's clock paused", d, c.Stall)
+	}
+	c.mu.Lock()
+	c.granted += d
+	c.mu.Unlock()
+	return nil
+}
+
+// Until grants budgets of Chunk until done reports true or max passed. Before
+// Start, scenario time is wall time.
+func (c *VirtualClock) Until(ctx context.Context, done func() bool, max time.Duration) error {
+	c.mu.Lock()
+	started := c.started
+	c.mu.Unlock()
+	if !started {
+		return RealClock{}.Until(ctx, done, max)
+	}
+	var passed time.Duration
+	for !done() {
+		if passed >= max {
+			return ErrScenarioTimeout
+		}
+		step := min(c.Chunk, max-passed)
+		if err := c.Advance(ctx, step); err != nil {
+			return err
+		}
+		passed += step
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+// Command refreshbench measures the suite: wall time and peak memory of the full
+// default scenario set on the virtual and the real clock, the spread of every
+// firing point over repeated virtual runs, and the speed-up. It prints figures
+// and never fails on them (make bench).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/refreshsuite/refreshsuite/reports"
+)
+
+func main() {
+	reps := flag.Int("reps", 5, "virtual-clock repetitions (for the spread of firing points)")
+	realReps := flag.Int("real-reps", 1, "real-clock repetitions")
+	bin := flag.String("bin", "bin/refreshsuite", "the refreshsuite binary")
+	out := flag.String("out", "reports/out/bench", "where the runs write their reports")
+	flag.Parse()
+
+	type run struct {
+		wall time.Duration
+		rss  int64
+		j    *reports.JUnit
+	}
+	do := func(mode string, i int) run {
+		dir := filepath.Join(*out, fmt.Sprintf("%s-%d", mode, i))
+		cmd := exec.Command(*bin, "run", "-clock", mode, "-out", dir)
+		start := time.Now()
+		peak := int64(0)
+		if err := cmd.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, "refreshbench:", err)
+			os.Exit(2)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		tick := time.NewTicker(100 * time.Millisecond)
+	loop:
+		for {
+			select {
+			case <-done:
+				break loop
+			case <-tick.C:
+				peak = max(peak, treeRSS(cmd.Process.Pid))
+			}
+		}
+		tick.Stop()
+		r := run{wall: time.Since(start), rss: peak}
+		j, err := reports.ReadJUnit(filepath.Join(dir, "junit.xml"))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "refreshbench: %s run %d wrote no report: %v\n", mode, i, err)
+			os.Exit(1)
+		}
+		r.j = j
+		fmt.Printf("  %s run %d: %s wall, peak %d MiB, %d tests, %d failures\n", mode, i, r.wall.Round(100*time.Millisecond), r.rss>>20, j.Tests, j.Failures)
+		return r
+	}
+
+	fmt.Printf("refreshbench: %d virtual and %d real runs of the default scenario set\n", *reps, *realReps)
+	var virtual, real []run
+	for i := 1; i <= *reps; i++ {
+		virtual = append(virtual, do("virtual", i))
+	}
+	for i := 1; i <= *realReps; i++ {
+		real = append(real, do("real", i))
+	}
+
+	summary := func(mode string, rs []run) time.Duration {
+		var walls []time.Duration
+		var peak int64
+		for _, r := range rs {
+			walls = append(walls, r.wall)
+			peak = max(peak, r.rss)
+		}
+		sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
+		med := walls[len(walls)/2]
+		fmt.Printf("%-8s wall min %s, median %s, max %s; peak memory %d MiB (suite processes and Chromium)\n",
+			mode, walls[0].Round(100*time.Millisecond), med.Round(100*time.Millisecond), walls[len(walls)-1].Round(100*time.Millisecond), peak>>20)
+		return med
+	}
+	fmt.Println()
+	vmed := summary("virtual", virtual)
+	rmed := summary("real", real)
+	fmt.Printf("speed-up real/virtual (medians): %.1fx\n", float64(rmed)/float64(vmed))
+
+	// The 20 s default-timeout containers, the slowest page-time there is.
+	fmt.Println("\ndefault-timeout containers (20 s of page time), wall per virtual run:")
+	for _, r := range virtual {
+		var parts []string
+		for _, s := range r.j.Suites {
+			if strings.HasSuffix(s.Name, "[default-timeout]") {
+				parts = append(parts, fmt.Sprintf("%.2fs", s.Time))
+			}
+		}
+		fmt.Println("  " + strings.Join(parts, " "))
+	}
+
+	// Spread of each firing point (measured_ms of every timing spec and cycle)
+	// across the virtual runs.
+	points := map[string][]float64{}
+	for _, r := range virtual {
+		for _, s := range r.j.Suites {
+			for _, c := range s.Cases {
+				for _, p := range c.Properties {
+					if strings.HasSuffix(p.Name, ".measured_ms") {
+						v, _ := strconv.ParseFloat(p.Value, 64)
+						key := s.Name + " / " + strings.SplitN(c.Name, ":", 2)[0] + " / " + strings.TrimSuffix(p.Name, ".measured_ms")
+						points[key] = append(points[key], v)
+					}
+				}
+			}
+		}
+	}
+	var keys []string
+	worst := 0.0
+	within := 0
+	for k, vs := range points {
+		keys = append(keys, k)
+		lo, hi := vs[0], vs[0]
+		for _, v := range vs {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		worst = max(worst, hi-lo)
+		if hi-lo <= 10 {
+			within++
+		}
+	}
+	sort.Strings(keys)
+	fmt.Printf("\nfiring points over %d virtual runs: %d points, %d identical within 10 ms, worst spread %.0f ms\n", len(virtual), len(keys), within, worst)
+	for _, k := range keys {
+		vs := points[k]
+		lo, hi := vs[0], vs[0]
+		for _, v := range vs {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+		fmt.Printf("  %-95s min %7.0f  max %7.0f  spread %4.0f ms\n", k, lo, hi, hi-lo)
+	}
+}
+
+// treeRSS sums the resident memory of pid and all its descendants.
+func treeRSS(root int) int64 {
+	children := map[int][]int{}
+	rss := map[int]int64{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name, which is in parentheses and may hold spaces.
+		s := string(stat)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		if len(fields) < 22 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(fields[1])
+		pages, _ := strconv.ParseInt(fields[21], 10, 64)
+		children[ppid] = append(children[ppid], pid)
+		rss[pid] = pages * int64(os.Getpagesize())
+	}
+	var total int64
+	stack := []int{root}
+	for len(stack) > 0 {
+		p := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		total += rss[p]
+		stack = append(stack, children[p]...)
+	}
+	return total
+}

@@ -1,0 +1,104 @@
+package fakeidp
+
+import (
+	"context"
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/handler/oauth2"
+	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/token/jwt"
+	"github.com/ory/x/errorsx"
+)
+
+// Time at this provider is the scenario clock (the timeline's), which on a
+// virtual clock is the page's clock and runs far ahead of the wall clock. fosite
+// itself reads the wall clock (time.Now) for expiry, iat and prompt checks, so
+// the provider keeps the two apart:
+//   - fosite is given lifespans so long that nothing expires on the wall clock
+//     during a run, and keeps its own bookkeeping (requested_at, auth_time) on
+//     the wall clock, where its consistency checks hold;
+//   - everything a client or a check can see follows the scenario clock: the
+//     expires_in of each response, the iat, exp and auth_time of each id_token
+//     (re-signed below), and token, code and session expiry (enforced below).
+//
+// On the real clock the two clocks are the same and nothing changes.
+const (
+	internalLifespan = 30 * 24 * time.Hour
+	codeLifetime     = time.Minute
+	// authTimeClaim carries the scenario-time auth_time inside the session (it
+	// survives refreshes with it) until the id_token is re-signed.
+	authTimeClaim = "refreshsuite_auth_time"
+)
+
+// clockedStrategy checks token and code expiry on the scenario clock before
+// fosite's own checks (signature, and its far-off wall-clock expiry).
+type clockedStrategy struct {
+	oauth2.CoreStrategy
+	s *Server
+}
+
+func (c clockedStrategy) ValidateAccessToken(ctx context.Context, r fosite.Requester, token string) error {
+	if err := c.s.tokens.expired(token, c.s.now(ctx), "Access token"); err != nil {
+		return err
+	}
+	return c.CoreStrategy.ValidateAccessToken(ctx, r, token)
+}
+
+func (c clockedStrategy) ValidateRefreshToken(ctx context.Context, r fosite.Requester, token string) error {
+	if err := c.s.tokens.expired(token, c.s.now(ctx), "Refresh token"); err != nil {
+		return err
+	}
+	return c.CoreStrategy.ValidateRefreshToken(ctx, r, token)
+}
+
+func (c clockedStrategy) ValidateAuthorizeCode(ctx context.Context, r fosite.Requester, token string) error {
+	if err := c.s.tokens.expired(token, c.s.now(ctx), "Authorize code"); err != nil {
+		return err
+	}
+	return c.CoreStrategy.ValidateAuthorizeCode(ctx, r, token)
+}
+
+// idTokenStrategy lets fosite build and check the id_token, then re-signs it
+// with the scenario clock's iat, exp and auth_time.
+type idTokenStrategy struct {
+	openid.OpenIDConnectTokenStrategy
+	s *Server
+}
+
+func (st idTokenStrategy) GenerateIDToken(ctx context.Context, lifespan time.Duration, r fosite.Requester) (string, error) {
+	sess, ok := r.GetSession().(openid.Session)
+	if ok && sess.IDTokenClaims() != nil {
+		// fosite keeps the first id_token's expiry in the session it clones on
+		// refresh; a fresh one each time.
+		sess.IDTokenClaims().ExpiresAt = time.Now().UTC().Add(lifespan)
+	}
+	tok, err := st.OpenIDConnectTokenStrategy.GenerateIDToken(ctx, lifespan, r)
+	if err != nil || !ok {
+		return tok, err
+	}
+	var claims map[string]any
+	if err := decodeJWT(tok, &claims); err != nil {
+		return "", fosite.ErrServerError.WithWrap(err)
+	}
+	now := st.s.now(ctx)
+	claims["iat"] = now.Unix()
+	claims["exp"] = now.Add(st.s.clients[r.GetClient().GetID()].IDTokenLifetime).Unix()
+	if at, ok := claims[authTimeClaim]; ok {
+		claims["auth_time"] = at
+		delete(claims, authTimeClaim)
+	}
+	signed, _, err := st.s.signer.Generate(ctx, jwt.MapClaims(claims), sess.IDTokenHeaders())
+	return signed, err
+}
+
+// expired reports a token past its scenario-time expiry the way fosite does.
+func (b *tokenBook) expired(tok string, now time.Time, what string) error {
+	b.mu.Lock()
+	exp, ok := b.expiry[fingerprint(tok)]
+	b.mu.Unlock()
+	if ok && !now.Before(exp) {
+		return errorsx.WithStack(fosite.ErrTokenExpired.WithHintf("%s expired at '%s'.", what, exp.UTC().Format(time.RFC3339Nano)))
+	}
+	return nil
+}

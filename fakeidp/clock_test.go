@@ -1,0 +1,89 @@
+package fakeidp
+
+import (
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/refreshsuite/refreshsuite/timeline"
+)
+
+// manualClock is a scenario clock that moves only when told, far from the wall
+// clock, the way a virtual clock does.
+type manualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *manualClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func startOnClock(t *testing.T, c Client) (*Server, *manualClock) {
+	t.Helper()
+	clock := &manualClock{now: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
+	c.ID, c.RedirectURIs, c.Origins = "spa", []string{redirect}, []string{appOrigin}
+	s, err := Start(Config{Clients: []Client{c}, SessionLifetime: 10 * time.Minute}, timeline.New(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s, clock
+}
+
+func TestIDTokenTimesFollowTheScenarioClock(t *testing.T) {
+	s, clock := startOnClock(t, Client{IDTokenLifetime: 30 * time.Second})
+	_, tr := login(t, s, "openid offline_access")
+	c, _ := jwtClaims(tr.IDToken)
+	if c.Iat != clock.Now().Unix() || c.Exp != clock.Now().Add(30*time.Second).Unix() {
+		t.Fatalf("iat %d exp %d, want the scenario clock's %d and +30s", c.Iat, c.Exp, clock.Now().Unix())
+	}
+	clock.advance(time.Hour) // far past the wall clock's idea of now
+	r := refresh(t, s, tr.RefreshToken)
+	c2, err := jwtClaims(r.IDToken)
+	if err != nil || c2.Iat != clock.Now().Unix() {
+		t.Fatalf("refreshed id_token iat %d, want %d (%v)", c2.Iat, clock.Now().Unix(), err)
+	}
+}
+
+func TestExpiryFollowsTheScenarioClock(t *testing.T) {
+	s, clock := startOnClock(t, Client{AccessTokenLifetime: 5 * time.Second, RefreshTokenLifetime: time.Minute})
+	hc, tr := login(t, s, "openid offline_access")
+	userinfo := func(at string) int {
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"/userinfo", nil)
+		req.Header.Set("Authorization", "Bearer "+at)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := userinfo(tr.AccessToken); code != 200 {
+		t.Fatalf("fresh access token: userinfo %d", code)
+	}
+	clock.advance(5 * time.Second)
+	if code := userinfo(tr.AccessToken); code != 401 {
+		t.Errorf("access token 5s old on the scenario clock (a moment on the wall clock): userinfo %d, want 401", code)
+	}
+	clock.advance(time.Minute)
+	if r := refresh(t, s, tr.RefreshToken); r.Error != "invalid_grant" {
+		t.Errorf("refresh token past its lifetime on the scenario clock: %d %q, want invalid_grant", r.status, r.Error)
+	}
+	// The login session (10 minutes) has expired too: prompt=none needs a login.
+	clock.advance(10 * time.Minute)
+	p, _ := authorize(t, hc, s, url.Values{"prompt": {"none"}})
+	if p.Get("error") != "login_required" {
+		t.Errorf("prompt=none after the session's lifetime on the scenario clock: %v", p)
+	}
+}
