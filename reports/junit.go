@@ -16,6 +16,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/refreshsuite/refreshsuite/scenarios"
+	"github.com/refreshsuite/refreshsuite/timeline"
 )
 
 // EntryName is the ginkgo report entry each spec carries its SpecData in.
@@ -33,6 +34,11 @@ type SpecData struct {
 	Deviation    string                  `json:"deviation,omitempty"` // the reason, when a known deviation reproduced
 	Reference    string                  `json:"reference,omitempty"`
 	Trace        string                  `json:"trace,omitempty"`
+	// Message is the verdict's explanation (expected vs found), pass or fail.
+	Message string `json:"message,omitempty"`
+	// Timeline is the scenario container's whole timeline; every spec of the
+	// container carries the same one, and writers keep one copy per container.
+	Timeline []timeline.Entry `json:"timeline,omitempty"`
 }
 
 // Data extracts a spec's SpecData; ok is false for specs without one (setup

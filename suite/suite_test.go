@@ -60,9 +60,14 @@ func TestConformance(t *testing.T) {
 var _ = AfterSuite(func() { pool.Close() })
 
 var _ = ReportAfterSuite("refreshsuite reports", func(r Report) {
-	path := filepath.Join(*outDir, "junit.xml")
-	if err := reports.WriteJUnit(path, r, reports.Options{DeviationsAsFailures: *deviations == "fail"}); err != nil {
-		Fail("writing " + path + ": " + err.Error())
+	junit := filepath.Join(*outDir, "junit.xml")
+	if err := reports.WriteJUnit(junit, r, reports.Options{DeviationsAsFailures: *deviations == "fail"}); err != nil {
+		Fail("writing " + junit + ": " + err.Error())
+	}
+	for name, write := range map[string]func(string, Report) error{"results.json": reports.WriteJSON, "report.html": reports.WriteHTML} {
+		if err := write(filepath.Join(*outDir, name), r); err != nil {
+			Fail("writing " + name + ": " + err.Error())
+		}
 	}
 })
 
@@ -116,12 +121,16 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 					Client: m.Name, Library: m.Library.Name + "@" + m.Library.Version, Clock: ClockMode(*clockMode, s),
 				}
 				if setupErr != nil {
-					data.Trace = traceDir
+					data.Trace, data.Message = traceDir, setupErr.Error()
+					if run != nil {
+						data.Timeline = run.Timeline.Entries()
+					}
 					AddReportEntry(reports.EntryName, data, ReportEntryVisibilityNever)
 					Fail(fmt.Sprintf("the scenario did not run to the end: %v\n\n%s", setupErr, tail(run)))
 				}
-				res := scenarios.Check(x, run.Timeline.Entries(), run.Settings)
-				data.Measurements = res.Measurements
+				entries := run.Timeline.Entries()
+				res := scenarios.Check(x, entries, run.Settings)
+				data.Measurements, data.Message, data.Timeline = res.Measurements, res.Message, entries
 				dev, known := m.Deviation(s, x.ID)
 				if !res.Pass && !known {
 					data.Trace, _ = run.SaveTrace(traceDir)
