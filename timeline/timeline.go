@@ -53,6 +53,21 @@ func (e Entry) MarshalJSON() ([]byte, error) {
 	}{e.Ms(), plain(e)})
 }
 
+// UnmarshalJSON reads what MarshalJSON writes.
+func (e *Entry) UnmarshalJSON(b []byte) error {
+	type plain Entry
+	var v struct {
+		AtMs float64 `json:"at_ms"`
+		plain
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*e = Entry(v.plain)
+	e.At = time.Duration(v.AtMs * float64(time.Millisecond))
+	return nil
+}
+
 // Ms is At in milliseconds, as reports and queries show it.
 func (e Entry) Ms() float64 { return float64(e.At) / float64(time.Millisecond) }
 
