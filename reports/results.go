@@ -1,10 +1,23 @@
 package reports
 
-import "github.com/onsi/ginkgo/v2/types"
+import (
+	"path/filepath"
 
-// WriteJSON writes results.json: every spec with its verdict, measurements and
-// its scenario's full timeline. (Being written.)
-func WriteJSON(path string, r types.Report) error { return nil }
+	"github.com/onsi/ginkgo/v2/types"
+)
 
-// WriteHTML writes report.html, one self-contained file. (Being written.)
-func WriteHTML(path string, r types.Report) error { return nil }
+// Results is the model every report is written from: built from a finished
+// ginkgo run, read back from results.json, and merged across shards.
+// (Being written: today it wraps the ginkgo report.)
+type Results struct {
+	report types.Report
+	opt    Options
+}
+
+// FromReport builds the results of a finished run.
+func FromReport(r types.Report, opt Options) *Results { return &Results{report: r, opt: opt} }
+
+// WriteFiles writes junit.xml, results.json and report.html into dir.
+func (r *Results) WriteFiles(dir string) error {
+	return WriteJUnit(filepath.Join(dir, "junit.xml"), r.report, r.opt)
+}

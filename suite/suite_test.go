@@ -60,14 +60,9 @@ func TestConformance(t *testing.T) {
 var _ = AfterSuite(func() { pool.Close() })
 
 var _ = ReportAfterSuite("refreshsuite reports", func(r Report) {
-	junit := filepath.Join(*outDir, "junit.xml")
-	if err := reports.WriteJUnit(junit, r, reports.Options{DeviationsAsFailures: *deviations == "fail"}); err != nil {
-		Fail("writing " + junit + ": " + err.Error())
-	}
-	for name, write := range map[string]func(string, Report) error{"results.json": reports.WriteJSON, "report.html": reports.WriteHTML} {
-		if err := write(filepath.Join(*outDir, name), r); err != nil {
-			Fail("writing " + name + ": " + err.Error())
-		}
+	res := reports.FromReport(r, reports.Options{DeviationsAsFailures: *deviations == "fail"})
+	if err := res.WriteFiles(*outDir); err != nil {
+		Fail("writing the reports: " + err.Error())
 	}
 })
 
