@@ -64,7 +64,7 @@ func newSession(t *testing.T, policy CookiePolicy) (*Session, *timeline.Timeline
 		t.Fatal(err)
 	}
 	tl := timeline.New(nil)
-	s, err := b.NewSession(tl, map[string]any{"greeting": "hello"}, nil, nil)
+	s, err := b.NewSession(tl, Setup{Config: map[string]any{"greeting": "hello"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestVirtualClock(t *testing.T) {
 	}
 	vclock = NewVirtualClock()
 	tl := timeline.New(vclock)
-	s, err := b.NewSession(tl, map[string]any{}, nil, vclock)
+	s, err := b.NewSession(tl, Setup{Config: map[string]any{}, Clock: vclock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,12 +31,23 @@ type Session struct {
 	stop   func()
 }
 
+// Setup is what a session installs in its page.
+type Setup struct {
+	// Config is what the app reads as window.refreshsuite.config.
+	Config any
+	// Events maps the library's event names to the suite's (the original is
+	// kept as native).
+	Events map[string]string
+	// Clock, when not nil, puts the page on virtual time from its first navigation.
+	Clock *VirtualClock
+	// Inject are scripts run in every frame after the bridge, before the page's.
+	Inject []string
+}
+
 // NewSession opens an incognito context and a page with the bridge installed.
-// config is what the app reads as window.refreshsuite.config; events maps the
-// library's event names to the suite's (the original is kept as native); clock,
-// when not nil, puts the page on virtual time from its first navigation.
-func (b *Browser) NewSession(tl *timeline.Timeline, config any, events map[string]string, clock *VirtualClock) (*Session, error) {
-	cfg, err := json.Marshal(config)
+func (b *Browser) NewSession(tl *timeline.Timeline, setup Setup) (*Session, error) {
+	events, clock := setup.Events, setup.Clock
+	cfg, err := json.Marshal(setup.Config)
 	if err != nil {
 		return nil, fmt.Errorf("bridge config: %w", err)
 	}
@@ -53,19 +64,24 @@ func (b *Browser) NewSession(tl *timeline.Timeline, config any, events map[strin
 	if clock != nil {
 		clock.attach(page)
 	}
-	if err := s.instrument(string(cfg)); err != nil {
+	if err := s.instrument(string(cfg), setup.Inject); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Session) instrument(config string) error {
+func (s *Session) instrument(config string, inject []string) error {
 	if err := (proto.RuntimeAddBinding{Name: binding}).Call(s.page); err != nil {
 		return fmt.Errorf("add binding: %w", err)
 	}
 	if _, err := s.page.EvalOnNewDocument(strings.Replace(bridgeJS, "__REFRESHSUITE_CONFIG__", config, 1)); err != nil {
 		return fmt.Errorf("install bridge: %w", err)
+	}
+	for _, js := range inject {
+		if _, err := s.page.EvalOnNewDocument(js); err != nil {
+			return fmt.Errorf("install an injected script: %w", err)
+		}
 	}
 	top := s.page.FrameID
 	frameOf := func(id proto.PageFrameID) string {

@@ -39,12 +39,13 @@ var Requirements = map[string]string{
 
 // Capabilities a client manifest may declare and a scenario may need.
 var Capabilities = map[string]string{
-	"refresh-token":           "renews with the refresh_token grant",
-	"silent-refresh-implicit": "renews through a hidden iframe in the implicit flow",
-	"silent-refresh-code":     "renews through a hidden iframe in the code flow with PKCE",
-	"automatic-renewal":       "renews by itself before the token expires",
-	"renewal-fraction":        "fires its expiry event at a fraction of the token lifetime (a timeoutFactor)",
-	"expiry-events":           "emits an expiry event per token type (access token, id token)",
+	"refresh-token":             "renews with the refresh_token grant",
+	"silent-refresh-implicit":   "renews through a hidden iframe in the implicit flow",
+	"silent-refresh-code":       "renews through a hidden iframe in the code flow with PKCE",
+	"automatic-renewal":         "renews by itself before the token expires",
+	"renewal-fraction":          "times renewal as a fraction of the token lifetime (a timeoutFactor) that a scenario can set",
+	"access-token-expiry-event": "emits token_expires (info access_token) when the access token is due for renewal",
+	"id-token-expiry-event":     "emits token_expires (info id_token) when the id token is due for renewal",
 }
 
 // Settings are the suite-level client and IdP settings expressions may refer to,
@@ -53,6 +54,8 @@ var Settings = map[string]bool{
 	"client.renewal-factor":         false,
 	"client.silent-refresh-timeout": true,
 	"client.renewal-debounce":       true,
+	"client.renewal-before":         true,
+	"client.renewal-granularity":    true,
 	"idp.access-token-lifetime":     true,
 	"idp.id-token-lifetime":         true,
 	"idp.refresh-token-lifetime":    true,

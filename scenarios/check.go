@@ -35,12 +35,20 @@ type Result struct {
 	Relevant []timeline.Entry
 }
 
-// Check evaluates an expectation against a run's timeline. settings resolves
-// client.* and idp.* references (durations in milliseconds).
-func Check(x Expectation, entries []timeline.Entry, settings map[string]float64) Result {
+// Client is what expectations know of the client under test in a run.
+type Client struct {
+	// Settings resolve client.* and idp.* references (durations in milliseconds).
+	Settings map[string]float64
+	// Renewal is the client's renewal rule for renewal(): the offset after
+	// storing a token with remainingMs to live at which it renews it.
+	Renewal func(remainingMs float64) (float64, error)
+}
+
+// Check evaluates an expectation against a run's timeline.
+func Check(x Expectation, entries []timeline.Entry, c Client) Result {
 	byTime := append([]timeline.Entry(nil), entries...)
 	sort.SliceStable(byTime, func(i, j int) bool { return byTime[i].At < byTime[j].At })
-	r := check(x, byTime, settings)
+	r := check(x, byTime, c)
 	kinds := map[string]bool{x.Find.What: true, "harness.step": true, "harness.call": true}
 	if x.At != nil {
 		kinds[x.At.Since.What] = true
@@ -68,7 +76,7 @@ func Slice(entries []timeline.Entry, kinds map[string]bool) []timeline.Entry {
 	return out
 }
 
-func check(x Expectation, entries []timeline.Entry, settings map[string]float64) Result {
+func check(x Expectation, entries []timeline.Entry, c Client) Result {
 	found := Matches(x.Find, entries)
 	switch {
 	case x.Count != "":
@@ -79,7 +87,7 @@ func check(x Expectation, entries []timeline.Entry, settings map[string]float64)
 		}
 		return Result{Message: fmt.Sprintf("want %s entries matching %s, found %d", x.Count, x.Find, len(found))}
 	case x.At != nil:
-		return checkTiming(x, found, entries, settings)
+		return checkTiming(x, found, entries, c)
 	case x.Same != nil:
 		return checkSame(x, found, entries)
 	}
@@ -90,7 +98,7 @@ func check(x Expectation, entries []timeline.Entry, settings map[string]float64)
 	return Result{Pass: true, Message: fmt.Sprintf("found at %.0fms: %s", e.Ms(), e)}
 }
 
-func checkTiming(x Expectation, found, entries []timeline.Entry, settings map[string]float64) Result {
+func checkTiming(x Expectation, found, entries []timeline.Entry, c Client) Result {
 	var targets []timeline.Entry
 	if x.Cycles > 0 {
 		if len(found) < x.Cycles {
@@ -118,37 +126,49 @@ func checkTiming(x Expectation, found, entries []timeline.Entry, settings map[st
 				return Result{Message: fmt.Sprintf("cycle %d: no %s entry before the since entry at %.0fms", i+1, x.At.Token, since.Ms()), Measurements: res.Measurements}
 			}
 		}
-		refs := func(name string) (float64, bool, error) {
-			for prefix, e := range map[string]timeline.Entry{"since.": since, "token.": token} {
-				if f, ok := strings.CutPrefix(name, prefix); ok {
-					return fieldValue(e, prefix, f)
+		env := Env{
+			Ref: func(name string) (float64, bool, error) {
+				for prefix, e := range map[string]timeline.Entry{"since.": since, "token.": token} {
+					if f, ok := strings.CutPrefix(name, prefix); ok {
+						return fieldValue(e, prefix, f)
+					}
 				}
-			}
-			v, ok := settings[name]
-			if !ok {
-				return 0, false, fmt.Errorf("%s is not set for this run", name)
-			}
-			return v, Settings[name], nil
+				v, ok := c.Settings[name]
+				if !ok {
+					return 0, false, fmt.Errorf("%s is not set for this run", name)
+				}
+				return v, Settings[name], nil
+			},
+			Call: func(fn string, arg float64) (float64, error) {
+				if c.Renewal == nil {
+					return 0, fmt.Errorf("the client declares no renewal rule")
+				}
+				return c.Renewal(arg)
+			},
 		}
 		measured := float64(t.At-since.At) / float64(time.Millisecond)
 		m := Measurement{Cycle: i + 1, MeasuredMs: measured}
 		if x.At.Is != nil {
-			exp, err := x.At.Is.Eval(refs)
+			exp, err := x.At.Is.Eval(env)
+			if err != nil {
+				return Result{Message: err.Error()}
+			}
+			tol, err := x.At.Within.Eval(env)
 			if err != nil {
 				return Result{Message: err.Error()}
 			}
 			m.ExpectedMs = ms(exp)
-			m.ToleranceMs = ms(x.At.Within.D())
+			m.ToleranceMs = ms(tol)
 			m.ErrorMs = measured - m.ExpectedMs
 			m.Pass = math.Abs(m.ErrorMs) <= m.ToleranceMs
 			msgs = append(msgs, fmt.Sprintf("cycle %d: expected %.0fms +-%.0fms after %s, measured %.0fms (error %+.0fms)",
 				i+1, m.ExpectedMs, m.ToleranceMs, x.At.Since.What, measured, m.ErrorMs))
 		} else {
-			lo, err := x.At.Between[0].Eval(refs)
+			lo, err := x.At.Between[0].Eval(env)
 			if err != nil {
 				return Result{Message: err.Error()}
 			}
-			hi, err := x.At.Between[1].Eval(refs)
+			hi, err := x.At.Between[1].Eval(env)
 			if err != nil {
 				return Result{Message: err.Error()}
 			}

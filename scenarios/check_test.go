@@ -43,7 +43,7 @@ func TestTimingWithCycles(t *testing.T) {
 		entry(4000*time.Millisecond, "idp.token", "outcome", "ok", "expires_in_ms", "4000"),
 		entry(7100*time.Millisecond, "client.event", "type", "token_expires"),
 	}
-	r := Check(x, tl, map[string]float64{"client.renewal-factor": 0.75})
+	r := Check(x, tl, Client{Settings: map[string]float64{"client.renewal-factor": 0.75}})
 	if r.Pass {
 		t.Fatalf("cycle 2 is 100ms late with 50ms tolerance, want a failure: %s", r.Message)
 	}
@@ -81,22 +81,26 @@ func TestCountSameAndOperators(t *testing.T) {
 		{"    find: {what: idp.token, nth: 4}\n", false},
 	} {
 		x := expectation(t, "  - id: e\n    title: t\n    requirements: [CF-1]\n"+tc.y)
-		if r := Check(x, tl, nil); r.Pass != tc.pass {
+		if r := Check(x, tl, Client{}); r.Pass != tc.pass {
 			t.Errorf("%s: pass = %v, want %v (%s)", tc.y, r.Pass, tc.pass, r.Message)
 		}
 	}
 }
 
 func TestExpr(t *testing.T) {
-	refs := func(n string) (float64, bool, error) {
-		return map[string]float64{"client.renewal-factor": 0.5, "since.ttl_ms": 4000}[n], strings.HasSuffix(n, "_ms"), nil
+	refs := Env{
+		Ref: func(n string) (float64, bool, error) {
+			return map[string]float64{"client.renewal-factor": 0.5, "since.ttl_ms": 4000}[n], strings.HasSuffix(n, "_ms"), nil
+		},
+		Call: func(fn string, ms float64) (float64, error) { return ms - 1000, nil },
 	}
 	for src, want := range map[string]time.Duration{
 		"client.renewal-factor * since.ttl_ms":        2 * time.Second,
 		"since.ttl_ms - 1s":                           3 * time.Second,
 		"(since.ttl_ms + 1s) * client.renewal-factor": 2500 * time.Millisecond,
-		"20s":   20 * time.Second,
-		"150ms": 150 * time.Millisecond,
+		"20s":                        20 * time.Second,
+		"renewal(since.ttl_ms) + 1s": 4 * time.Second,
+		"150ms":                      150 * time.Millisecond,
 	} {
 		e, err := ParseExpr(src)
 		if err != nil {
@@ -107,7 +111,7 @@ func TestExpr(t *testing.T) {
 			t.Errorf("%s = %v, %v; want %v", src, got, err, want)
 		}
 	}
-	for _, bad := range []string{"0.5", "1s * 1s", "1s + 2", "(1s", "x", "1s )"} {
+	for _, bad := range []string{"0.5", "1s * 1s", "1s + 2", "(1s", "x", "1s )", "later(1s)", "renewal(2)", "renewal(1s"} {
 		e, err := ParseExpr(bad)
 		if err == nil {
 			_, err = e.Eval(refs)

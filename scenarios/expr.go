@@ -23,10 +23,25 @@ import (
 // because names may contain dashes. Duration literals carry a unit (150ms, 20s).
 // References: client.<setting> and idp.<setting> (the effective configuration of
 // the run) and since.<field> (a field of the timing's since entry; fields ending
-// in _ms are durations).
+// in _ms are durations). Functions: renewal(d), the offset at which the client
+// under test renews a token with d left to live, by the rule its manifest
+// declares (a fraction of d, or a fixed time before d runs out).
 type Expr struct {
 	Src  string
 	root node
+}
+
+// Env resolves what an expression refers to.
+type Env struct {
+	// Ref resolves a reference, returning its value (milliseconds for durations).
+	Ref func(name string) (v float64, isDuration bool, err error)
+	// Call applies a function to a duration (milliseconds) and returns one.
+	Call func(fn string, argMs float64) (float64, error)
+}
+
+// Functions an expression may call, each taking and returning a duration.
+var Functions = map[string]string{
+	"renewal": "the offset after storing a token at which the client renews it, by its manifest's renewal rule",
 }
 
 type value struct {
@@ -34,26 +49,44 @@ type value struct {
 	dur bool
 }
 
-// Refs resolves references while evaluating.
-type Refs func(name string) (v float64, isDuration bool, err error)
-
 type node interface {
-	eval(Refs) (value, error)
+	eval(Env) (value, error)
 	refs(func(string))
 }
 
 type lit value
 
-func (l lit) eval(Refs) (value, error) { return value(l), nil }
-func (lit) refs(func(string))          {}
+func (l lit) eval(Env) (value, error) { return value(l), nil }
+func (lit) refs(func(string))         {}
 
 type ref string
 
-func (r ref) eval(f Refs) (value, error) {
-	v, d, err := f(string(r))
+func (r ref) eval(env Env) (value, error) {
+	v, d, err := env.Ref(string(r))
 	return value{v, d}, err
 }
 func (r ref) refs(f func(string)) { f(string(r)) }
+
+type call struct {
+	fn  string
+	arg node
+}
+
+func (c call) eval(env Env) (value, error) {
+	a, err := c.arg.eval(env)
+	if err != nil {
+		return value{}, err
+	}
+	if !a.dur {
+		return value{}, fmt.Errorf("%s() takes a duration", c.fn)
+	}
+	if env.Call == nil {
+		return value{}, fmt.Errorf("%s() is not available here", c.fn)
+	}
+	v, err := env.Call(c.fn, a.v)
+	return value{v, true}, err
+}
+func (c call) refs(f func(string)) { f(c.fn + "()"); c.arg.refs(f) }
 
 type binop struct {
 	op   byte
@@ -62,12 +95,12 @@ type binop struct {
 
 func (b binop) refs(f func(string)) { b.l.refs(f); b.r.refs(f) }
 
-func (b binop) eval(f Refs) (value, error) {
-	l, err := b.l.eval(f)
+func (b binop) eval(env Env) (value, error) {
+	l, err := b.l.eval(env)
 	if err != nil {
 		return value{}, err
 	}
-	r, err := b.r.eval(f)
+	r, err := b.r.eval(env)
 	if err != nil {
 		return value{}, err
 	}
@@ -103,8 +136,8 @@ func ParseExpr(src string) (*Expr, error) {
 }
 
 // Eval computes the expression, which must be a duration.
-func (e *Expr) Eval(f Refs) (time.Duration, error) {
-	v, err := e.root.eval(f)
+func (e *Expr) Eval(env Env) (time.Duration, error) {
+	v, err := e.root.eval(env)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", e.Src, err)
 	}
@@ -114,7 +147,8 @@ func (e *Expr) Eval(f Refs) (time.Duration, error) {
 	return time.Duration(v.v * float64(time.Millisecond)), nil
 }
 
-// Refs lists the references the expression uses.
+// Refs lists the references the expression uses; function calls appear as
+// "name()".
 func (e *Expr) Refs() []string {
 	var out []string
 	e.root.refs(func(s string) { out = append(out, s) })
@@ -235,6 +269,22 @@ func (p *exprParser) factor() (node, error) {
 		}
 		name := strings.TrimRight(p.src[start:p.pos], "-")
 		p.pos = start + len(name)
+		if p.pos < len(p.src) && p.src[p.pos] == '(' {
+			if _, ok := Functions[name]; !ok {
+				return nil, fmt.Errorf("unknown function %s() (known: renewal)", name)
+			}
+			p.pos++
+			arg, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			p.space()
+			if p.pos >= len(p.src) || p.src[p.pos] != ')' {
+				return nil, fmt.Errorf("missing ) after %s(", name)
+			}
+			p.pos++
+			return call{name, arg}, nil
+		}
 		if !strings.Contains(name, ".") {
 			return nil, fmt.Errorf("unknown name %q (references look like client.renewal-factor, idp.access-token-lifetime or since.expires_in_ms)", name)
 		}

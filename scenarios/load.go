@@ -261,11 +261,11 @@ func checkExpectation(d *strictyaml.Decoder, x Expectation, key string) error {
 		case x.At.Is != nil && len(x.At.Between) > 0:
 			return e(".at", "use is with within, or between, not both")
 		case x.At.Is != nil:
-			if x.At.Within == 0 {
+			if x.At.Within == nil {
 				return e(".at.within", "a tolerance is required with is (for example 100ms)")
 			}
 		case len(x.At.Between) == 2:
-			if x.At.Within != 0 {
+			if x.At.Within != nil {
 				return e(".at.within", "within goes with is, not between")
 			}
 		case len(x.At.Between) > 0:
@@ -275,7 +275,7 @@ func checkExpectation(d *strictyaml.Decoder, x Expectation, key string) error {
 		}
 		exprs := append([]Expr(nil), x.At.Between...)
 		if x.At.Is != nil {
-			exprs = append(exprs, *x.At.Is)
+			exprs = append(exprs, *x.At.Is, *x.At.Within)
 		}
 		for _, ex := range exprs {
 			for _, r := range ex.Refs() {
@@ -304,6 +304,12 @@ func checkExpectation(d *strictyaml.Decoder, x Expectation, key string) error {
 }
 
 func checkRef(r, sinceWhat, tokenWhat string) error {
+	if fn, ok := strings.CutSuffix(r, "()"); ok {
+		if _, known := Functions[fn]; !known {
+			return fmt.Errorf("unknown function %s", r)
+		}
+		return nil
+	}
 	for prefix, what := range map[string]string{"since.": sinceWhat, "token.": tokenWhat} {
 		f, ok := strings.CutPrefix(r, prefix)
 		if !ok {

@@ -90,6 +90,7 @@ type ClientSpec struct {
 	// SilentRefresh renews through the hidden iframe instead of a refresh token.
 	SilentRefresh        *bool                `yaml:"silent-refresh"`
 	RenewalFactor        *float64             `yaml:"renewal-factor"`
+	RenewalBefore        *strictyaml.Duration `yaml:"renewal-before"`
 	SilentRefreshTimeout *strictyaml.Duration `yaml:"silent-refresh-timeout"`
 	// Library is passed to the library's configuration as is, after everything else:
 	// the escape hatch for settings only one library has.
@@ -299,17 +300,40 @@ func (e *Expectation) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key s
 	return d.Struct(n, (*plain)(e), key)
 }
 
+// Kinds lists every entry kind the expectation reads.
+func (x Expectation) Kinds() []string {
+	var out []string
+	var add func(Selector)
+	add = func(s Selector) {
+		out = append(out, s.What)
+		if s.After != nil {
+			add(*s.After)
+		}
+	}
+	add(x.Find)
+	if x.At != nil {
+		add(x.At.Since)
+		if x.At.Token != nil {
+			add(*x.At.Token)
+		}
+	}
+	if x.Same != nil {
+		add(x.Same.As)
+	}
+	return out
+}
+
 // Timing says when the found entry must happen, measured from the Since entry:
 // either at Is give or take Within, or inside the Between window. Token names a
 // second entry the expressions may read (token.<field>): the latest match at or
 // before the since entry, typically the IdP's response that issued the token a
 // client timer was armed for.
 type Timing struct {
-	Since   Selector            `yaml:"since" rs:"required"`
-	Token   *Selector           `yaml:"token"`
-	Is      *Expr               `yaml:"is"`
-	Within  strictyaml.Duration `yaml:"within"`
-	Between []Expr              `yaml:"between"`
+	Since   Selector  `yaml:"since" rs:"required"`
+	Token   *Selector `yaml:"token"`
+	Is      *Expr     `yaml:"is"`
+	Within  *Expr     `yaml:"within"`
+	Between []Expr    `yaml:"between"`
 }
 
 // Same compares the found entry's Field with AsField (default: Field) of the

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path"
 	"strings"
@@ -16,8 +17,21 @@ import (
 // appServer serves a client's built app for one scenario, applying the
 // scenario's app-side faults (a callback page without its postMessage).
 type appServer struct {
-	srv    *httptest.Server
+	srv    *httptest.Server // nil for an app the user serves
 	origin string
+	base   string // the app's base URL, ending in /
+}
+
+// userApp is an app the user serves at base.
+func userApp(base string) (*appServer, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasSuffix(base, "/") {
+		base += "/"
+	}
+	return &appServer{origin: u.Scheme + "://" + u.Host, base: base}, nil
 }
 
 func startApp(dir, silentPage, host string, faults []scenarios.Fault, tl *timeline.Timeline) (*appServer, error) {
@@ -45,12 +59,17 @@ func startApp(dir, silentPage, host string, faults []scenarios.Fault, tl *timeli
 	})
 	srv := httptest.NewServer(h)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	return &appServer{srv: srv, origin: "http://" + host + ":" + port}, nil
+	origin := "http://" + host + ":" + port
+	return &appServer{srv: srv, origin: origin, base: origin + "/"}, nil
 }
 
-func (a *appServer) url(page string) string { return a.origin + "/" + strings.TrimPrefix(page, "/") }
+func (a *appServer) url(page string) string { return a.base + strings.TrimPrefix(page, "/") }
 
-func (a *appServer) Close() { a.srv.Close() }
+func (a *appServer) Close() {
+	if a.srv != nil {
+		a.srv.Close()
+	}
+}
 
 // foreignServer is a third origin that posts forged silent-refresh messages.
 func startForeign() *httptest.Server {

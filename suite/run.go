@@ -46,8 +46,9 @@ type Run struct {
 	Manifest *fixtures.Manifest
 	Timeline *timeline.Timeline
 	IdP      *fakeidp.Server
-	// Settings resolves client.* and idp.* in expectations (durations in ms).
-	Settings map[string]float64
+	// Client is what expectations know of the client: the run's effective
+	// settings (client.*, idp.*) and its renewal rule.
+	Client scenarios.Client
 	// Config is the library configuration handed to the app.
 	Config map[string]any
 
@@ -93,9 +94,21 @@ func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario, cloc
 		appHost = "127.0.0.1"
 	}
 	var err error
-	r.app, err = startApp(m.Path(m.App.Dir), m.App.SilentRedirect, appHost, s.Faults, r.Timeline)
+	if m.App.URL != "" {
+		r.app, err = userApp(m.App.URL)
+	} else if r.app, err = startApp(m.Path(m.App.Dir), m.App.SilentRedirect, appHost, s.Faults, r.Timeline); err != nil {
+		err = fmt.Errorf("%w (build it with: cd %s && %s)", err, filepath.Dir(m.File), m.App.Build)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%w (build it with: cd %s && %s)", err, filepath.Dir(m.File), m.App.Build)
+		return nil, err
+	}
+	var inject []string
+	for _, f := range m.App.Inject {
+		b, err := os.ReadFile(m.Path(f))
+		if err != nil {
+			return nil, err
+		}
+		inject = append(inject, string(b))
 	}
 	client := fakeidp.Client{
 		ID:                   ClientID,
@@ -125,7 +138,8 @@ func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario, cloc
 	if r.Config, err = libraryConfig(m, s, r.IdP.URL, r.app); err != nil {
 		return nil, err
 	}
-	r.Settings = settings(m, s, r.IdP.Client(ClientID))
+	st := settings(m, s, r.IdP.Client(ClientID))
+	r.Client = scenarios.Client{Settings: st, Renewal: m.Renewal(st)}
 	r.Timeline.Add("harness.config", timeline.Fields{
 		"app_origin": r.app.origin, "issuer": r.IdP.URL, "client_id": ClientID,
 		"redirect_uri": r.app.url(m.App.Redirect), "silent_redirect_uri": r.app.url(m.App.SilentRedirect),
@@ -141,12 +155,58 @@ func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario, cloc
 	if err != nil {
 		return nil, err
 	}
-	r.session, err = b.NewSession(r.Timeline, map[string]any{"library": r.Config}, m.Events, vclock)
+	r.session, err = b.NewSession(r.Timeline, browser.Setup{
+		Config: map[string]any{"library": r.Config}, Events: m.Events, Clock: vclock, Inject: inject,
+	})
 	if err != nil {
 		return nil, err
 	}
 	ok = true
 	return r, nil
+}
+
+// SkipScenario says why a scenario cannot apply to a client, or "" when it can.
+func SkipScenario(m *fixtures.Manifest, s *scenarios.Scenario) string {
+	for _, n := range s.Needs {
+		if !m.Has(n) {
+			return fmt.Sprintf("client %s does not declare capability %s", m.Name, n)
+		}
+	}
+	for _, st := range s.Steps {
+		fn := st.Call
+		if st.Login {
+			fn = "login"
+		}
+		if fn != "" && !m.Drives(fn) {
+			return fmt.Sprintf("client %s registers no driver function %s", m.Name, fn)
+		}
+	}
+	if m.App.URL != "" {
+		for _, f := range s.Faults {
+			if f.On == "silent-callback" {
+				return fmt.Sprintf("client %s's app is served by its user (%s): a fault in its pages needs an app the suite serves", m.Name, m.App.URL)
+			}
+		}
+	}
+	return ""
+}
+
+// SkipSpec says why one expectation cannot apply to a client, or "".
+func SkipSpec(m *fixtures.Manifest, x scenarios.Expectation) string {
+	for _, n := range x.Needs {
+		if !m.Has(n) {
+			return fmt.Sprintf("client %s does not declare capability %s", m.Name, n)
+		}
+	}
+	for _, what := range x.Kinds() {
+		switch {
+		case strings.HasPrefix(what, "client.") && !m.ForwardsEvents():
+			return fmt.Sprintf("client %s forwards no library events: %s cannot be observed", m.Name, what)
+		case what == "harness.tokens" && !m.Drives("tokens"):
+			return fmt.Sprintf("client %s registers no tokens() driver function: the tokens it holds cannot be observed", m.Name)
+		}
+	}
+	return ""
 }
 
 // libraryConfig renders the manifest's template with this run's values, then
@@ -193,6 +253,11 @@ func libraryConfig(m *fixtures.Manifest, s *scenarios.Scenario, issuer string, a
 			return nil, err
 		}
 	}
+	if s.Client.RenewalBefore != nil {
+		if err := set("renewal-before", s.Client.RenewalBefore.D()); err != nil {
+			return nil, err
+		}
+	}
 	if s.Client.SilentRefresh != nil {
 		if err := set("silent-refresh", *s.Client.SilentRefresh); err != nil {
 			return nil, err
@@ -218,8 +283,11 @@ func settings(m *fixtures.Manifest, s *scenarios.Scenario, c fakeidp.Client) map
 	if m.Defaults.SilentRefreshTimeout > 0 {
 		out["client.silent-refresh-timeout"] = ms(m.Defaults.SilentRefreshTimeout.D())
 	}
-	if m.Defaults.RenewalDebounce > 0 {
-		out["client.renewal-debounce"] = ms(m.Defaults.RenewalDebounce.D())
+	out["client.renewal-debounce"] = ms(m.Defaults.RenewalDebounce.D())
+	out["client.renewal-granularity"] = ms(m.Defaults.RenewalGranularity.D())
+	out["client.renewal-before"] = ms(m.Defaults.RenewalBefore.D())
+	if d := s.Client.RenewalBefore; d != nil {
+		out["client.renewal-before"] = ms(d.D())
 	}
 	if f := s.Client.RenewalFactor; f != nil {
 		out["client.renewal-factor"] = *f

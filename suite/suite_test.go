@@ -78,10 +78,8 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 		traceDir := filepath.Join(*outDir, "traces", unsafePath.ReplaceAllString(s.Name(), "_"))
 
 		BeforeAll(func(ctx SpecContext) {
-			for _, n := range s.Needs {
-				if !m.Has(n) {
-					Skip(fmt.Sprintf("client %s does not declare capability %s", m.Name, n))
-				}
+			if why := SkipScenario(m, s); why != "" {
+				Skip(why)
 			}
 			run, setupErr = Start(&pool, m, s, ClockMode(*clockMode, s))
 			if setupErr != nil {
@@ -106,10 +104,8 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 
 		for _, x := range s.Expect {
 			It(x.ID+": "+x.Title, Label(x.Requirements...), func() {
-				for _, n := range x.Needs {
-					if !m.Has(n) {
-						Skip(fmt.Sprintf("client %s does not declare capability %s", m.Name, n))
-					}
+				if why := SkipSpec(m, x); why != "" {
+					Skip(why)
 				}
 				data := reports.SpecData{
 					Scenario: s.Name(), Expectation: x.ID, Requirements: x.Requirements,
@@ -124,7 +120,7 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 					Fail(fmt.Sprintf("the scenario did not run to the end: %v\n\n%s", setupErr, tail(run)))
 				}
 				entries := run.Timeline.Entries()
-				res := scenarios.Check(x, entries, run.Settings)
+				res := scenarios.Check(x, entries, run.Client)
 				data.Measurements, data.Message, data.Timeline = res.Measurements, res.Message, entries
 				dev, known := m.Deviation(s, x.ID)
 				if !res.Pass && !known {

@@ -55,14 +55,14 @@ func cmdList(args []string, out io.Writer) error {
 	}
 	for _, s := range all {
 		applies := "applies"
-		if missing := missingNeeds(m, s.Needs); len(missing) > 0 {
-			applies = "skipped for " + m.Name + ": needs " + strings.Join(missing, ", ")
+		if why := suite.SkipScenario(m, s); why != "" {
+			applies = "skipped: " + why
 		}
 		fmt.Fprintf(out, "%s  (%s)\n  %s\n", s.Name(), applies, s.Title)
 		for _, x := range s.Expect {
 			note := ""
-			if missing := missingNeeds(m, x.Needs); len(missing) > 0 {
-				note = "  [skipped: needs " + strings.Join(missing, ", ") + "]"
+			if why := suite.SkipSpec(m, x); why != "" {
+				note = "  [skipped: " + why + "]"
 			}
 			if _, ok := m.Deviation(s, x.ID); ok {
 				note += "  [known deviation of " + m.Name + "]"
@@ -71,16 +71,6 @@ func cmdList(args []string, out io.Writer) error {
 		}
 	}
 	return nil
-}
-
-func missingNeeds(m *fixtures.Manifest, needs []string) []string {
-	var out []string
-	for _, n := range needs {
-		if !m.Has(n) {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 func cmdSchema(out io.Writer) error {
