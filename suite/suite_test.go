@@ -22,7 +22,7 @@ import (
 // The suite's own flags; `refreshsuite run` passes them after --.
 var (
 	scenarioPath = flag.String("refreshsuite.scenarios", "../scenarios", "scenario file or directory")
-	clientPath   = flag.String("refreshsuite.client", "../fixtures/angular-oauth2-oidc/client.yaml", "client manifest")
+	clientPaths  = flag.String("refreshsuite.clients", "../fixtures/angular-oauth2-oidc/client.yaml", "client manifests, comma-separated")
 	outDir       = flag.String("refreshsuite.out", "../reports/out", "directory for junit.xml and traces")
 	deviations   = flag.String("refreshsuite.deviations", "skip", "report reproduced known deviations as skip or fail")
 	traces       = flag.String("refreshsuite.trace", "on-failure", "save each scenario's timeline and screenshot: on-failure or always")
@@ -42,7 +42,7 @@ func TestConformance(t *testing.T) {
 	if *traces != "on-failure" && *traces != "always" {
 		t.Fatalf("-refreshsuite.trace: want on-failure or always, got %q", *traces)
 	}
-	m, all, err := Load(*clientPath, *scenarioPath)
+	clients, all, err := Load(strings.Split(*clientPaths, ","), *scenarioPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,10 +51,14 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool.Bin = bin
-	for _, s := range all {
-		declare(m, s)
+	var names []string
+	for _, m := range clients {
+		names = append(names, m.Name)
+		for _, s := range all {
+			declare(m, s)
+		}
 	}
-	RunSpecs(t, "refreshsuite conformance: "+m.Name)
+	RunSpecs(t, "refreshsuite conformance: "+strings.Join(names, ", "))
 }
 
 var _ = AfterSuite(func() { pool.Close() })
@@ -72,10 +76,10 @@ var unsafePath = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
 // steps run once in BeforeAll, and each expectation is a spec judged against
 // the recorded timeline.
 func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
-	Describe(s.Name(), Ordered, ContinueOnFailure, Label(s.Requirements()...), func() {
+	Describe(m.Name+"/"+s.Name(), Ordered, ContinueOnFailure, Label(s.Requirements()...), func() {
 		var run *Run
 		var setupErr error
-		traceDir := filepath.Join(*outDir, "traces", unsafePath.ReplaceAllString(s.Name(), "_"))
+		traceDir := filepath.Join(*outDir, "traces", m.Name, unsafePath.ReplaceAllString(s.Name(), "_"))
 
 		BeforeAll(func(ctx SpecContext) {
 			if why := SkipScenario(m, s); why != "" {

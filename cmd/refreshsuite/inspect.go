@@ -12,11 +12,12 @@ import (
 	"github.com/refreshsuite/refreshsuite/suite"
 )
 
-// inputs loads the client manifest and scenarios named by the common flags.
-func inputs(name string, args []string, out io.Writer) (*fixtures.Manifest, []*scenarios.Scenario, error) {
+// inputs loads the client manifests and scenarios named by the common flags.
+func inputs(name string, args []string, out io.Writer) ([]*fixtures.Manifest, []*scenarios.Scenario, error) {
 	root, _ := moduleRoot() // optional: explicit paths work anywhere
 	fs := newFlags(name, out)
-	client := fs.String("client", filepath.Join(root, defaultClient), "client manifest (YAML)")
+	var clients listFlag
+	fs.Var(&clients, "client", "a client manifest (repeatable; default: every shipped client)")
 	scen := fs.String("scenarios", filepath.Join(root, defaultScenarios), "scenario file or directory")
 	if err := parse(fs, args); err != nil {
 		return nil, nil, err
@@ -28,15 +29,21 @@ func inputs(name string, args []string, out io.Writer) (*fixtures.Manifest, []*s
 	default:
 		return nil, nil, usagef("%s takes one scenario path, got %d", name, fs.NArg())
 	}
-	m, all, err := suite.Load(*client, *scen)
+	if len(clients) == 0 {
+		var err error
+		if clients, err = shippedClients(root); err != nil {
+			return nil, nil, err
+		}
+	}
+	ms, all, err := suite.Load(clients, *scen)
 	if err != nil {
 		return nil, nil, usageError{err}
 	}
-	return m, all, nil
+	return ms, all, nil
 }
 
 func cmdValidate(args []string, out io.Writer) error {
-	m, all, err := inputs("validate", args, out)
+	ms, all, err := inputs("validate", args, out)
 	if err != nil {
 		return err
 	}
@@ -44,28 +51,41 @@ func cmdValidate(args []string, out io.Writer) error {
 	for _, s := range all {
 		specs += len(s.Expect)
 	}
-	fmt.Fprintf(out, "ok: %d scenario containers, %d specs; client manifest %s (%d known deviations)\n", len(all), specs, m.Name, len(m.Known))
+	var clients []string
+	for _, m := range ms {
+		clients = append(clients, fmt.Sprintf("%s (%d known deviations)", m.Name, len(m.Known)))
+	}
+	fmt.Fprintf(out, "ok: %d scenario containers, %d specs; clients %s\n", len(all), specs, strings.Join(clients, ", "))
 	return nil
 }
 
 func cmdList(args []string, out io.Writer) error {
-	m, all, err := inputs("list", args, out)
+	ms, all, err := inputs("list", args, out)
 	if err != nil {
 		return err
 	}
 	for _, s := range all {
-		applies := "applies"
-		if why := suite.SkipScenario(m, s); why != "" {
-			applies = "skipped: " + why
-		}
-		fmt.Fprintf(out, "%s  (%s)\n  %s\n", s.Name(), applies, s.Title)
-		for _, x := range s.Expect {
-			note := ""
-			if why := suite.SkipSpec(m, x); why != "" {
-				note = "  [skipped: " + why + "]"
+		fmt.Fprintf(out, "%s\n  %s\n", s.Name(), s.Title)
+		for _, m := range ms {
+			applies := "applies"
+			if why := suite.SkipScenario(m, s); why != "" {
+				applies = "skipped: " + why
 			}
-			if _, ok := m.Deviation(s, x.ID); ok {
-				note += "  [known deviation of " + m.Name + "]"
+			fmt.Fprintf(out, "  %s: %s\n", m.Name, applies)
+		}
+		for _, x := range s.Expect {
+			var notes []string
+			for _, m := range ms {
+				if why := suite.SkipSpec(m, x); why != "" {
+					notes = append(notes, "skipped for "+m.Name+": "+why)
+				}
+				if _, ok := m.Deviation(s, x.ID); ok {
+					notes = append(notes, "known deviation of "+m.Name)
+				}
+			}
+			note := ""
+			if len(notes) > 0 {
+				note = "  [" + strings.Join(notes, "; ") + "]"
 			}
 			fmt.Fprintf(out, "    - %-40s %-22s %s%s\n", x.ID, strings.Join(x.Requirements, ","), x.Title, note)
 		}

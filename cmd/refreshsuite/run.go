@@ -22,7 +22,9 @@ import (
 
 // Paths of a checkout, relative to the module root.
 const (
-	defaultClient    = "fixtures/angular-oauth2-oidc/client.yaml"
+	// defaultClients are the shipped clients: every fixtures/<name>/client.yaml
+	// (mutants live one level deeper and run only when named).
+	defaultClients   = "fixtures/*/client.yaml"
 	defaultScenarios = "scenarios"
 	defaultOut       = "reports/out"
 	modulePath       = "github.com/refreshsuite/refreshsuite"
@@ -62,7 +64,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fs := newFlags("run", stderr)
-	client := fs.String("client", filepath.Join(root, defaultClient), "client manifest (YAML)")
+	var clients listFlag
+	fs.Var(&clients, "client", "a client manifest (repeatable; default: every shipped client, "+defaultClients+")")
 	scen := fs.String("scenarios", filepath.Join(root, defaultScenarios), "scenario file or directory")
 	out := fs.String("out", filepath.Join(root, defaultOut), "report directory")
 	procs := fs.Int("procs", defaultProcs(), "parallel ginkgo processes")
@@ -89,12 +92,24 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if *procs < 1 {
 		return usagef("-procs: want at least 1, got %d", *procs)
 	}
-	m, all, err := suite.Load(*client, *scen)
+	if len(clients) == 0 {
+		if clients, err = shippedClients(root); err != nil {
+			return err
+		}
+	}
+	for i := range clients {
+		clients[i] = abs(clients[i])
+	}
+	ms, all, err := suite.Load(clients, *scen)
 	if err != nil {
 		return usageError{err}
 	}
-	if err := appBuilt(m); err != nil {
-		return err
+	var names []string
+	for _, m := range ms {
+		if err := appBuilt(m); err != nil {
+			return err
+		}
+		names = append(names, m.Library.Name+" "+m.Library.Version)
 	}
 	if _, err := browser.Find(); err != nil {
 		return usageError{err}
@@ -104,7 +119,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := os.RemoveAll(filepath.Join(abs(*out), "traces")); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "refreshsuite: %d scenario containers against %s %s, %d processes\n", len(all), m.Library.Name, m.Library.Version, *procs)
+	fmt.Fprintf(stdout, "refreshsuite: %d scenario containers against %s, %d processes\n", len(all)*len(ms), strings.Join(names, " and "), *procs)
 	gargs := []string{"tool", "ginkgo", "run", fmt.Sprintf("--procs=%d", *procs), "--silence-skips"}
 	if *focus != "" {
 		gargs = append(gargs, "--focus="+*focus)
@@ -113,7 +128,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		gargs = append(gargs, "--label-filter="+*labels)
 	}
 	gargs = append(gargs, "./suite", "--",
-		"-refreshsuite.client="+abs(*client), "-refreshsuite.scenarios="+abs(*scen),
+		"-refreshsuite.clients="+strings.Join(clients, ","), "-refreshsuite.scenarios="+abs(*scen),
 		"-refreshsuite.out="+abs(*out), "-refreshsuite.deviations="+*deviations, "-refreshsuite.trace="+*trace, "-refreshsuite.clock="+*clock)
 	cmd := exec.Command("go", gargs...)
 	cmd.Dir = root
@@ -136,6 +151,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+func shippedClients(root string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(root, defaultClients))
+	if err != nil || len(files) == 0 {
+		return nil, usagef("no client manifests match %s", defaultClients)
+	}
+	return files, nil
+}
+
 func defaultProcs() int {
 	n := runtime.NumCPU()
 	if n > 4 {
@@ -147,6 +170,9 @@ func defaultProcs() int {
 // appBuilt checks that the client app exists before Chromium starts, so a
 // forgotten build is a configuration error, not a row of failed specs.
 func appBuilt(m *fixtures.Manifest) error {
+	if m.App.URL != "" {
+		return nil // served by its user
+	}
 	dir := m.Path(m.App.Dir)
 	if _, err := os.Stat(filepath.Join(dir, m.App.Start)); err != nil {
 		return usagef("%s: app.dir: %s has no %s; build the client first (cd %s && %s)", m.File, dir, m.App.Start, filepath.Dir(m.File), m.App.Build)
