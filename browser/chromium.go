@@ -45,11 +45,22 @@ const (
 	ThirdPartyBlocked CookiePolicy = "blocked"
 )
 
-// Browser is one Chromium process.
+// Browser is one Chromium process, launched here or running elsewhere.
 type Browser struct {
 	Policy CookiePolicy
 	rod    *rod.Browser
-	l      *launcher.Launcher
+	l      *launcher.Launcher // nil for a browser the suite did not launch
+}
+
+// Connect uses a browser that is already running (a browser pool, a Selenium
+// Grid's CDP endpoint) at a DevTools URL. Its third-party-cookie setting is
+// its own; policy says what it is.
+func Connect(url string, policy CookiePolicy) (*Browser, error) {
+	r := rod.New().ControlURL(url)
+	if err := r.Connect(); err != nil {
+		return nil, fmt.Errorf("connect to the browser at %s: %w", url, err)
+	}
+	return &Browser{Policy: policy, rod: r}, nil
 }
 
 // Launch starts Chromium headless with the given third-party-cookie policy.
@@ -85,8 +96,13 @@ func Launch(bin string, policy CookiePolicy) (*Browser, error) {
 	return &Browser{Policy: policy, rod: r, l: l}, nil
 }
 
-// Close ends the browser process and removes its profile directory.
+// Close ends the browser process and removes its profile directory; a browser
+// the suite did not launch is left running (each session closed its own
+// incognito context).
 func (b *Browser) Close() {
+	if b.l == nil {
+		return
+	}
 	_ = b.rod.Close()
 	b.l.Kill()
 	b.l.Cleanup()
@@ -96,6 +112,10 @@ func (b *Browser) Close() {
 // process that runs only cookie-allowed scenarios starts one Chromium.
 type Pool struct {
 	Bin string
+	// Remote, when set, is a running browser's DevTools URL used instead of
+	// launching; RemotePolicy is its third-party-cookie setting.
+	Remote       string
+	RemotePolicy CookiePolicy
 
 	mu       sync.Mutex
 	browsers map[CookiePolicy]*Browser
@@ -108,7 +128,16 @@ func (p *Pool) Get(policy CookiePolicy) (*Browser, error) {
 	if b, ok := p.browsers[policy]; ok {
 		return b, nil
 	}
-	b, err := Launch(p.Bin, policy)
+	var b *Browser
+	var err error
+	if p.Remote != "" {
+		if policy != p.RemotePolicy {
+			return nil, fmt.Errorf("the browser at %s has third-party cookies %s, not %s", p.Remote, p.RemotePolicy, policy)
+		}
+		b, err = Connect(p.Remote, policy)
+	} else {
+		b, err = Launch(p.Bin, policy)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +146,11 @@ func (p *Pool) Get(policy CookiePolicy) (*Browser, error) {
 	}
 	p.browsers[policy] = b
 	return b, nil
+}
+
+// Supports reports whether the pool can give a browser with this policy.
+func (p *Pool) Supports(policy CookiePolicy) bool {
+	return p.Remote == "" || policy == p.RemotePolicy
 }
 
 // Close ends every browser of the pool.

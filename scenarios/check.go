@@ -48,15 +48,30 @@ type Client struct {
 func Check(x Expectation, entries []timeline.Entry, c Client) Result {
 	byTime := append([]timeline.Entry(nil), entries...)
 	sort.SliceStable(byTime, func(i, j int) bool { return byTime[i].At < byTime[j].At })
-	r := check(x, byTime, c)
-	kinds := map[string]bool{x.Find.What: true, "harness.step": true, "harness.call": true}
-	if x.At != nil {
-		kinds[x.At.Since.What] = true
-	}
-	if x.Same != nil {
-		kinds[x.Same.As.What] = true
+	var r Result
+	if len(x.AnyOf) == 0 {
+		r = query(x.Query, byTime, c)
+	} else {
+		var msgs []string
+		for i, q := range x.AnyOf {
+			qr := query(q, byTime, c)
+			msgs = append(msgs, fmt.Sprintf("any-of %d: %s", i+1, strings.ReplaceAll(qr.Message, "\n", "\n  ")))
+			if qr.Pass {
+				r = Result{Pass: true, Measurements: qr.Measurements}
+				break
+			}
+			r.Measurements = append(r.Measurements, qr.Measurements...)
+		}
+		r.Message = strings.Join(msgs, "\n")
+		if !r.Pass {
+			r.Message = "none of the alternatives holds:\n" + r.Message
+		}
 	}
 	if !r.Pass {
+		kinds := map[string]bool{"harness.step": true, "harness.call": true, "harness.wait": true}
+		for _, k := range x.Kinds() {
+			kinds[k] = true
+		}
 		r.Relevant = Slice(byTime, kinds)
 	}
 	return r
@@ -76,9 +91,11 @@ func Slice(entries []timeline.Entry, kinds map[string]bool) []timeline.Entry {
 	return out
 }
 
-func check(x Expectation, entries []timeline.Entry, c Client) Result {
-	found := Matches(x.Find, entries)
+func query(x Query, entries []timeline.Entry, c Client) Result {
+	found := Matches(*x.Find, entries)
 	switch {
+	case x.Count != "" && x.Per != nil:
+		return countPer(x, found, entries)
 	case x.Count != "":
 		op, want, _ := parseComparison(x.Count)
 		n := strconv.Itoa(len(found))
@@ -98,7 +115,37 @@ func check(x Expectation, entries []timeline.Entry, c Client) Result {
 	return Result{Pass: true, Message: fmt.Sprintf("found at %.0fms: %s", e.Ms(), e)}
 }
 
-func checkTiming(x Expectation, found, entries []timeline.Entry, c Client) Result {
+// countPer applies the count to each window between consecutive Per entries
+// (the last, still open window is not judged: the run ended inside it). Per
+// entries at the same instant open one window.
+func countPer(x Query, found, entries []timeline.Entry) Result {
+	var bounds []timeline.Entry
+	for _, b := range Matches(*x.Per, entries) {
+		if len(bounds) == 0 || b.At != bounds[len(bounds)-1].At {
+			bounds = append(bounds, b)
+		}
+	}
+	if len(bounds) < 2 {
+		return Result{Message: fmt.Sprintf("want at least two %s entries to make a window, found %d", x.Per, len(bounds))}
+	}
+	op, want, _ := parseComparison(x.Count)
+	var msgs []string
+	pass := true
+	for i := 0; i+1 < len(bounds); i++ {
+		n := 0
+		for _, e := range found {
+			if later(e, bounds[i]) && !later(e, bounds[i+1]) {
+				n++
+			}
+		}
+		ok := compare(strconv.Itoa(n), op, want)
+		pass = pass && ok
+		msgs = append(msgs, fmt.Sprintf("window %d (%.0fms..%.0fms): %d entries match %s, want %s", i+1, bounds[i].Ms(), bounds[i+1].Ms(), n, x.Find, x.Count))
+	}
+	return Result{Pass: pass, Message: strings.Join(msgs, "\n")}
+}
+
+func checkTiming(x Query, found, entries []timeline.Entry, c Client) Result {
 	var targets []timeline.Entry
 	if x.Cycles > 0 {
 		if len(found) < x.Cycles {
@@ -222,7 +269,7 @@ func fieldValue(e timeline.Entry, prefix, f string) (float64, bool, error) {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-func checkSame(x Expectation, found, entries []timeline.Entry) Result {
+func checkSame(x Query, found, entries []timeline.Entry) Result {
 	e, ok := pick(found, x.Find.Nth)
 	if !ok {
 		return Result{Message: fmt.Sprintf("no entry matches %s", x.Find)}

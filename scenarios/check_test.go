@@ -121,3 +121,30 @@ func TestExpr(t *testing.T) {
 		}
 	}
 }
+
+func TestAnyOfAndPer(t *testing.T) {
+	tl := []timeline.Entry{
+		entry(0, "client.event", "type", "token_expires"),
+		entry(100*time.Millisecond, "idp.token", "grant_type", "refresh_token"),
+		entry(200*time.Millisecond, "idp.token", "grant_type", "refresh_token"),
+		entry(1000*time.Millisecond, "client.event", "type", "token_expires"),
+		entry(1100*time.Millisecond, "idp.token", "grant_type", "refresh_token"),
+		entry(2000*time.Millisecond, "client.event", "type", "token_expires"),
+		entry(2500*time.Millisecond, "harness.call", "function", "silentRefresh", "outcome", "rejected"),
+	}
+	for _, tc := range []struct {
+		y    string
+		pass bool
+	}{
+		// Two renewals in the first window, one in the second.
+		{"    find: {what: idp.token}\n    count: 1\n    per: {what: client.event, where: {type: token_expires}}\n", false},
+		{"    find: {what: idp.token}\n    count: \"<=2\"\n    per: {what: client.event, where: {type: token_expires}}\n", true},
+		{"    any-of:\n      - {find: {what: client.event, where: {type: silent_refresh_error}}}\n      - {find: {what: harness.call, where: {outcome: rejected}}}\n", true},
+		{"    any-of:\n      - {find: {what: client.event, where: {type: silent_refresh_error}}}\n      - {find: {what: harness.call, where: {outcome: resolved}}}\n", false},
+	} {
+		x := expectation(t, "  - id: e\n    title: t\n    requirements: [TF-4]\n"+tc.y)
+		if r := Check(x, tl, Client{}); r.Pass != tc.pass {
+			t.Errorf("%s: pass = %v, want %v (%s)", tc.y, r.Pass, tc.pass, r.Message)
+		}
+	}
+}

@@ -218,8 +218,39 @@ func checkExpectation(d *strictyaml.Decoder, x Expectation, key string) error {
 			return e(fmt.Sprintf(".needs[%d]", i+1), "unknown capability %q", n)
 		}
 	}
-	if err := checkSelector(d, x.Find, x.Line, key+".find"); err != nil {
+	hasCheck := x.Find != nil || x.Count != "" || x.At != nil || x.Same != nil || x.Per != nil || x.Cycles != 0
+	switch {
+	case hasCheck && len(x.AnyOf) > 0:
+		return e("", "give one query (find ...) or any-of, not both")
+	case len(x.AnyOf) > 0:
+		for i, c := range x.AnyOf {
+			if err := checkQuery(d, c, x.Line, fmt.Sprintf("%s.any-of[%d]", key, i+1)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return checkQuery(d, x.Query, x.Line, key)
+}
+
+// checkQuery validates one query of an expectation.
+func checkQuery(d *strictyaml.Decoder, x Query, line int, key string) error {
+	e := func(k, format string, args ...any) error {
+		return &strictyaml.Error{File: d.File, Line: line, Key: key + k, Msg: fmt.Sprintf(format, args...)}
+	}
+	if x.Find == nil {
+		return e(".find", "required key is missing")
+	}
+	if err := checkSelector(d, *x.Find, line, key+".find"); err != nil {
 		return err
+	}
+	if x.Per != nil {
+		if x.Count == "" {
+			return e(".per", "per goes with count")
+		}
+		if err := checkSelector(d, *x.Per, line, key+".per"); err != nil {
+			return err
+		}
 	}
 	forms := 0
 	if x.Count != "" {
@@ -247,12 +278,12 @@ func checkExpectation(d *strictyaml.Decoder, x Expectation, key string) error {
 		if x.Find.Nth != 0 && x.Cycles > 0 {
 			return e(".find.nth", "cycles picks the entries itself; drop nth")
 		}
-		if err := checkSelector(d, x.At.Since, x.Line, key+".at.since"); err != nil {
+		if err := checkSelector(d, x.At.Since, line, key+".at.since"); err != nil {
 			return err
 		}
 		tokenWhat := ""
 		if x.At.Token != nil {
-			if err := checkSelector(d, *x.At.Token, x.Line, key+".at.token"); err != nil {
+			if err := checkSelector(d, *x.At.Token, line, key+".at.token"); err != nil {
 				return err
 			}
 			tokenWhat = x.At.Token.What
@@ -289,7 +320,7 @@ func checkExpectation(d *strictyaml.Decoder, x Expectation, key string) error {
 		if _, ok := timeline.Kinds[x.Find.What].Fields[x.Same.Field]; !ok {
 			return e(".same.field", "%s has no field %q", x.Find.What, x.Same.Field)
 		}
-		if err := checkSelector(d, x.Same.As, x.Line, key+".same.as"); err != nil {
+		if err := checkSelector(d, x.Same.As, line, key+".same.as"); err != nil {
 			return err
 		}
 		af := x.Same.AsField

@@ -171,6 +171,9 @@ type Step struct {
 	Open bool `yaml:"open"`
 	// Call invokes a driver function and records whether it resolved or rejected.
 	Call string `yaml:"call"`
+	// Await false starts the call and goes on at once (to act while it is in
+	// flight); its outcome is recorded when it settles.
+	Await *bool `yaml:"await"`
 	// WaitFor waits until an entry matching the selector is in the timeline.
 	WaitFor *Selector `yaml:"wait-for"`
 	// PassTime lets scenario time pass, for observing that something does NOT
@@ -181,7 +184,9 @@ type Step struct {
 	ReplayRefreshToken int `yaml:"replay-refresh-token"`
 	// EndIdPSession ends the IdP's login sessions (logged out elsewhere).
 	EndIdPSession bool `yaml:"end-idp-session"`
-	// ForgeMessage makes a frame from a foreign origin post this message to the app.
+	// ForgeMessage makes a frame from a foreign origin post a silent-refresh
+	// message carrying this authorization response ("access_token=...&state=..."
+	// or "code=...&state=..."), in the client's own callback format.
 	ForgeMessage string `yaml:"forge-message"`
 	// Timeout bounds login, call and wait-for.
 	Timeout strictyaml.Duration `yaml:"timeout"`
@@ -228,6 +233,9 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 	default:
 		return d.Errorf(n, key, "one action per step, got %s", strings.Join(strictyaml.Sorted(actions), " and "))
 	}
+	if s.Await != nil && s.Call == "" {
+		return d.Errorf(n, strictyaml.Join(key, "await"), "await applies to call only")
+	}
 	if s.Timeout > 0 && !(s.Login || s.Call != "" || s.WaitFor != nil) {
 		return d.Errorf(n, strictyaml.Join(key, "timeout"), "timeout applies to login, call and wait-for only")
 	}
@@ -271,18 +279,31 @@ func (s Selector) String() string {
 	return b.String()
 }
 
-// Expectation is one checked behaviour: one spec, one JUnit testcase.
+// Expectation is one checked behaviour: one spec, one JUnit testcase. It is met
+// by its query, or, with any-of, by any one of several (a requirement that
+// allows "an error event, or a rejected call").
 type Expectation struct {
 	ID           string   `yaml:"id" rs:"required"`
 	Title        string   `yaml:"title" rs:"required"`
 	Requirements []string `yaml:"requirements" rs:"required"`
 	// Needs lists client capabilities this expectation alone depends on.
 	Needs []string `yaml:"needs"`
-	// Find selects the entries the expectation is about.
-	Find Selector `yaml:"find" rs:"required"`
+	Query `yaml:",inline"`
+	AnyOf []Query `yaml:"any-of"`
+
+	Line int `yaml:"-"`
+}
+
+// Query is one question put to the timeline.
+type Query struct {
+	// Find selects the entries the check is about.
+	Find *Selector `yaml:"find"`
 	// Count bounds how many entries match Find: "1", "0", ">=1", "<=2". Without
 	// count, at or same, at least one must match.
 	Count string `yaml:"count"`
+	// Per applies Count to every window between two consecutive entries Per
+	// matches (each token's life, say) instead of to the whole run.
+	Per *Selector `yaml:"per"`
 	// At checks when the found entry happened.
 	At *Timing `yaml:"at"`
 	// Same checks that a field of the found entry equals a field of another entry.
@@ -290,8 +311,6 @@ type Expectation struct {
 	// Cycles repeats At for the 1st..Nth found entry against the 1st..Nth since
 	// entry, for timers that must re-arm.
 	Cycles int `yaml:"cycles"`
-
-	Line int `yaml:"-"`
 }
 
 func (e *Expectation) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
@@ -300,25 +319,35 @@ func (e *Expectation) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key s
 	return d.Struct(n, (*plain)(e), key)
 }
 
+// Queries are the ways the expectation can be met.
+func (x Expectation) Queries() []Query {
+	if len(x.AnyOf) > 0 {
+		return x.AnyOf
+	}
+	return []Query{x.Query}
+}
+
 // Kinds lists every entry kind the expectation reads.
 func (x Expectation) Kinds() []string {
 	var out []string
-	var add func(Selector)
-	add = func(s Selector) {
+	var add func(*Selector)
+	add = func(s *Selector) {
+		if s == nil {
+			return
+		}
 		out = append(out, s.What)
-		if s.After != nil {
-			add(*s.After)
-		}
+		add(s.After)
 	}
-	add(x.Find)
-	if x.At != nil {
-		add(x.At.Since)
-		if x.At.Token != nil {
-			add(*x.At.Token)
+	for _, c := range x.Queries() {
+		add(c.Find)
+		add(c.Per)
+		if c.At != nil {
+			add(&c.At.Since)
+			add(c.At.Token)
 		}
-	}
-	if x.Same != nil {
-		add(x.Same.As)
+		if c.Same != nil {
+			add(&c.Same.As)
+		}
 	}
 	return out
 }

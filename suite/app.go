@@ -77,7 +77,7 @@ func startForeign() *httptest.Server {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		fmt.Fprint(w, `<!doctype html><script>
-			const data = decodeURIComponent(location.hash.slice(1));
+			const data = JSON.parse(decodeURIComponent(location.hash.slice(1))).m;
 			parent.postMessage(data, '*');
 		</script>`)
 	}))

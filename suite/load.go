@@ -2,6 +2,7 @@ package suite
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/refreshsuite/refreshsuite/fixtures"
 	"github.com/refreshsuite/refreshsuite/internal/strictyaml"
@@ -33,4 +34,37 @@ func Load(manifests []string, scenarioPath string) ([]*fixtures.Manifest, []*sce
 		clients = append(clients, m)
 	}
 	return clients, all, nil
+}
+
+// Container is one scenario container run against one client.
+type Container struct {
+	Client   *fixtures.Manifest
+	Scenario *scenarios.Scenario
+}
+
+// Name is how reports and focus expressions know the container.
+func (c Container) Name() string { return c.Client.Name + "/" + c.Scenario.Name() }
+
+// Containers lists every client x scenario container, sorted by name: the
+// order shards are cut from, the same on every machine.
+func Containers(clients []*fixtures.Manifest, all []*scenarios.Scenario) []Container {
+	var out []Container
+	for _, m := range clients {
+		for _, s := range all {
+			out = append(out, Container{m, s})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
+}
+
+// ParseShard reads "i/n"; "" is the whole run, 1/1.
+func ParseShard(s string) (part, parts int, err error) {
+	if s == "" {
+		return 1, 1, nil
+	}
+	if _, err := fmt.Sscanf(s, "%d/%d", &part, &parts); err != nil || parts < 1 || part < 1 || part > parts {
+		return 0, 0, fmt.Errorf("shard %q: want i/n with 1 <= i <= n", s)
+	}
+	return part, parts, nil
 }

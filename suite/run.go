@@ -61,6 +61,14 @@ type Run struct {
 	saved   bool
 }
 
+// CookiePolicy is the third-party-cookie setting a scenario runs with.
+func CookiePolicy(s *scenarios.Scenario) browser.CookiePolicy {
+	if s.Browser.ThirdPartyCookies == "blocked" {
+		return browser.ThirdPartyBlocked
+	}
+	return browser.ThirdPartyAllowed
+}
+
 // ClockMode picks a scenario's clock: the run's choice when it makes one, else
 // the scenario's, else virtual (the embedded IdP follows any clock).
 func ClockMode(run string, s *scenarios.Scenario) string {
@@ -147,11 +155,7 @@ func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario, cloc
 		"third_party_cookies": orDefault(s.Browser.ThirdPartyCookies, "allowed"), "sites": orDefault(s.Browser.Sites, "cross-site"),
 		"clock": clock.Mode(),
 	})
-	policy := browser.ThirdPartyAllowed
-	if s.Browser.ThirdPartyCookies == "blocked" {
-		policy = browser.ThirdPartyBlocked
-	}
-	b, err := pool.Get(policy)
+	b, err := pool.Get(CookiePolicy(s))
 	if err != nil {
 		return nil, err
 	}
@@ -344,19 +348,34 @@ func (r *Run) step(ctx context.Context, st scenarios.Step) error {
 		_, err := r.open(ctx, defaultLoginTimeout)
 		return err
 	case st.Call != "":
-		err := r.call(ctx, st.Call, timeoutOr(st.Timeout, defaultCallTimeout))
+		if st.Await != nil && !*st.Await {
+			return r.startCall(st.Call)
+		}
+		// A call that rejects or never settles is behaviour to check, not a
+		// broken run: it is recorded and the steps go on.
+		timeout := timeoutOr(st.Timeout, defaultCallTimeout)
+		err := r.call(ctx, st.Call, timeout)
 		var rej *browser.Rejected
 		switch {
 		case err == nil:
 			r.Timeline.Add("harness.call", timeline.Fields{"function": st.Call, "outcome": "resolved"})
 		case errors.As(err, &rej):
 			r.Timeline.Add("harness.call", timeline.Fields{"function": st.Call, "outcome": "rejected", "error": rej.Message})
+		case errors.Is(err, browser.ErrScenarioTimeout):
+			r.Timeline.Add("harness.call", timeline.Fields{"function": st.Call, "outcome": "pending", "error": fmt.Sprintf("did not settle within %s", timeout)})
 		default:
 			return fmt.Errorf("call %s: %w", st.Call, err)
 		}
 		return nil
 	case st.WaitFor != nil:
-		_, err := r.waitFor(ctx, *st.WaitFor, timeoutOr(st.Timeout, defaultWaitTimeout))
+		// Likewise, what never came is recorded; the expectations say whether
+		// it should have.
+		timeout := timeoutOr(st.Timeout, defaultWaitTimeout)
+		_, err := r.waitFor(ctx, *st.WaitFor, timeout)
+		if errors.Is(err, browser.ErrScenarioTimeout) {
+			r.Timeline.Add("harness.wait", timeline.Fields{"for": st.WaitFor.String(), "outcome": "timeout", "after_ms": fmt.Sprint(timeout.Milliseconds())})
+			return nil
+		}
 		return err
 	case st.PassTime > 0:
 		err := r.Clock.Until(ctx, func() bool { return false }, st.PassTime.D())
@@ -422,7 +441,7 @@ func (r *Run) waitAfter(ctx context.Context, n int, sel scenarios.Selector, time
 		return ok
 	}, timeout)
 	if errors.Is(err, browser.ErrScenarioTimeout) {
-		return found, fmt.Errorf("no %s within %s of scenario time", sel, timeout)
+		return found, fmt.Errorf("no %s within %s of scenario time: %w", sel, timeout, err)
 	}
 	return found, err
 }
@@ -453,10 +472,29 @@ func (r *Run) call(ctx context.Context, fn string, timeout time.Duration) error 
 	switch {
 	case finished:
 		return result
-	case errors.Is(err, browser.ErrScenarioTimeout):
-		return fmt.Errorf("%s did not settle within %s of scenario time", fn, timeout)
 	}
 	return err
+}
+
+// startCall begins a driver call and records its outcome whenever it settles,
+// while the following steps run.
+func (r *Run) startCall(fn string) error {
+	wait, err := r.session.Begin(fn)
+	if err != nil {
+		return fmt.Errorf("call %s: %w", fn, err)
+	}
+	go func() {
+		_, err := wait(context.Background())
+		var rej *browser.Rejected
+		switch {
+		case err == nil:
+			r.Timeline.Add("harness.call", timeline.Fields{"function": fn, "outcome": "resolved"})
+		case errors.As(err, &rej):
+			r.Timeline.Add("harness.call", timeline.Fields{"function": fn, "outcome": "rejected", "error": rej.Message})
+		}
+		// Any other error means the page went away with the run: nothing to record.
+	}()
+	return nil
 }
 
 // snapshot records what the client holds and the page's iframes after a step.
@@ -512,13 +550,19 @@ func (r *Run) replay(ctx context.Context, nth int) error {
 	return nil
 }
 
-// forge makes a frame of a foreign origin post data to the app window.
-func (r *Run) forge(ctx context.Context, data string) error {
+// forge makes a frame of a foreign origin post a silent-refresh message, in the
+// client's callback format, carrying a forged authorization response.
+func (r *Run) forge(ctx context.Context, response string) error {
 	if r.foreign == nil {
 		r.foreign = startForeign()
 	}
-	src := r.foreign.URL + "/forge#" + url.PathEscape(data)
-	r.Timeline.Add("harness.forged-message", timeline.Fields{"origin": r.foreign.URL, "data": timeline.Redact(data)})
+	msg := r.Manifest.CallbackMessage(response, r.app.url(r.Manifest.App.SilentRedirect))
+	payload, err := json.Marshal(map[string]any{"m": msg})
+	if err != nil {
+		return err
+	}
+	src := r.foreign.URL + "/forge#" + url.PathEscape(string(payload))
+	r.Timeline.Add("harness.forged-message", timeline.Fields{"origin": r.foreign.URL, "data": timeline.Redact(fmt.Sprint(msg))})
 	return r.session.Eval(ctx, `(src) => { const f = document.createElement('iframe'); f.id = 'refreshsuite-forger'; f.style.display = 'none'; f.src = src; document.body.appendChild(f); }`, src)
 }
 

@@ -27,6 +27,9 @@ var (
 	deviations   = flag.String("refreshsuite.deviations", "skip", "report reproduced known deviations as skip or fail")
 	traces       = flag.String("refreshsuite.trace", "on-failure", "save each scenario's timeline and screenshot: on-failure or always")
 	clockMode    = flag.String("refreshsuite.clock", "", "virtual or real for every scenario; empty: each scenario's own (default virtual)")
+	shard        = flag.String("refreshsuite.shard", "", "i/n: run the i-th of n deterministic parts of the containers")
+	browserURL   = flag.String("refreshsuite.browser-url", "", "a running Chrome's DevTools URL (ws://...) to use instead of launching Chromium")
+	remoteCookie = flag.String("refreshsuite.browser-third-party-cookies", "allowed", "the third-party-cookie setting of the browser at -refreshsuite.browser-url")
 )
 
 var pool browser.Pool
@@ -46,16 +49,22 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin, err := browser.Find()
+	if *browserURL != "" {
+		pool.Remote, pool.RemotePolicy = *browserURL, browser.CookiePolicy(*remoteCookie)
+	} else if pool.Bin, err = browser.Find(); err != nil {
+		t.Fatal(err)
+	}
+	part, parts, err := ParseShard(*shard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool.Bin = bin
 	var names []string
 	for _, m := range clients {
 		names = append(names, m.Name)
-		for _, s := range all {
-			declare(m, s)
+	}
+	for i, c := range Containers(clients, all) {
+		if i%parts == part-1 {
+			declare(c.Client, c.Scenario)
 		}
 	}
 	RunSpecs(t, "refreshsuite conformance: "+strings.Join(names, ", "))
@@ -84,6 +93,9 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 		BeforeAll(func(ctx SpecContext) {
 			if why := SkipScenario(m, s); why != "" {
 				Skip(why)
+			}
+			if policy := CookiePolicy(s); !pool.Supports(policy) {
+				Skip(fmt.Sprintf("needs third-party cookies %s; the browser at %s has them %s", policy, pool.Remote, pool.RemotePolicy))
 			}
 			run, setupErr = Start(&pool, m, s, ClockMode(*clockMode, s))
 			if setupErr != nil {

@@ -82,8 +82,11 @@ var Kinds = map[string]Kind{
 		"idp_requests": "requests compared", "worst_skew_ms": "largest difference",
 	}},
 	"harness.step": {"a scenario step began", map[string]string{"step": "step text", "index": "1-based", "call": "the driver function, for a call step"}},
-	"harness.call": {"a driver function call ended", map[string]string{
-		"function": "name", "outcome": "resolved or rejected", "error": "rejection message",
+	"harness.call": {"a driver function call ended, or its timeout did", map[string]string{
+		"function": "name", "outcome": "resolved, rejected, or pending when it did not settle in time", "error": "rejection message",
+	}},
+	"harness.wait": {"a wait-for step ran out of time", map[string]string{
+		"for": "the selector", "outcome": "timeout", "after_ms": "how long it waited",
 	}},
 	"harness.tokens": {"the tokens the client holds, after a step", map[string]string{
 		"access_token": "fingerprint", "id_token": "fingerprint", "refresh_token": "fingerprint",

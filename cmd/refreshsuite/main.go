@@ -21,6 +21,7 @@ commands:
   list       list scenarios, their specs and requirement IDs, and whether they apply
   idp        serve the embedded IdP alone, for developing against short-lived tokens
   schema     print the JSON Schema of the scenario format
+  mutants    run the suite against deliberately broken clients and print the mutation score
 
 'refreshsuite <command> -h' shows a command's flags.
 `
@@ -56,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdIdP(args[1:], stdout)
 	case "schema":
 		err = cmdSchema(stdout)
+	case "mutants":
+		err = cmdMutants(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -74,6 +74,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	deviations := fs.String("deviations", "skip", "report reproduced known deviations as skip or fail")
 	clock := fs.String("clock", "", "virtual or real for every scenario (default: each scenario's own, virtual unless it says real)")
 	trace := fs.String("trace", "on-failure", "save each scenario's timeline and screenshot under <out>/traces: on-failure or always")
+	shard := fs.String("shard", "", "i/n: run the i-th of n parts of the containers (merge the parts with 'refreshsuite report merge')")
+	browserURL := fs.String("browser-url", "", "use the running Chrome at this DevTools URL (ws://...) instead of launching Chromium")
+	remoteCookies := fs.String("browser-third-party-cookies", "allowed", "with -browser-url: that browser's third-party-cookie setting (allowed or blocked); scenarios that need the other are skipped")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -91,6 +94,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	if *procs < 1 {
 		return usagef("-procs: want at least 1, got %d", *procs)
+	}
+	if _, _, err := suite.ParseShard(*shard); err != nil {
+		return usagef("-shard: %v", err)
+	}
+	if *remoteCookies != "allowed" && *remoteCookies != "blocked" {
+		return usagef("-browser-third-party-cookies: want allowed or blocked, got %q", *remoteCookies)
 	}
 	if len(clients) == 0 {
 		if clients, err = shippedClients(root); err != nil {
@@ -111,8 +120,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		}
 		names = append(names, m.Library.Name+" "+m.Library.Version)
 	}
-	if _, err := browser.Find(); err != nil {
-		return usageError{err}
+	if *browserURL == "" {
+		if _, err := browser.Find(); err != nil {
+			return usageError{err}
+		}
 	}
 	junit := filepath.Join(abs(*out), "junit.xml")
 	_ = os.Remove(junit)
@@ -129,7 +140,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	gargs = append(gargs, "./suite", "--",
 		"-refreshsuite.clients="+strings.Join(clients, ","), "-refreshsuite.scenarios="+abs(*scen),
-		"-refreshsuite.out="+abs(*out), "-refreshsuite.deviations="+*deviations, "-refreshsuite.trace="+*trace, "-refreshsuite.clock="+*clock)
+		"-refreshsuite.out="+abs(*out), "-refreshsuite.deviations="+*deviations, "-refreshsuite.trace="+*trace, "-refreshsuite.clock="+*clock,
+		"-refreshsuite.shard="+*shard, "-refreshsuite.browser-url="+*browserURL, "-refreshsuite.browser-third-party-cookies="+*remoteCookies)
 	cmd := exec.Command("go", gargs...)
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = stdout, stderr

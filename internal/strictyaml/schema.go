@@ -51,11 +51,11 @@ func schemaOf(t reflect.Type) map[string]any {
 		props := map[string]any{}
 		var required []string
 		for _, f := range fieldsOf(t) {
-			fs := schemaOf(t.Field(f.index).Type)
+			fs := schemaOf(t.FieldByIndex(f.index).Type)
 			if len(f.enum) > 0 {
 				fs["enum"] = f.enum
 			}
-			if doc := t.Field(f.index).Tag.Get("doc"); doc != "" {
+			if doc := t.FieldByIndex(f.index).Tag.Get("doc"); doc != "" {
 				fs["description"] = doc
 			}
 			props[f.name] = fs

@@ -255,21 +255,30 @@ func (d *Decoder) mapping(n *yaml.Node, v reflect.Value, key string) error {
 }
 
 type fieldInfo struct {
-	index    int
+	index    []int
 	name     string
 	required bool
 	enum     []string
 }
 
+// fieldsOf lists a struct's keys; an embedded struct tagged yaml:",inline"
+// contributes its own keys, as if they were written out.
 func fieldsOf(t reflect.Type) []fieldInfo {
 	var out []fieldInfo
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" && opts == "inline" && f.Type.Kind() == reflect.Struct {
+			for _, in := range fieldsOf(f.Type) {
+				in.index = append([]int{i}, in.index...)
+				out = append(out, in)
+			}
+			continue
+		}
 		if name == "" || name == "-" {
 			continue
 		}
-		fi := fieldInfo{index: i, name: name}
+		fi := fieldInfo{index: []int{i}, name: name}
 		for _, opt := range strings.Split(f.Tag.Get("rs"), ",") {
 			switch {
 			case opt == "required":
@@ -305,7 +314,7 @@ func (d *Decoder) structure(n *yaml.Node, v reflect.Value, key string) error {
 			return d.Errorf(k, Join(key, k.Value), "key appears twice")
 		}
 		seen[k.Value] = true
-		fv := v.Field(f.index)
+		fv := v.FieldByIndex(f.index)
 		if err := d.value(val, fv, Join(key, k.Value)); err != nil {
 			return err
 		}
@@ -314,7 +323,7 @@ func (d *Decoder) structure(n *yaml.Node, v reflect.Value, key string) error {
 		}
 	}
 	for _, f := range fields {
-		if f.required && !seen[f.name] && v.Field(f.index).IsZero() {
+		if f.required && !seen[f.name] && v.FieldByIndex(f.index).IsZero() {
 			return d.Errorf(n, Join(key, f.name), "required key is missing")
 		}
 	}
