@@ -6,7 +6,7 @@
 GO      ?= go
 ARGS    ?=
 # Packages whose tests need neither Chromium nor the fixtures.
-UNIT    := ./timeline/... ./internal/... ./scenarios/... ./fakeidp/... ./fixtures/... ./reports/...
+UNIT    := ./timeline/... ./internal/... ./scenarios/... ./fakeidp/... ./fixtures/...
 
 .PHONY: run test setup unit integration lint build bench clean
 
@@ -25,10 +25,12 @@ lint:
 unit:
 	$(GO) test -race -count=1 $(UNIT)
 
-# Real Chromium, the real client library, the refreshsuite command end to end
-# (its tests include a full conformance run and a deliberately broken one).
+# Real Chromium, the real client libraries, the refreshsuite command end to end
+# (its tests include a full conformance run of both clients, deliberately
+# broken clients, the mutants, shards and a real-clock subset).
 integration:
-	$(GO) test -count=1 -timeout 30m ./browser/... ./cmd/...
+	$(GO) test -race -count=1 ./reports/...
+	$(GO) test -count=1 -timeout 40m ./browser/... ./cmd/...
 
 build:
 	$(GO) build -o bin/refreshsuite ./cmd/refreshsuite

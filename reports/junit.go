@@ -1,68 +1,14 @@
-// Package reports turns a finished ginkgo run into the files people and CI read:
-// JUnit XML with one testcase per expectation, carrying requirement IDs and
-// measured values as properties.
 package reports
 
 import (
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/onsi/ginkgo/v2/types"
-
-	"github.com/refreshsuite/refreshsuite/scenarios"
-	"github.com/refreshsuite/refreshsuite/timeline"
 )
-
-// EntryName is the ginkgo report entry each spec carries its SpecData in.
-const EntryName = "refreshsuite"
-
-// SpecData is what a spec records about itself for the reports.
-type SpecData struct {
-	Scenario     string                  `json:"scenario"` // container name: id[variant]
-	Expectation  string                  `json:"expectation"`
-	Requirements []string                `json:"requirements"`
-	Client       string                  `json:"client"`
-	Library      string                  `json:"library"`
-	Clock        string                  `json:"clock"`
-	Measurements []scenarios.Measurement `json:"measurements,omitempty"`
-	Deviation    string                  `json:"deviation,omitempty"` // the reason, when a known deviation reproduced
-	Reference    string                  `json:"reference,omitempty"`
-	Trace        string                  `json:"trace,omitempty"`
-	// Message is the verdict's explanation (expected vs found), pass or fail.
-	Message string `json:"message,omitempty"`
-	// Timeline is the scenario container's whole timeline; every spec of the
-	// container carries the same one, and writers keep one copy per container.
-	Timeline []timeline.Entry `json:"timeline,omitempty"`
-}
-
-// Data extracts a spec's SpecData; ok is false for specs without one (setup
-// nodes, specs skipped before they ran).
-func Data(s types.SpecReport) (SpecData, bool) {
-	for _, e := range s.ReportEntries {
-		if e.Name != EntryName {
-			continue
-		}
-		raw := e.Value.AsJSON
-		if v := e.Value.GetRawValue(); v != nil {
-			b, err := json.Marshal(v)
-			if err != nil {
-				return SpecData{}, false
-			}
-			raw = string(b)
-		}
-		var d SpecData
-		if json.Unmarshal([]byte(raw), &d) == nil {
-			return d, true
-		}
-	}
-	return SpecData{}, false
-}
 
 // JUnit is the XML document, for writing and for reading back.
 type JUnit struct {
@@ -114,123 +60,129 @@ type Message struct {
 	Text    string `xml:",chardata"`
 }
 
-// Options shape the JUnit file.
-type Options struct {
-	// DeviationsAsFailures reports reproduced known deviations as failures
-	// instead of skipped testcases.
-	DeviationsAsFailures bool
-}
-
-// WriteJUnit writes the report as JUnit XML: one testsuite per scenario
-// container, one testcase per expectation.
-func WriteJUnit(path string, r types.Report, opt Options) error {
-	out := JUnit{Name: "refreshsuite", Time: r.RunTime.Seconds()}
-	bySuite := map[string]*Suite{}
-	var order []string
-	for _, s := range r.SpecReports {
-		if s.LeafNodeType != types.NodeTypeIt {
-			if s.State.Is(types.SpecStateFailureStates) {
-				// A failing suite-level node (browser launch, report writing) is an error
-				// of the run, not of a spec: keep it visible.
-				c := Case{Name: s.LeafNodeType.String(), Classname: "refreshsuite", Error: &Message{Message: firstLine(s.Failure.Message), Text: s.Failure.Message}}
-				js := suiteFor(bySuite, &order, "refreshsuite", s.StartTime)
-				js.Cases = append(js.Cases, c)
-				js.Tests++
-				js.Errors++
-			}
-			continue
-		}
-		container := strings.Join(s.ContainerHierarchyTexts, " ")
-		d, _ := Data(s)
-		c := Case{Name: s.LeafNodeText, Classname: container, Time: s.RunTime.Seconds()}
-		c.Properties = properties(d)
-		js := suiteFor(bySuite, &order, container, s.StartTime)
-		if len(js.Properties) == 0 && d.Client != "" {
-			js.Properties = []Property{{"client", d.Client}, {"library", d.Library}, {"clock", d.Clock}}
-		}
-		js.Tests++
-		js.Time += s.RunTime.Seconds()
-		switch {
-		case s.State == types.SpecStatePassed:
-		case s.State == types.SpecStateSkipped && d.Deviation != "" && opt.DeviationsAsFailures:
-			c.Failure = &Message{Message: "known deviation: " + d.Deviation, Type: "known-deviation", Text: s.Failure.Message}
-			js.Failures++
-		case s.State == types.SpecStateSkipped || s.State == types.SpecStatePending:
-			c.Skipped = &Message{Message: s.Failure.Message}
-			js.Skipped++
-		case s.State == types.SpecStateFailed:
-			c.Failure = &Message{Message: firstLine(s.Failure.Message), Type: "failed", Text: s.Failure.Message}
-			js.Failures++
-		default: // panicked, interrupted, aborted, timed out
-			c.Error = &Message{Message: s.State.String() + ": " + firstLine(s.Failure.Message), Type: s.State.String(), Text: s.Failure.Message}
+// JUnit is the results as a JUnit document: one testsuite per scenario
+// container, one testcase per expectation, and a testsuite "refreshsuite" for
+// the run's own errors.
+func (r *Results) JUnit() JUnit {
+	out := JUnit{Name: "refreshsuite", Time: seconds(r.DurationMs)}
+	if len(r.Errors) > 0 {
+		// A failing suite-level node (browser launch, report writing) is an error
+		// of the run, not of a spec: keep it visible.
+		js := Suite{Name: "refreshsuite", Timestamp: stamp(r.Errors[0].Started)}
+		for _, e := range r.Errors {
+			js.Cases = append(js.Cases, Case{Name: e.Text, Classname: "refreshsuite", Error: &Message{Message: firstLine(e.Failure), Text: e.Failure}})
+			js.Tests++
 			js.Errors++
 		}
-		js.Cases = append(js.Cases, c)
+		out.add(js)
 	}
-	for _, name := range order {
-		js := bySuite[name]
-		out.Tests += js.Tests
-		out.Failures += js.Failures
-		out.Errors += js.Errors
-		out.Skipped += js.Skipped
-		out.Suites = append(out.Suites, *js)
+	for _, c := range r.Containers {
+		out.add(c.suite(r.Options))
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	b, err := xml.MarshalIndent(out, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append([]byte(xml.Header), append(b, '\n')...), 0o644)
+	return out
 }
 
-func suiteFor(m map[string]*Suite, order *[]string, name string, start time.Time) *Suite {
-	if js, ok := m[name]; ok {
-		return js
+func (j *JUnit) add(s Suite) {
+	j.Tests += s.Tests
+	j.Failures += s.Failures
+	j.Errors += s.Errors
+	j.Skipped += s.Skipped
+	j.Suites = append(j.Suites, s)
+}
+
+func (c Container) suite(opt Options) Suite {
+	js := Suite{Name: c.Name}
+	if len(c.Specs) > 0 {
+		js.Timestamp = stamp(c.Specs[0].Started)
 	}
-	js := &Suite{Name: name, Timestamp: start.UTC().Format(time.RFC3339)}
-	m[name] = js
-	*order = append(*order, name)
+	if c.Client != "" {
+		var p props
+		p.add("client", c.Client)
+		p.add("library", c.Library)
+		p.add("clock", c.Clock)
+		js.Properties = p
+	}
+	for _, s := range c.Specs {
+		tc := Case{Name: s.Text, Classname: c.Name, Time: seconds(s.DurationMs), Properties: c.properties(s)}
+		js.Tests++
+		js.Time += tc.Time
+		switch {
+		case s.State == Passed:
+		case s.State == KnownDeviation && opt.DeviationsAsFailures:
+			tc.Failure = &Message{Message: "known deviation: " + s.Deviation, Type: "known-deviation", Text: s.Failure}
+			js.Failures++
+		case s.State == KnownDeviation || s.State == Skipped:
+			tc.Skipped = &Message{Message: s.Failure}
+			js.Skipped++
+		case s.State == Failed:
+			tc.Failure = &Message{Message: firstLine(s.Failure), Type: "failed", Text: s.Failure}
+			js.Failures++
+		default:
+			tc.Error = &Message{Message: s.Cause + ": " + firstLine(s.Failure), Type: s.Cause, Text: s.Failure}
+			js.Errors++
+		}
+		js.Cases = append(js.Cases, tc)
+	}
 	return js
 }
 
-func properties(d SpecData) []Property {
-	var p []Property
-	add := func(k, v string) {
-		if v != "" {
-			p = append(p, Property{k, v})
-		}
-	}
-	reqs := append([]string(nil), d.Requirements...)
+func (c Container) properties(s Spec) []Property {
+	var p props
+	reqs := append([]string(nil), s.Requirements...)
 	sort.Strings(reqs)
 	for _, r := range reqs {
-		add("requirement", r)
+		p.add("requirement", r)
 	}
-	add("client", d.Client)
-	add("clock", d.Clock)
-	add("known-deviation", d.Deviation)
-	add("reference", d.Reference)
-	add("trace", d.Trace)
-	for _, m := range d.Measurements {
+	p.add("client", c.Client)
+	p.add("clock", c.Clock)
+	p.add("known-deviation", s.Deviation)
+	p.add("reference", s.Reference)
+	p.add("trace", s.Trace)
+	for _, m := range s.Measurements {
 		pre := fmt.Sprintf("cycle%d.", m.Cycle)
-		add(pre+"expected_ms", fmt.Sprintf("%.0f", m.ExpectedMs))
+		p.add(pre+"expected_ms", fmt.Sprintf("%.0f", m.ExpectedMs))
 		if m.LatestMs > 0 {
-			add(pre+"earliest_ms", fmt.Sprintf("%.0f", m.EarliestMs))
-			add(pre+"latest_ms", fmt.Sprintf("%.0f", m.LatestMs))
+			p.add(pre+"earliest_ms", fmt.Sprintf("%.0f", m.EarliestMs))
+			p.add(pre+"latest_ms", fmt.Sprintf("%.0f", m.LatestMs))
 		}
-		add(pre+"measured_ms", fmt.Sprintf("%.0f", m.MeasuredMs))
-		add(pre+"error_ms", fmt.Sprintf("%.0f", m.ErrorMs))
+		p.add(pre+"measured_ms", fmt.Sprintf("%.0f", m.MeasuredMs))
+		p.add(pre+"error_ms", fmt.Sprintf("%.0f", m.ErrorMs))
 		if m.ToleranceMs > 0 {
-			add(pre+"tolerance_ms", fmt.Sprintf("%.0f", m.ToleranceMs))
+			p.add(pre+"tolerance_ms", fmt.Sprintf("%.0f", m.ToleranceMs))
 		}
 	}
 	return p
 }
 
+// props is a property list that leaves empty values out.
+type props []Property
+
+func (p *props) add(k, v string) {
+	if v != "" {
+		*p = append(*p, Property{k, v})
+	}
+}
+
+// seconds turns the results' milliseconds back into the duration they were
+// made from, so that the file shows the seconds ginkgo measured, digit for digit.
+func seconds(ms float64) float64 {
+	return time.Duration(math.Round(ms * float64(time.Millisecond))).Seconds()
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return l
+}
+
+// writeJUnit writes the JUnit document of r to path.
+func writeJUnit(path string, r *Results) error {
+	b, err := xml.MarshalIndent(r.JUnit(), "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append([]byte(xml.Header), append(b, '\n')...), 0o644)
 }
 
 // ReadJUnit reads a JUnit file this package wrote.

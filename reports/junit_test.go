@@ -1,8 +1,6 @@
 package reports
 
 import (
-	"encoding/xml"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,26 +22,32 @@ func spec(state types.SpecState, container, text string, d *SpecData, msg string
 	return s
 }
 
+// writeJUnitOf writes the results of r and reads their junit.xml back.
+func writeJUnitOf(t *testing.T, r types.Report, opt Options) *JUnit {
+	t.Helper()
+	dir := t.TempDir()
+	if err := FromReport(r, opt).WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	j, err := ReadJUnit(filepath.Join(dir, "junit.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
 func TestJUnitStructure(t *testing.T) {
 	timing := &SpecData{Requirements: []string{"TF-1"}, Client: "c", Clock: "real",
 		Measurements: []scenarios.Measurement{{Cycle: 1, ExpectedMs: 3000, MeasuredMs: 3012, ErrorMs: 12, ToleranceMs: 100, Pass: true}}}
 	dev := &SpecData{Requirements: []string{"SR-3"}, Client: "c", Deviation: "accepts any origin", Reference: "issue 1"}
 	r := types.Report{SpecReports: types.SpecReports{
 		spec(types.SpecStatePassed, "s1", "a: passes", timing, ""),
-		spec(types.SpecStateFailed, "s1", "b: fails", &SpecData{Requirements: []string{"CF-1"}}, "want 1\n\ntimeline ..."),
+		spec(types.SpecStateFailed, "s1", "b: fails", &SpecData{Requirements: []string{"CF-1"}, Client: "c"}, "want 1\n\ntimeline ..."),
 		spec(types.SpecStateSkipped, "s2", "c: deviates", dev, "known deviation: accepts any origin"),
 		{LeafNodeType: types.NodeTypeBeforeSuite, State: types.SpecStatePassed},
 	}}
 	for _, asFailures := range []bool{false, true} {
-		path := filepath.Join(t.TempDir(), "junit.xml")
-		if err := WriteJUnit(path, r, Options{DeviationsAsFailures: asFailures}); err != nil {
-			t.Fatal(err)
-		}
-		b, _ := os.ReadFile(path)
-		var j JUnit
-		if err := xml.Unmarshal(b, &j); err != nil {
-			t.Fatal(err)
-		}
+		j := writeJUnitOf(t, r, Options{DeviationsAsFailures: asFailures})
 		wantFail, wantSkip := 1, 1
 		if asFailures {
 			wantFail, wantSkip = 2, 0
@@ -65,5 +69,37 @@ func TestJUnitStructure(t *testing.T) {
 		if f := j.Suites[0].Cases[1].Failure; f == nil || f.Message != "want 1" || !strings.Contains(f.Text, "timeline") {
 			t.Errorf("failure = %+v: want the first line as message and the whole text as body", f)
 		}
+		d := j.Suites[1].Cases[0]
+		if d.Property("known-deviation") != "accepts any origin" || d.Property("reference") != "issue 1" {
+			t.Errorf("deviation properties = %+v", d.Properties)
+		}
+		switch {
+		case asFailures && (d.Failure == nil || d.Failure.Type != "known-deviation" || d.Failure.Message != "known deviation: accepts any origin"):
+			t.Errorf("deviation as failure = %+v", d.Failure)
+		case !asFailures && (d.Skipped == nil || !strings.HasPrefix(d.Skipped.Message, "known deviation: accepts any origin")):
+			t.Errorf("deviation as skip = %+v", d.Skipped)
+		}
+	}
+}
+
+func TestJUnitRunErrors(t *testing.T) {
+	r := types.Report{SpecReports: types.SpecReports{
+		{LeafNodeType: types.NodeTypeBeforeSuite, State: types.SpecStateFailed, Failure: types.Failure{Message: "Chromium not found\nmore"}},
+		spec(types.SpecStateSkipped, "s1", "a: never ran", nil, "client c does not declare capability refresh-token"),
+		spec(types.SpecStatePanicked, "s1", "b: panics", &SpecData{Client: "c"}, "nil map\nstack"),
+	}}
+	j := writeJUnitOf(t, r, Options{})
+	if j.Tests != 3 || j.Errors != 2 || j.Skipped != 1 || len(j.Suites) != 2 {
+		t.Fatalf("tests=%d errors=%d skipped=%d suites=%d", j.Tests, j.Errors, j.Skipped, len(j.Suites))
+	}
+	if s := j.Suites[0]; s.Name != "refreshsuite" || s.Cases[0].Name != "BeforeSuite" || s.Cases[0].Error == nil || s.Cases[0].Error.Message != "Chromium not found" {
+		t.Errorf("run errors suite = %+v", s)
+	}
+	s := j.Suites[1]
+	if c := s.Cases[0]; c.Skipped == nil || c.Skipped.Message != "client c does not declare capability refresh-token" {
+		t.Errorf("skipped before it ran = %+v", c)
+	}
+	if c := s.Cases[1]; c.Error == nil || c.Error.Type != "panicked" || c.Error.Message != "panicked: nil map" {
+		t.Errorf("panic = %+v", c.Error)
 	}
 }

@@ -1,23 +1,210 @@
+// Package reports turns a finished ginkgo run into one model, Results, and writes
+// every report file from it: junit.xml for CI, results.json to keep and to merge
+// across shards, and report.html for people.
 package reports
 
 import (
-	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/refreshsuite/refreshsuite/scenarios"
+	"github.com/refreshsuite/refreshsuite/timeline"
 )
 
-// Results is the model every report is written from: built from a finished
-// ginkgo run, read back from results.json, and merged across shards.
-// (Being written: today it wraps the ginkgo report.)
+// Version is the version of the results.json document this package writes and reads.
+const Version = 1
+
+// State is a spec's verdict as the reports show it.
+type State string
+
+const (
+	Passed         State = "passed"
+	Failed         State = "failed"
+	KnownDeviation State = "known-deviation" // failed in a way the client's deviations file lists
+	Skipped        State = "skipped"
+	Error          State = "error" // panicked, timed out, interrupted, aborted, or a suite-level node failed
+)
+
+// Results is the model every report is written from, and it is the results.json
+// document: built from a finished ginkgo run, read back, merged across shards.
 type Results struct {
-	report types.Report
-	opt    Options
+	Version    int       `json:"version"`
+	Started    time.Time `json:"started"`
+	DurationMs float64   `json:"duration_ms"`
+	// Options travel with the results so that files written again from a
+	// results.json (after a merge, say) say what the run's said.
+	Options    Options     `json:"options"`
+	Containers []Container `json:"containers"`
+	// Errors are failures of suite-level nodes (a BeforeSuite that could not
+	// start, an AfterSuite): errors of the run rather than of a scenario.
+	Errors []Spec `json:"errors,omitempty"`
+}
+
+// Options shape the report files.
+type Options struct {
+	// DeviationsAsFailures reports reproduced known deviations as failures
+	// instead of skipped testcases.
+	DeviationsAsFailures bool `json:"deviations_as_failures"`
+}
+
+// Container is one scenario container: a scenario (or one of its variants) run
+// against one client.
+type Container struct {
+	// Name is ginkgo's name of the container, the JUnit testsuite's:
+	// client/id[variant].
+	Name string `json:"name"`
+	// Scenario is the scenario's part of it: id[variant].
+	Scenario string `json:"scenario"`
+	Client   string `json:"client"`
+	Library  string `json:"library"`
+	Clock    string `json:"clock"`
+	// Timeline is the one recorded for the container, which all its specs read.
+	Timeline []timeline.Entry `json:"timeline,omitempty"`
+	Specs    []Spec           `json:"specs"`
+}
+
+// Spec is one expectation's verdict.
+type Spec struct {
+	Expectation  string   `json:"expectation,omitempty"`
+	Text         string   `json:"text"` // "id: title", the JUnit testcase name
+	Requirements []string `json:"requirements,omitempty"`
+	State        State    `json:"state"`
+	// Message explains the verdict, pass or fail; for a spec ginkgo skipped
+	// before it ran it is the reason it gave.
+	Message string `json:"message,omitempty"`
+	// Failure is ginkgo's text for any state but passed: the failure with its
+	// slice of the timeline, the skip or deviation notice, the panic.
+	Failure string `json:"failure,omitempty"`
+	// Cause is ginkgo's own name for an error (panicked, timedout, ...).
+	Cause        string                  `json:"cause,omitempty"`
+	Measurements []scenarios.Measurement `json:"measurements,omitempty"`
+	Deviation    string                  `json:"deviation,omitempty"`
+	Reference    string                  `json:"reference,omitempty"`
+	Trace        string                  `json:"trace,omitempty"`
+	Started      time.Time               `json:"started"`
+	DurationMs   float64                 `json:"duration_ms"`
+}
+
+// ID is the scenario's id, without the variant.
+func (c Container) ID() string {
+	id, _, _ := strings.Cut(c.Scenario, "[")
+	return id
+}
+
+// Variant is the variant's id, or "".
+func (c Container) Variant() string {
+	_, v, _ := strings.Cut(c.Scenario, "[")
+	return strings.TrimSuffix(v, "]")
 }
 
 // FromReport builds the results of a finished run.
-func FromReport(r types.Report, opt Options) *Results { return &Results{report: r, opt: opt} }
-
-// WriteFiles writes junit.xml, results.json and report.html into dir.
-func (r *Results) WriteFiles(dir string) error {
-	return WriteJUnit(filepath.Join(dir, "junit.xml"), r.report, r.opt)
+func FromReport(r types.Report, opt Options) *Results {
+	res := &Results{Version: Version, Started: r.StartTime.UTC(), DurationMs: ms(r.RunTime), Options: opt}
+	index := map[string]int{}
+	described := map[int]bool{}   // containers with a spec that recorded SpecData
+	skippedBy := map[int]string{} // why a container's BeforeAll skipped it
+	for _, s := range r.SpecReports {
+		if s.LeafNodeType != types.NodeTypeIt {
+			if s.State.Is(types.SpecStateFailureStates) {
+				res.Errors = append(res.Errors, Spec{
+					Text: s.LeafNodeType.String(), State: Error, Failure: s.Failure.Message, Cause: s.State.String(),
+					Started: s.StartTime.UTC(), DurationMs: ms(s.RunTime),
+				})
+			}
+			continue
+		}
+		name := strings.Join(s.ContainerHierarchyTexts, " ")
+		i, ok := index[name]
+		if !ok {
+			i = len(res.Containers)
+			index[name] = i
+			res.Containers = append(res.Containers, Container{Name: name})
+		}
+		c := &res.Containers[i]
+		d, hasData := Data(s)
+		if hasData && !described[i] {
+			described[i] = true
+			c.Scenario, c.Client, c.Library, c.Clock = d.Scenario, d.Client, d.Library, d.Clock
+		}
+		if len(c.Timeline) == 0 && len(d.Timeline) > 0 {
+			c.Timeline = d.Timeline
+		}
+		sp := specOf(s, d, hasData)
+		if !hasData && sp.State == Skipped {
+			// When a BeforeAll skips, ginkgo gives its reason to the first spec
+			// only and tells the others that Skip() was called in BeforeAll;
+			// the reason is theirs too.
+			if s.Failure.FailureNodeType == types.NodeTypeBeforeAll {
+				skippedBy[i] = sp.Message
+			} else if why, ok := skippedBy[i]; ok {
+				sp.Message = why
+			}
+		}
+		c.Specs = append(c.Specs, sp)
+	}
+	// A container whose specs ginkgo skipped before they recorded anything
+	// (a capability the client lacks) says what it is only in its name,
+	// client/id[variant]; its library is the one its client has elsewhere in
+	// the run, and its clock stays unknown.
+	libraries := map[string]string{}
+	for _, c := range res.Containers {
+		if c.Library != "" {
+			libraries[c.Client] = c.Library
+		}
+	}
+	for i := range res.Containers {
+		c := &res.Containers[i]
+		if described[i] {
+			continue
+		}
+		c.Scenario = c.Name
+		if k := strings.LastIndex(c.Name, "/"); k >= 0 {
+			c.Client, c.Scenario = c.Name[:k], c.Name[k+1:]
+		}
+		c.Library = libraries[c.Client]
+	}
+	return res
 }
+
+func specOf(s types.SpecReport, d SpecData, hasData bool) Spec {
+	sp := Spec{
+		Text: s.LeafNodeText, Started: s.StartTime.UTC(), DurationMs: ms(s.RunTime),
+		Expectation: d.Expectation, Requirements: d.Requirements, Message: d.Message,
+		Measurements: d.Measurements, Deviation: d.Deviation, Reference: d.Reference, Trace: d.Trace,
+	}
+	if !hasData {
+		// Skipped before the spec ran: what it is comes from its text and
+		// labels, why it did not run from ginkgo.
+		sp.Expectation, _, _ = strings.Cut(s.LeafNodeText, ": ")
+		sp.Requirements = s.LeafNodeLabels
+		sp.Message = s.Failure.Message
+	}
+	switch {
+	case s.State == types.SpecStatePassed:
+		sp.State = Passed
+	case s.State == types.SpecStateSkipped && d.Deviation != "":
+		sp.State = KnownDeviation
+	case s.State == types.SpecStateSkipped || s.State == types.SpecStatePending:
+		sp.State = Skipped
+	case s.State == types.SpecStateFailed:
+		sp.State = Failed
+	default:
+		sp.State, sp.Cause = Error, s.State.String()
+	}
+	if sp.State != Passed {
+		sp.Failure = s.Failure.Message
+	}
+	// Empty lists are left out of results.json and come back as nil; keep them
+	// nil here too, so a results.json read back equals what was written.
+	if len(sp.Requirements) == 0 {
+		sp.Requirements = nil
+	}
+	if len(sp.Measurements) == 0 {
+		sp.Measurements = nil
+	}
+	return sp
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -64,7 +65,7 @@ func (e *Entry) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*e = Entry(v.plain)
-	e.At = time.Duration(v.AtMs * float64(time.Millisecond))
+	e.At = time.Duration(math.Round(v.AtMs * float64(time.Millisecond)))
 	return nil
 }
 

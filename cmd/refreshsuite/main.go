@@ -22,6 +22,7 @@ commands:
   idp        serve the embedded IdP alone, for developing against short-lived tokens
   schema     print the JSON Schema of the scenario format
   mutants    run the suite against deliberately broken clients and print the mutation score
+  report     report merge: combine the results of shards into one set of reports
 
 'refreshsuite <command> -h' shows a command's flags.
 `
@@ -59,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdSchema(stdout)
 	case "mutants":
 		err = cmdMutants(args[1:], stdout, stderr)
+	case "report":
+		err = cmdReport(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -88,19 +88,19 @@ func TestRunConformance(t *testing.T) {
 // a reader needs in its message, and the run must exit 1.
 func TestRunBrokenClientFails(t *testing.T) {
 	out := t.TempDir()
-	code, text := runCmd(t, "run", "-out", out, "-scenarios", filepath.Join("testdata", "broken"))
+	code, text := runCmd(t, "run", "-out", out, "-client", filepath.Join("..", "..", "fixtures", "angular-oauth2-oidc", "client.yaml"), "-scenarios", filepath.Join("testdata", "broken"))
 	if code != 1 {
 		t.Fatalf("refreshsuite run on broken clients: exit %d, want 1\n%s", code, text)
 	}
 	j := readJUnit(t, filepath.Join(out, "junit.xml"))
 	want := map[string][]string{
 		// The app drops offline_access: no refresh token, the refresh fails.
-		"broken-client-drops-offline-access/refresh-token-issued-at-login": {"want 1 entries matching idp.token", "timeline (scenario time", `granted_scope="openid profile"`, "harness.step"},
-		"broken-client-drops-offline-access/refresh-resolves":              {"found 0", `outcome="rejected"`},
+		"angular-oauth2-oidc/broken-client-drops-offline-access/refresh-token-issued-at-login": {"want 1 entries matching idp.token", "timeline (scenario time", `granted_scope="openid profile"`, "harness.step"},
+		"angular-oauth2-oidc/broken-client-drops-offline-access/refresh-resolves":              {"found 0", `outcome="rejected"`},
 		// timeoutFactor 0.9 against a declared 0.75: 6000ms expected, 7200ms measured.
-		"broken-timeout-factor/expiry-event-at-factor": {"expected 6000ms +-100ms", "measured 7", "(error +1", "client.event"},
+		"angular-oauth2-oidc/broken-timeout-factor/expiry-event-at-factor": {"expected 6000ms +-100ms", "measured 7", "(error +1", "client.event"},
 		// silentRefreshTimeout 15000 against a declared 20000.
-		"broken-silent-refresh-timeout/timeout-event-at-timeout": {"expected 20000ms +-250ms", "measured 150", "silent_refresh_timeout"},
+		"angular-oauth2-oidc/broken-silent-refresh-timeout/timeout-event-at-timeout": {"expected 20000ms +-250ms", "measured 150", "silent_refresh_timeout"},
 	}
 	failed := 0
 	for _, s := range j.Suites {
@@ -126,7 +126,7 @@ func TestRunBrokenClientFails(t *testing.T) {
 	if failed != len(want) {
 		t.Errorf("%d of %d broken specs failed", failed, len(want))
 	}
-	if _, err := os.Stat(filepath.Join(out, "traces", "broken-client-drops-offline-access", "timeline.txt")); err != nil {
+	if _, err := os.Stat(filepath.Join(out, "traces", "angular-oauth2-oidc", "broken-client-drops-offline-access", "timeline.txt")); err != nil {
 		t.Errorf("no trace saved for a failed scenario: %v", err)
 	}
 }
@@ -156,4 +156,74 @@ func TestRunRealClockSubset(t *testing.T) {
 	if ran < 25 {
 		t.Errorf("only %d specs ran on the real clock", ran)
 	}
+}
+
+// Two shards run apart and merged give the same specs with the same verdicts as
+// one unsharded run.
+func TestShardsMerge(t *testing.T) {
+	focus := `offline-access|rotation\[third-party-cookies-allowed\]|silent-refresh-implicit`
+	dirs := map[string]string{"whole": t.TempDir(), "1/2": t.TempDir(), "2/2": t.TempDir(), "merged": t.TempDir()}
+	for _, name := range []string{"whole", "1/2", "2/2"} {
+		args := []string{"run", "-out", dirs[name], "-focus", focus}
+		if name != "whole" {
+			args = append(args, "-shard", name)
+		}
+		if code, text := runCmd(t, args...); code != 0 {
+			t.Fatalf("run %s: exit %d\n%s", name, code, text)
+		}
+	}
+	if code, text := runCmd(t, "report", "merge", "-out", dirs["merged"],
+		filepath.Join(dirs["1/2"], "results.json"), filepath.Join(dirs["2/2"], "results.json")); code != 0 {
+		t.Fatalf("report merge: exit %d\n%s", code, text)
+	}
+	verdicts := func(dir string) map[string]string {
+		j := readJUnit(t, filepath.Join(dir, "junit.xml"))
+		out := map[string]string{}
+		for _, s := range j.Suites {
+			for _, c := range s.Cases {
+				v := "passed"
+				switch {
+				case c.Failure != nil:
+					v = "failed"
+				case c.Skipped != nil:
+					v = "skipped"
+				}
+				out[s.Name+" / "+c.Name] = v
+			}
+		}
+		return out
+	}
+	whole, merged := verdicts(dirs["whole"]), verdicts(dirs["merged"])
+	one, two := verdicts(dirs["1/2"]), verdicts(dirs["2/2"])
+	if len(one) == 0 || len(two) == 0 {
+		t.Fatalf("a shard ran nothing: %d and %d specs", len(one), len(two))
+	}
+	for k := range one {
+		if _, dup := two[k]; dup {
+			t.Errorf("%s ran in both shards", k)
+		}
+	}
+	if len(whole) != len(merged) {
+		t.Errorf("unsharded run: %d specs, merged shards: %d", len(whole), len(merged))
+	}
+	for k, v := range whole {
+		if merged[k] != v {
+			t.Errorf("%s: %s unsharded, %q merged", k, v, merged[k])
+		}
+	}
+	for _, f := range []string{"results.json", "report.html"} {
+		if _, err := os.Stat(filepath.Join(dirs["merged"], f)); err != nil {
+			t.Errorf("merge wrote no %s", f)
+		}
+	}
+}
+
+// The suite must catch every mutant, with exactly the specs the list names.
+func TestMutants(t *testing.T) {
+	out := t.TempDir()
+	code, text := runCmd(t, "mutants", "-out", out)
+	if code != 0 || !strings.Contains(text, "(100%)") {
+		t.Fatalf("refreshsuite mutants: exit %d\n%s", code, text)
+	}
+	t.Log(text)
 }

@@ -290,7 +290,10 @@ func (s *summary) print(w io.Writer, took time.Duration, junit string) {
 	if s.failed > 0 {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(w, "\n%s: %d specs, %d passed, %d failed, %d known deviations, %d skipped in %s\n",
-		verdict, s.tests, s.passed, s.failed, s.deviations, s.skipped, took.Round(100*time.Millisecond))
-	fmt.Fprintf(w, "JUnit report: %s\n", junit)
+	fmt.Fprintf(w, "\n%s: %d specs, %d passed, %d failed, %d known deviations, %d skipped", verdict, s.tests, s.passed, s.failed, s.deviations, s.skipped)
+	if took > 0 {
+		fmt.Fprintf(w, " in %s", took.Round(100*time.Millisecond))
+	}
+	dir := filepath.Dir(junit)
+	fmt.Fprintf(w, "\nJUnit report: %s\nresults:      %s\nHTML report:  %s\n", junit, filepath.Join(dir, "results.json"), filepath.Join(dir, "report.html"))
 }

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/refreshsuite/refreshsuite/reports"
+)
+
+// cmdReport handles "report merge": the results of shards run on different
+// machines become one junit.xml, results.json and report.html.
+func cmdReport(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "merge" {
+		return usagef("usage: refreshsuite report merge -out DIR SHARD/results.json...")
+	}
+	root, _ := moduleRoot()
+	fs := newFlags("report merge", stderr)
+	out := fs.String("out", filepath.Join(root, defaultOut), "where the merged reports go")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() < 1 {
+		return usagef("report merge needs at least one results.json")
+	}
+	var parts []*reports.Results
+	for _, f := range fs.Args() {
+		r, err := reports.ReadResults(f)
+		if err != nil {
+			return usageError{fmt.Errorf("%s: %w", f, err)}
+		}
+		parts = append(parts, r)
+	}
+	merged, err := reports.Merge(parts...)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := merged.WriteFiles(*out); err != nil {
+		return err
+	}
+	sum, err := summarize(filepath.Join(*out, "junit.xml"))
+	if err != nil {
+		return err
+	}
+	sum.print(stdout, 0, filepath.Join(*out, "junit.xml"))
+	if sum.failed > 0 {
+		return errFailed
+	}
+	return nil
+}
