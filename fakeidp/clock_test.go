@@ -87,3 +87,36 @@ func TestExpiryFollowsTheScenarioClock(t *testing.T) {
 		t.Errorf("prompt=none after the session's lifetime on the scenario clock: %v", p)
 	}
 }
+
+func TestRotationReuseIsAWeakenedIdP(t *testing.T) {
+	s, _ := startOnClock(t, Client{Rotation: Reuse})
+	_, first := login(t, s, "openid offline_access")
+	r1 := refresh(t, s, first.RefreshToken)
+	if r1.status != 200 || r1.RefreshToken != first.RefreshToken {
+		t.Fatalf("reuse: the same refresh token should come back, got %d %q", r1.status, r1.RefreshToken)
+	}
+	if r2 := refresh(t, s, first.RefreshToken); r2.status != 200 {
+		t.Fatalf("reuse: the refresh token should stay valid, got %d %q", r2.status, r2.Error)
+	}
+}
+
+func TestRotationGrace(t *testing.T) {
+	s, clock := startOnClock(t, Client{RotationGrace: 10 * time.Second})
+	_, first := login(t, s, "openid offline_access")
+	second := refresh(t, s, first.RefreshToken)
+	if second.status != 200 || second.RefreshToken == first.RefreshToken {
+		t.Fatalf("rotation: %+v", second)
+	}
+	clock.advance(5 * time.Second)
+	if r := refresh(t, s, first.RefreshToken); r.status != 200 {
+		t.Errorf("the old token within its grace: %d %q", r.status, r.Error)
+	}
+	clock.advance(6 * time.Second)
+	if r := refresh(t, s, first.RefreshToken); r.Error != "invalid_grant" {
+		t.Errorf("the old token after its grace: %d %q, want invalid_grant", r.status, r.Error)
+	}
+	// Reuse after the grace revokes the chain.
+	if r := refresh(t, s, second.RefreshToken); r.Error != "invalid_grant" {
+		t.Errorf("the chain after a reuse: %d %q, want invalid_grant", r.status, r.Error)
+	}
+}

@@ -56,7 +56,22 @@ type Client struct {
 	IDTokenLifetime      time.Duration
 	RefreshTokenLifetime time.Duration
 	RefreshTokens        RefreshPolicy
+	// Rotation: rotate (default, fosite's: every refresh returns a new refresh
+	// token and the old one dies, its reuse revoking the chain) or reuse (a
+	// weakened IdP: the same refresh token comes back and stays valid).
+	Rotation Rotation
+	// RotationGrace keeps a rotated refresh token valid this long, as IdPs do
+	// for tabs that refresh at the same moment; 0: it dies at once.
+	RotationGrace time.Duration
 }
+
+// Rotation is a client's refresh-token rotation policy.
+type Rotation string
+
+const (
+	Rotate Rotation = "rotate"
+	Reuse  Rotation = "reuse"
+)
 
 // Defaults used where a Config leaves a value empty.
 var (
@@ -113,6 +128,16 @@ func (c *Config) withDefaults() (Config, error) {
 			if d < time.Second {
 				return out, fmt.Errorf("client %q: token lifetimes must be at least 1s, got %s", cl.ID, d)
 			}
+		}
+		switch cl.Rotation {
+		case "":
+			cl.Rotation = Rotate
+		case Rotate, Reuse:
+		default:
+			return out, fmt.Errorf("client %q: rotation %q is not rotate or reuse", cl.ID, cl.Rotation)
+		}
+		if cl.RotationGrace < 0 || (cl.RotationGrace > 0 && cl.Rotation == Reuse) {
+			return out, fmt.Errorf("client %q: a rotation grace needs rotation rotate and a positive duration", cl.ID)
 		}
 		switch cl.RefreshTokens {
 		case "":

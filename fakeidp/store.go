@@ -16,14 +16,22 @@ import (
 type store struct {
 	mu  sync.Mutex
 	mem *storage.MemoryStore
+	srv *Server // the clients' rotation policies and the request's clock
+	// graceUntil holds rotated refresh tokens (by signature) that stay valid
+	// until the time given, under a client's rotation grace.
+	graceUntil map[string]time.Time
+	// chains lists every refresh token signature of an authorization: within
+	// a grace, one token can be refreshed twice and the chain forks, and
+	// revoking the chain must reach every branch.
+	chains map[string][]string
 }
 
-func newStore(clients map[string]fosite.Client) *store {
+func newStore(clients map[string]fosite.Client, srv *Server) *store {
 	mem := storage.NewMemoryStore()
 	for id, c := range clients {
 		mem.Clients[id] = c
 	}
-	return &store{mem: mem}
+	return &store{mem: mem, srv: srv, graceUntil: map[string]time.Time{}, chains: map[string][]string{}}
 }
 
 func (s *store) GetClient(ctx context.Context, id string) (fosite.Client, error) {
@@ -119,13 +127,18 @@ func (s *store) DeleteAccessTokenSession(ctx context.Context, sig string) error 
 func (s *store) CreateRefreshTokenSession(ctx context.Context, sig, atSig string, r fosite.Requester) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.chains[r.GetID()] = append(s.chains[r.GetID()], sig)
 	return s.mem.CreateRefreshTokenSession(ctx, sig, atSig, r)
 }
 
 func (s *store) GetRefreshTokenSession(ctx context.Context, sig string, sess fosite.Session) (fosite.Requester, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.mem.GetRefreshTokenSession(ctx, sig, sess)
+	r, err := s.mem.GetRefreshTokenSession(ctx, sig, sess)
+	if until, ok := s.graceUntil[sig]; ok && err == nil && !s.srv.now(ctx).Before(until) {
+		return r, fosite.ErrInactiveToken // its grace is over: a use now is reuse
+	}
+	return r, err
 }
 
 func (s *store) DeleteRefreshTokenSession(ctx context.Context, sig string) error {
@@ -136,20 +149,46 @@ func (s *store) DeleteRefreshTokenSession(ctx context.Context, sig string) error
 
 // RotateRefreshToken refuses to rotate a token that a concurrent request rotated
 // first: of two refreshes racing with one token exactly one wins, as with a
-// transactional store, instead of both getting fresh tokens.
+// transactional store, instead of both getting fresh tokens. A client with
+// rotation reuse keeps the old token alive; one with a grace keeps it alive
+// for the grace.
 func (s *store) RotateRefreshToken(ctx context.Context, requestID, sig string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := s.mem.GetRefreshTokenSession(ctx, sig, nil); err != nil {
 		return fosite.ErrSerializationFailure.WithWrap(err)
 	}
+	id, _ := ctx.Value(clientIDKey{}).(string)
+	cl := s.srv.clients[id]
+	switch {
+	case cl.Rotation == Reuse:
+		return nil
+	case cl.RotationGrace > 0:
+		if _, already := s.graceUntil[sig]; already {
+			// A second refresh within the grace: the chain has moved on.
+			return nil
+		}
+		s.graceUntil[sig] = s.srv.now(ctx).Add(cl.RotationGrace)
+		return nil
+	}
 	return s.mem.RotateRefreshToken(ctx, requestID, sig)
 }
 
+// RevokeRefreshToken revokes every refresh token of the authorization; the
+// MemoryStore knows only the newest.
 func (s *store) RevokeRefreshToken(ctx context.Context, requestID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.mem.RevokeRefreshToken(ctx, requestID)
+	for _, sig := range s.chains[requestID] {
+		if _, ok := s.mem.RefreshTokens[sig]; !ok {
+			continue
+		}
+		s.mem.RefreshTokenRequestIDs[requestID] = sig
+		if err := s.mem.RevokeRefreshToken(ctx, requestID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *store) RevokeAccessToken(ctx context.Context, requestID string) error {

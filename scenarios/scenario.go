@@ -70,7 +70,11 @@ type IdPSpec struct {
 	IDTokenLifetime      strictyaml.Duration `yaml:"id-token-lifetime"`
 	RefreshTokenLifetime strictyaml.Duration `yaml:"refresh-token-lifetime"`
 	RefreshTokens        string              `yaml:"refresh-tokens" rs:"enum=strict|always|never"`
-	SessionLifetime      strictyaml.Duration `yaml:"session-lifetime"`
+	// Rotation: rotate (default) or reuse (a weakened IdP that hands the same
+	// refresh token back); RotationGrace keeps a rotated token valid a while.
+	Rotation        string              `yaml:"refresh-token-rotation" rs:"enum=rotate|reuse"`
+	RotationGrace   Duration            `yaml:"rotation-grace"`
+	SessionLifetime strictyaml.Duration `yaml:"session-lifetime"`
 }
 
 // BrowserSpec sets the browser conditions explicitly, never by Chromium's default.

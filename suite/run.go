@@ -126,6 +126,8 @@ func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario, cloc
 		IDTokenLifetime:      s.IdP.IDTokenLifetime.D(),
 		RefreshTokenLifetime: s.IdP.RefreshTokenLifetime.D(),
 		RefreshTokens:        fakeidp.RefreshPolicy(s.IdP.RefreshTokens),
+		Rotation:             fakeidp.Rotation(s.IdP.Rotation),
+		RotationGrace:        s.IdP.RotationGrace.D(),
 	}
 	var faults []fakeidp.Fault
 	for _, f := range s.Faults {

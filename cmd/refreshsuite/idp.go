@@ -31,6 +31,8 @@ func cmdIdP(args []string, out io.Writer) error {
 	rt := fs.Duration("refresh-token-lifetime", time.Hour, "refresh token lifetime")
 	session := fs.Duration("session-lifetime", time.Hour, "login session lifetime")
 	policy := fs.String("refresh-tokens", "strict", "refresh token policy: strict (only with offline_access), always or never")
+	rotation := fs.String("rotation", "rotate", "refresh token rotation: rotate, or reuse (a weakened IdP: the same token comes back and stays valid)")
+	grace := fs.Duration("rotation-grace", 0, "keep a rotated refresh token valid this long")
 	fs.Var(&faults, "fault", "a fault as endpoint:action[:param=value], e.g. authorize:page-without-redirect:prompt=none (repeatable; actions: "+strings.Join(fakeidp.ActionNames(), ", ")+")")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -72,6 +74,7 @@ func cmdIdP(args []string, out io.Writer) error {
 			ID: *clientID, RedirectURIs: redirects, Origins: origins,
 			AccessTokenLifetime: *at, IDTokenLifetime: *idt, RefreshTokenLifetime: *rt,
 			RefreshTokens: fakeidp.RefreshPolicy(*policy),
+			Rotation:      fakeidp.Rotation(*rotation), RotationGrace: *grace,
 		}},
 		Faults: fl,
 	}, tl)
