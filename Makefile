@@ -8,12 +8,12 @@ ARGS    ?=
 # Packages whose tests need neither Chromium nor the fixtures.
 UNIT    := ./timeline/... ./internal/... ./scenarios/... ./fakeidp/... ./fixtures/...
 
-.PHONY: run test setup unit integration lint build bench clean
+.PHONY: run test setup unit fuzz integration lint build bench clean
 
 run: setup
 	$(GO) run ./cmd/refreshsuite run $(ARGS)
 
-test: setup lint unit integration
+test: setup lint unit fuzz integration
 
 setup:
 	@scripts/setup.sh
@@ -24,6 +24,13 @@ lint:
 
 unit:
 	$(GO) test -race -count=1 $(UNIT)
+
+# Bounded fuzzing of the scenario loader and the IdP's /authorize and /token
+# parameter handling; findings are kept in testdata/fuzz as regression seeds.
+FUZZTIME ?= 15s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./scenarios
+	$(GO) test -run '^$$' -fuzz FuzzEndpoints -fuzztime $(FUZZTIME) ./fakeidp
 
 # Real Chromium, the real client libraries, the refreshsuite command end to end
 # (its tests include a full conformance run of both clients, deliberately

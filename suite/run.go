@@ -227,13 +227,7 @@ func libraryConfig(m *fixtures.Manifest, s *scenarios.Scenario, issuer string, a
 		"issuer": issuer, "client-id": ClientID, "redirect-uri": app.url(m.App.Redirect),
 		"silent-redirect-uri": app.url(m.App.SilentRedirect), "scope": scope, "response-type": responseType,
 	}
-	cfg := map[string]any{}
-	for k, v := range m.Config.Template {
-		if str, ok := v.(string); ok && strings.HasPrefix(str, "${") {
-			v = values[strings.TrimSuffix(strings.TrimPrefix(str, "${"), "}")]
-		}
-		cfg[k] = v
-	}
+	cfg := m.Render(values)
 	set := func(name string, v any) error {
 		st, ok := m.Config.Settings[name]
 		if !ok {
