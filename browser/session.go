@@ -309,6 +309,22 @@ func (s *Session) Eval(ctx context.Context, js string, args ...any) error {
 	return err
 }
 
+// SetFrozen freezes or resumes the page through the page lifecycle (what a
+// browser does to a tab in the background, or to every tab of a machine going
+// to sleep).
+func (s *Session) SetFrozen(frozen bool) error {
+	state := proto.PageSetWebLifecycleStateStateActive
+	if frozen {
+		state = proto.PageSetWebLifecycleStateStateFrozen
+	}
+	return proto.PageSetWebLifecycleState{State: state}.Call(s.page)
+}
+
+// SetOffline takes the page's network away or gives it back.
+func (s *Session) SetOffline(offline bool) error {
+	return proto.NetworkEmulateNetworkConditions{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}.Call(s.page)
+}
+
 // Screenshot returns a PNG of the page.
 func (s *Session) Screenshot() ([]byte, error) {
 	return s.page.Timeout(5*time.Second).Screenshot(true, nil)

@@ -88,7 +88,10 @@ func (st idTokenStrategy) GenerateIDToken(ctx context.Context, lifespan time.Dur
 		claims["auth_time"] = at
 		delete(claims, authTimeClaim)
 	}
-	signed, _, err := st.s.signer.Generate(ctx, jwt.MapClaims(claims), sess.IDTokenHeaders())
+	// Signed with the current key and its kid, whatever the session recorded
+	// when the authorization began (the key may have been rotated since).
+	_, kid := st.s.keys.current()
+	signed, _, err := st.s.signer.Generate(ctx, jwt.MapClaims(claims), &jwt.Headers{Extra: map[string]interface{}{"kid": kid}})
 	return signed, err
 }
 

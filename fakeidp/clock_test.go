@@ -120,3 +120,18 @@ func TestRotationGrace(t *testing.T) {
 		t.Errorf("the chain after a reuse: %d %q, want invalid_grant", r.status, r.Error)
 	}
 }
+
+func TestSigningKeyRotation(t *testing.T) {
+	s, _ := startOnClock(t, Client{})
+	_, first := login(t, s, "openid offline_access")
+	if err := s.RotateSigningKey(); err != nil {
+		t.Fatal(err)
+	}
+	second := refresh(t, s, first.RefreshToken)
+	if k1, k2 := kidOf(first.IDToken), kidOf(second.IDToken); k1 != "refreshsuite-1" || k2 != "refreshsuite-2" {
+		t.Fatalf("kids before and after rotation: %q, %q", k1, k2)
+	}
+	if set := s.keys.jwks(); len(set.Keys) != 2 {
+		t.Errorf("the key set publishes %d keys, want the new and the old", len(set.Keys))
+	}
+}

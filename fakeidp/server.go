@@ -17,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-jose/go-jose/v3"
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/compose"
 	"github.com/ory/fosite/handler/openid"
@@ -29,7 +28,6 @@ import (
 
 const (
 	sessionCookie = "refreshsuite_idp_session"
-	keyID         = "refreshsuite-1"
 	// ActorHeader marks requests the harness makes itself (a refresh-token replay),
 	// so the timeline can tell them from the client's.
 	ActorHeader = "X-Refreshsuite-Actor"
@@ -45,7 +43,7 @@ type Server struct {
 	clients  map[string]Client
 	origins  map[string]bool
 	oauth    fosite.OAuth2Provider
-	key      *rsa.PrivateKey
+	keys     *keyRing
 	signer   *jwt.DefaultSigner
 	faults   *faultSet
 	sessions *sessions
@@ -106,7 +104,7 @@ func build(c Config, issuer string, tl *timeline.Timeline) (*Server, error) {
 		cfg:      c,
 		clients:  map[string]Client{},
 		origins:  map[string]bool{},
-		key:      key,
+		keys:     newKeyRing(key),
 		faults:   newFaultSet(c.Faults),
 		sessions: newSessions(),
 		tokens:   newTokenBook(),
@@ -145,7 +143,7 @@ func (s *Server) compose(st *store, secret []byte) fosite.OAuth2Provider {
 		AudienceMatchingStrategy:    fosite.DefaultAudienceMatchingStrategy,
 	}
 	cfg := &providerConfig{Config: base, server: s}
-	keyGetter := func(context.Context) (interface{}, error) { return s.key, nil }
+	keyGetter := func(context.Context) (interface{}, error) { k, _ := s.keys.current(); return k, nil }
 	s.signer = &jwt.DefaultSigner{GetPrivateKey: keyGetter}
 	strategy := &compose.CommonStrategy{
 		CoreStrategy:               clockedStrategy{compose.NewOAuth2HMACStrategy(base), s},
@@ -249,6 +247,17 @@ func (s *Server) Close() {
 	<-s.done
 }
 
+// RotateSigningKey makes the provider sign with a new key from now on; the key
+// set keeps the old key too, so tokens already issued stay verifiable.
+func (s *Server) RotateSigningKey() error {
+	kid, err := s.keys.rotate()
+	if err != nil {
+		return err
+	}
+	s.Timeline.Add("idp.key-rotated", timeline.Fields{"kid": kid})
+	return nil
+}
+
 // Client returns a client's effective settings, defaults filled in.
 func (s *Server) Client(id string) Client { return s.clients[id] }
 
@@ -344,9 +353,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 	s.record(r.Context(), "idp.jwks", timeline.Fields{"origin": r.Header.Get("Origin")})
-	writePublicJSON(w, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
-		Key: &s.key.PublicKey, KeyID: keyID, Algorithm: "RS256", Use: "sig",
-	}}})
+	writePublicJSON(w, s.keys.jwks())
 }
 
 // writePublicJSON serves documents every origin may read (discovery, keys).
@@ -643,6 +650,7 @@ func (s *Server) recordIssued(ctx context.Context, f timeline.Fields, cl Client,
 			f["id_token_ttl_ms"] = ms(exp.Sub(now))
 			f["id_token_sub"] = c.Sub
 			f["id_token_iss"] = c.Iss
+			f["id_token_kid"] = kidOf(idt)
 		}
 	}
 }
@@ -659,7 +667,7 @@ func (s *Server) newSession(ls loginSession, requestedAt time.Time) *openid.Defa
 				"name": s.cfg.User.Name, "email": s.cfg.User.Email, authTimeClaim: ls.authTime.Unix(),
 			},
 		},
-		Headers: &jwt.Headers{Extra: map[string]interface{}{"kid": keyID}},
+		Headers: &jwt.Headers{},
 		Subject: ls.subject,
 	}
 }

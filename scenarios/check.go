@@ -306,7 +306,7 @@ func checkSame(x Query, found, entries []timeline.Entry) Result {
 // Matches returns the entries a selector matches, ignoring Nth.
 func Matches(s Selector, entries []timeline.Entry) []timeline.Entry {
 	var out []timeline.Entry
-	var after *timeline.Entry
+	var after, before *timeline.Entry
 	if s.After != nil {
 		a, ok := Pick(*s.After, entries)
 		if !ok {
@@ -314,8 +314,15 @@ func Matches(s Selector, entries []timeline.Entry) []timeline.Entry {
 		}
 		after = &a
 	}
+	if s.Before != nil {
+		b, ok := Pick(*s.Before, entries)
+		if !ok {
+			return nil
+		}
+		before = &b
+	}
 	for _, e := range entries {
-		if e.What != s.What || (after != nil && !later(e, *after)) {
+		if e.What != s.What || (after != nil && !later(e, *after)) || (before != nil && !later(*before, e)) {
 			continue
 		}
 		ok := true

@@ -169,6 +169,11 @@ func validate(d *strictyaml.Decoder, s *Scenario) error {
 		return e(s.Line, "steps", "a scenario needs at least one step")
 	}
 	for i, st := range s.Steps {
+		if st.Freeze > 0 && s.Clock != "real" {
+			return e(st.Line, fmt.Sprintf("steps[%d].freeze", i+1), "a frozen page holds the virtual clock still: a scenario that freezes needs clock: real")
+		}
+	}
+	for i, st := range s.Steps {
 		key := fmt.Sprintf("steps[%d]", i+1)
 		if st.Call != "" {
 			if _, ok := DriverFunctions[st.Call]; !ok {
@@ -374,7 +379,12 @@ func checkSelector(d *strictyaml.Decoder, s Selector, line int, key string) erro
 		}
 	}
 	if s.After != nil {
-		return checkSelector(d, *s.After, line, key+".after")
+		if err := checkSelector(d, *s.After, line, key+".after"); err != nil {
+			return err
+		}
+	}
+	if s.Before != nil {
+		return checkSelector(d, *s.Before, line, key+".before")
 	}
 	return nil
 }

@@ -188,6 +188,14 @@ type Step struct {
 	ReplayRefreshToken int `yaml:"replay-refresh-token"`
 	// EndIdPSession ends the IdP's login sessions (logged out elsewhere).
 	EndIdPSession bool `yaml:"end-idp-session"`
+	// Freeze freezes the page (the page lifecycle's frozen state: a tab in the
+	// background, a laptop asleep) for this long, then resumes it. Needs the
+	// real clock: a frozen page holds the virtual clock still.
+	Freeze Duration `yaml:"freeze"`
+	// Network takes the page offline or back online.
+	Network string `yaml:"network" rs:"enum=offline|online"`
+	// RotateSigningKey makes the IdP sign with a new key (a new kid) from now on.
+	RotateSigningKey bool `yaml:"rotate-signing-key"`
 	// ForgeMessage makes a frame from a foreign origin post a silent-refresh
 	// message carrying this authorization response ("access_token=...&state=..."
 	// or "code=...&state=..."), in the client's own callback format.
@@ -200,9 +208,10 @@ type Step struct {
 }
 
 var bareSteps = map[string]func(*Step){
-	"login":           func(s *Step) { s.Login = true },
-	"open":            func(s *Step) { s.Open = true },
-	"end-idp-session": func(s *Step) { s.EndIdPSession = true },
+	"login":              func(s *Step) { s.Login = true },
+	"open":               func(s *Step) { s.Open = true },
+	"end-idp-session":    func(s *Step) { s.EndIdPSession = true },
+	"rotate-signing-key": func(s *Step) { s.RotateSigningKey = true },
 }
 
 func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
@@ -210,7 +219,7 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 	if n.Kind == yaml.ScalarNode {
 		set, ok := bareSteps[n.Value]
 		if !ok {
-			return d.Errorf(n, key, "unknown step %q (bare steps: login, open, end-idp-session; others are mappings such as {call: refreshToken})", n.Value)
+			return d.Errorf(n, key, "unknown step %q (bare steps: login, open, end-idp-session, rotate-signing-key; others are mappings such as {call: refreshToken})", n.Value)
 		}
 		set(s)
 		s.Text = n.Value
@@ -225,6 +234,7 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 		"login": s.Login, "open": s.Open, "call": s.Call != "", "wait-for": s.WaitFor != nil,
 		"pass-time": s.PassTime > 0, "replay-refresh-token": s.ReplayRefreshToken != 0,
 		"end-idp-session": s.EndIdPSession, "forge-message": s.ForgeMessage != "",
+		"freeze": s.Freeze > 0, "network": s.Network != "", "rotate-signing-key": s.RotateSigningKey,
 	} {
 		if set {
 			actions = append(actions, name)
@@ -232,7 +242,7 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 	}
 	switch len(actions) {
 	case 0:
-		return d.Errorf(n, key, "a step needs one action: login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session or forge-message")
+		return d.Errorf(n, key, "a step needs one action: login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network or rotate-signing-key")
 	case 1:
 	default:
 		return d.Errorf(n, key, "one action per step, got %s", strings.Join(strictyaml.Sorted(actions), " and "))
@@ -260,8 +270,10 @@ type Selector struct {
 	Where map[string]string `yaml:"where"`
 	// Nth picks one match, 1-based; negative counts from the end (-1 is the last).
 	Nth int `yaml:"nth"`
-	// After keeps only entries later than the entry After picks.
-	After *Selector `yaml:"after"`
+	// After keeps only entries later than the entry After picks; Before only
+	// those earlier than the entry Before picks.
+	After  *Selector `yaml:"after"`
+	Before *Selector `yaml:"before"`
 }
 
 func (s Selector) String() string {
@@ -279,6 +291,9 @@ func (s Selector) String() string {
 	}
 	if s.After != nil {
 		fmt.Fprintf(&b, " after (%s)", s.After)
+	}
+	if s.Before != nil {
+		fmt.Fprintf(&b, " before (%s)", s.Before)
 	}
 	return b.String()
 }
@@ -341,6 +356,7 @@ func (x Expectation) Kinds() []string {
 		}
 		out = append(out, s.What)
 		add(s.After)
+		add(s.Before)
 	}
 	for _, c := range x.Queries() {
 		add(c.Find)

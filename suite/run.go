@@ -386,6 +386,28 @@ func (r *Run) step(ctx context.Context, st scenarios.Step) error {
 		return nil
 	case st.ForgeMessage != "":
 		return r.forge(ctx, st.ForgeMessage)
+	case st.Freeze > 0:
+		if err := r.session.SetFrozen(true); err != nil {
+			return fmt.Errorf("freeze the page: %w", err)
+		}
+		r.Timeline.Add("harness.page", timeline.Fields{"state": "frozen"})
+		err := r.Clock.Until(ctx, func() bool { return false }, st.Freeze.D())
+		if !errors.Is(err, browser.ErrScenarioTimeout) {
+			return err
+		}
+		if err := r.session.SetFrozen(false); err != nil {
+			return fmt.Errorf("resume the page: %w", err)
+		}
+		r.Timeline.Add("harness.page", timeline.Fields{"state": "active"})
+		return nil
+	case st.Network != "":
+		if err := r.session.SetOffline(st.Network == "offline"); err != nil {
+			return fmt.Errorf("network %s: %w", st.Network, err)
+		}
+		r.Timeline.Add("harness.network", timeline.Fields{"state": st.Network})
+		return nil
+	case st.RotateSigningKey:
+		return r.IdP.RotateSigningKey()
 	}
 	return fmt.Errorf("step has no action")
 }

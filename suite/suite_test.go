@@ -94,6 +94,9 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 			if why := SkipScenario(m, s); why != "" {
 				Skip(why)
 			}
+			if s.Clock == "real" && *clockMode == "virtual" {
+				Skip("the scenario needs the real clock (a frozen page holds the virtual clock still); this run forces the virtual one")
+			}
 			if policy := CookiePolicy(s); !pool.Supports(policy) {
 				Skip(fmt.Sprintf("needs third-party cookies %s; the browser at %s has them %s", policy, pool.Remote, pool.RemotePolicy))
 			}

@@ -24,7 +24,7 @@ var Kinds = map[string]Kind{
 		"status": "HTTP status", "code": "fingerprint of the issued code",
 		"access_token": "fingerprint of the issued access token", "id_token": "fingerprint of the issued id_token",
 		"expires_in_ms": "expires_in of the issued access token", "id_token_ttl_ms": "from issue to the id_token's exp",
-		"id_token_sub": "sub claim", "id_token_iss": "iss claim",
+		"id_token_sub": "sub claim", "id_token_iss": "iss claim", "id_token_kid": "kid of the key that signed the id_token",
 	}},
 	"idp.token": {"a request to the IdP's /token endpoint", map[string]string{
 		"client": "client_id", "grant_type": "grant_type", "scope": "scope parameter",
@@ -36,7 +36,7 @@ var Kinds = map[string]Kind{
 		"access_token": "fingerprint of the issued access token", "refresh_token": "fingerprint of the issued refresh token",
 		"id_token": "fingerprint of the issued id_token", "expires_in_ms": "expires_in of the issued access token",
 		"id_token_ttl_ms": "from issue to the id_token's exp", "id_token_sub": "sub claim", "id_token_iss": "iss claim",
-		"code": "unused at the token endpoint",
+		"id_token_kid": "kid of the key that signed the id_token", "code": "unused at the token endpoint",
 	}},
 	"idp.preflight":      {"a CORS preflight", map[string]string{"endpoint": "endpoint path", "origin": "Origin", "allowed": "yes or no"}},
 	"idp.revoke":         {"a request to /revoke", map[string]string{"client": "client_id", "token": "fingerprint", "hint": "token_type_hint", "origin": "Origin", "outcome": "ok, error or fault", "error": "OAuth error code", "fault": "injected fault"}},
@@ -85,6 +85,9 @@ var Kinds = map[string]Kind{
 	"harness.call": {"a driver function call ended, or its timeout did", map[string]string{
 		"function": "name", "outcome": "resolved, rejected, or pending when it did not settle in time", "error": "rejection message",
 	}},
+	"harness.page":    {"the harness froze or resumed the page", map[string]string{"state": "frozen or active"}},
+	"harness.network": {"the harness took the page offline or back online", map[string]string{"state": "offline or online"}},
+	"idp.key-rotated": {"the IdP signs with a new key from now on", map[string]string{"kid": "the new key ID"}},
 	"harness.wait": {"a wait-for step ran out of time", map[string]string{
 		"for": "the selector", "outcome": "timeout", "after_ms": "how long it waited",
 	}},

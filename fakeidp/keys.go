@@ -1,0 +1,64 @@
+package fakeidp
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/go-jose/go-jose/v3"
+)
+
+// keyRing holds the signing keys: the newest signs, all are published.
+type keyRing struct {
+	mu   sync.Mutex
+	keys []*rsa.PrivateKey
+}
+
+func newKeyRing(first *rsa.PrivateKey) *keyRing { return &keyRing{keys: []*rsa.PrivateKey{first}} }
+
+func kidFor(i int) string { return fmt.Sprintf("refreshsuite-%d", i+1) }
+
+func (k *keyRing) current() (*rsa.PrivateKey, string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.keys[len(k.keys)-1], kidFor(len(k.keys) - 1)
+}
+
+func (k *keyRing) rotate() (string, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return "", err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.keys = append(k.keys, key)
+	return kidFor(len(k.keys) - 1), nil
+}
+
+func (k *keyRing) jwks() jose.JSONWebKeySet {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var set jose.JSONWebKeySet
+	for i := len(k.keys) - 1; i >= 0; i-- {
+		set.Keys = append(set.Keys, jose.JSONWebKey{Key: &k.keys[i].PublicKey, KeyID: kidFor(i), Algorithm: "RS256", Use: "sig"})
+	}
+	return set
+}
+
+// kidOf reads the kid from a JWT's header.
+func kidOf(tok string) string {
+	head, _, _ := strings.Cut(tok, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return ""
+	}
+	var h struct {
+		Kid string `json:"kid"`
+	}
+	_ = json.Unmarshal(raw, &h)
+	return h.Kid
+}
