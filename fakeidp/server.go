@@ -258,6 +258,9 @@ func (s *Server) RotateSigningKey() error {
 	return nil
 }
 
+// Clients returns every client's effective settings, in configuration order.
+func (s *Server) Clients() []Client { return s.cfg.Clients }
+
 // Client returns a client's effective settings, defaults filled in.
 func (s *Server) Client(id string) Client { return s.clients[id] }
 

@@ -33,9 +33,25 @@ func cmdIdP(args []string, out io.Writer) error {
 	policy := fs.String("refresh-tokens", "strict", "refresh token policy: strict (only with offline_access), always or never")
 	rotation := fs.String("rotation", "rotate", "refresh token rotation: rotate, or reuse (a weakened IdP: the same token comes back and stays valid)")
 	grace := fs.Duration("rotation-grace", 0, "keep a rotated refresh token valid this long")
+	config := fs.String("config", "", "a YAML file with the IdP's clients and faults, instead of the client flags")
+	check := fs.Bool("check", false, "check the configuration and exit")
 	fs.Var(&faults, "fault", "a fault as endpoint:action[:param=value], e.g. authorize:page-without-redirect:prompt=none (repeatable; actions: "+strings.Join(fakeidp.ActionNames(), ", ")+")")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *config != "" {
+		cfg, err := loadIdPConfig(*config)
+		if err != nil {
+			return usageError{err}
+		}
+		if cfg.Addr == "" {
+			cfg.Addr = *addr
+		}
+		if *check {
+			fmt.Fprintf(out, "ok: %s, %d clients, %d faults\n", *config, len(cfg.Clients), len(cfg.Faults))
+			return nil
+		}
+		return serveIdP(cfg, out)
 	}
 	if len(redirects) == 0 {
 		redirects = listFlag{"http://localhost:4200/index.html", "http://localhost:4200/silent-refresh.html"}
@@ -65,9 +81,7 @@ func cmdIdP(args []string, out io.Writer) error {
 		}
 		fl = append(fl, ft)
 	}
-	tl := timeline.New(nil)
-	tl.OnAdd(func(e timeline.Entry) { fmt.Fprintln(out, e) })
-	srv, err := fakeidp.Start(fakeidp.Config{
+	cfg := fakeidp.Config{
 		Addr:            *addr,
 		SessionLifetime: *session,
 		Clients: []fakeidp.Client{{
@@ -77,14 +91,33 @@ func cmdIdP(args []string, out io.Writer) error {
 			Rotation:      fakeidp.Rotation(*rotation), RotationGrace: *grace,
 		}},
 		Faults: fl,
-	}, tl)
+	}
+	if *check {
+		fmt.Fprintln(out, "ok")
+		return nil
+	}
+	return serveIdP(cfg, out)
+}
+
+// serveIdP runs the provider until SIGINT or SIGTERM, printing every request.
+func serveIdP(cfg fakeidp.Config, out io.Writer) error {
+	tl := timeline.New(nil)
+	tl.OnAdd(func(e timeline.Entry) { fmt.Fprintln(out, e) })
+	srv, err := fakeidp.Start(cfg, tl)
 	if err != nil {
 		return usageError{err}
 	}
 	defer srv.Close()
 	fmt.Fprintf(out, "refreshsuite idp: issuer %s (discovery %s/.well-known/openid-configuration)\n", srv.URL, srv.URL)
-	fmt.Fprintf(out, "  client %s, redirect URIs %s, origins %s\n", *clientID, redirects.String(), origins.String())
-	fmt.Fprintf(out, "  access tokens %s, refresh tokens %s (%s); test user %s; Ctrl-C stops\n", *at, *policy, *rt, fakeidp.DefaultUser.Subject)
+	for _, c := range srv.Clients() {
+		fmt.Fprintf(out, "  client %s: redirect URIs %s, origins %s, access tokens %s, refresh tokens %s (%s, %s)\n",
+			c.ID, strings.Join(c.RedirectURIs, " "), strings.Join(c.Origins, " "), c.AccessTokenLifetime, c.RefreshTokens, c.RefreshTokenLifetime, c.Rotation)
+	}
+	user := cfg.User.Subject
+	if user == "" {
+		user = fakeidp.DefaultUser.Subject
+	}
+	fmt.Fprintf(out, "  test user %s; Ctrl-C stops\n", user)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig

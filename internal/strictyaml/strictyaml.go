@@ -377,17 +377,61 @@ func Parse(file string, src []byte) (*yaml.Node, error) {
 
 // DecodeFile reads file and decodes its one document into v.
 func DecodeFile(file string, v any) error {
+	_, err := DecodeFileNode(file, v)
+	return err
+}
+
+// DecodeFileNode is DecodeFile that also returns the document, for locating
+// the keys of later, semantic errors (LineOf).
+func DecodeFileNode(file string, v any) (*yaml.Node, error) {
 	src, err := os.ReadFile(file)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return &Error{File: file, Msg: "cannot read: " + err.Error()}
+		return nil, &Error{File: file, Msg: "cannot read: " + err.Error()}
 	}
 	doc, err := Parse(file, src)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return (&Decoder{File: file}).Decode(doc, v, "")
+	return doc, (&Decoder{File: file}).Decode(doc, v, "")
+}
+
+var pathPart = regexp.MustCompile(`([^.\[\]]+)|\[(\d+)\]`)
+
+// LineOf finds the line of a key path such as "config.settings.speed" or
+// "capabilities[2]" in a document; as far as the path exists, else the
+// closest enclosing node's line.
+func LineOf(doc *yaml.Node, path string) int {
+	if doc == nil {
+		return 0
+	}
+	n := doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, m := range pathPart.FindAllStringSubmatch(path, -1) {
+		var next *yaml.Node
+		switch {
+		case m[1] != "" && n.Kind == yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == m[1] {
+					line, next = n.Content[i].Line, n.Content[i+1]
+				}
+			}
+		case m[2] != "" && n.Kind == yaml.SequenceNode:
+			if i, _ := strconv.Atoi(m[2]); i >= 1 && i <= len(n.Content) {
+				next = n.Content[i-1]
+				line = next.Line
+			}
+		}
+		if next == nil {
+			break
+		}
+		n = next
+	}
+	return line
 }
