@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -437,6 +438,14 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	// fosite lets a loopback redirect URI differ in port (RFC 8252, for native
+	// apps); an SPA's redirect URI must match a registered one exactly, and an
+	// unregistered one never receives a redirect, not even an error.
+	if cl, ok := s.clients[q.Get("client_id")]; ok && q.Get("redirect_uri") != "" && !slices.Contains(cl.RedirectURIs, q.Get("redirect_uri")) {
+		f["outcome"], f["error"] = "error", "invalid_request"
+		http.Error(w, "invalid_request: redirect_uri is not registered for this client", http.StatusBadRequest)
+		return
+	}
 	ar, err := s.oauth.NewAuthorizeRequest(ctx, r)
 	if err != nil {
 		s.authorizeError(ctx, w, ar, err, f)
