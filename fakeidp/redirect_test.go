@@ -1,7 +1,9 @@
 package fakeidp
 
 import (
+	"encoding/json"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -34,6 +36,31 @@ func TestRedirectURIExactMatch(t *testing.T) {
 		p, resp := authorize(t, browserish(t), s, url.Values{"redirect_uri": {bad}})
 		if p != nil || resp.StatusCode < 400 {
 			t.Errorf("unregistered redirect URI %q: status %d, redirected with %v; want an error page", bad, resp.StatusCode, p)
+		}
+	}
+}
+
+// The provider listens on loopback unless told otherwise, and its log (the
+// timeline, which `refreshsuite idp` prints and reports embed) carries
+// fingerprints, never a token, a code or a verifier in full.
+func TestLoopbackAndNoSecretsInTheLog(t *testing.T) {
+	s := startIdP(t, Client{})
+	if host, _, _ := strings.Cut(s.Addr(), ":"); host != "127.0.0.1" {
+		t.Errorf("default listen address %s, want loopback", s.Addr())
+	}
+	hc, tr := login(t, s, "openid offline_access")
+	p, _ := authorize(t, hc, s, url.Values{"prompt": {"none"}})
+	rt := refresh(t, s, tr.RefreshToken)
+	secrets := []string{tr.AccessToken, tr.RefreshToken, tr.IDToken, p.Get("code"), rt.AccessToken, rt.RefreshToken, verifier}
+	for _, e := range s.Timeline.Entries() {
+		b, _ := json.Marshal(e)
+		for _, sec := range secrets {
+			if sec == "" {
+				t.Fatalf("the flow returned an empty token: %+v %+v %v", tr, rt, p)
+			}
+			if strings.Contains(string(b), sec) || strings.Contains(e.String(), sec) {
+				t.Errorf("timeline entry %s carries a secret in full", e.What)
+			}
 		}
 	}
 }
