@@ -148,7 +148,7 @@ func TestThirdPartyCookiePolicy(t *testing.T) {
 			if err := s.Navigate(idp + "/login"); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.page.WaitLoad(); err != nil {
+			if err := s.cur.page.WaitLoad(); err != nil {
 				t.Fatal(err)
 			}
 			if err := s.Navigate(app + "/"); err != nil {
@@ -234,3 +234,44 @@ func TestVirtualClock(t *testing.T) {
 }
 
 var vclock *VirtualClock
+
+// A second tab is a page in the same context: it sees the first tab's cookies
+// and localStorage but has its own sessionStorage, and what it records says
+// which tab it came from.
+func TestTabsShareTheContext(t *testing.T) {
+	app := serve(t, "localhost", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		switch r.URL.Path {
+		case "/write":
+			http.SetCookie(w, &http.Cookie{Name: "sid", Value: "1", Path: "/"})
+			fmt.Fprint(w, `<script>localStorage.setItem('k', 'local'); sessionStorage.setItem('k', 'session'); refreshsuite.emit('wrote', null)</script>`)
+		case "/read":
+			fmt.Fprint(w, `<script>refreshsuite.emit('read', [document.cookie, localStorage.getItem('k'), String(sessionStorage.getItem('k'))].join(' '))</script>`)
+		}
+	}))
+	s, tl := newSession(t, ThirdPartyAllowed)
+	if err := s.Navigate(app + "/write"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, tl, "client.event", func(f timeline.Fields) bool { return f["type"] == "wrote" && f["tab"] == "1" })
+	if err := s.Tab(3); err == nil {
+		t.Errorf("tab 3 opened before tab 2")
+	}
+	if err := s.Tab(2); err != nil {
+		t.Fatal(err)
+	}
+	if s.CurrentTab() != 2 {
+		t.Fatalf("current tab %d after Tab(2)", s.CurrentTab())
+	}
+	if err := s.Navigate(app + "/read"); err != nil {
+		t.Fatal(err)
+	}
+	e := waitFor(t, tl, "client.event", func(f timeline.Fields) bool { return f["type"] == "read" })
+	if e.Fields["tab"] != "2" || e.Fields["info"] != "sid=1 local null" {
+		t.Errorf("tab 2 read %q (tab field %q), want the cookie and localStorage but not sessionStorage, from tab 2", e.Fields["info"], e.Fields["tab"])
+	}
+	waitFor(t, tl, "browser.navigated", func(f timeline.Fields) bool { return f["tab"] == "2" && strings.HasSuffix(f["url"], "/read") })
+	if err := s.Tab(1); err != nil || s.CurrentTab() != 1 {
+		t.Fatalf("back to tab 1: %v, current %d", err, s.CurrentTab())
+	}
+}

@@ -20,15 +20,25 @@ var bridgeJS string
 
 const binding = "__refreshsuite_report"
 
-// Session is one scenario's browser: its own incognito context (cookies, storage)
-// and one page, recording into the scenario's timeline.
+// Session is one scenario's browser: its own incognito context (cookies,
+// storage) and its tabs, recording into the scenario's timeline. Page actions
+// apply to the current tab; a scenario starts with tab 1.
 type Session struct {
 	tl     *timeline.Timeline
 	events map[string]string
-	clock  *VirtualClock // nil on the real clock
+	clock  *VirtualClock // nil on the real clock; drives tab 1 only
+	config string
+	inject []string
 	ctx    *rod.Browser
-	page   *rod.Page
-	stop   func()
+	tabs   []*tab
+	cur    *tab
+}
+
+// tab is one page of the session and the CDP event loop recording it.
+type tab struct {
+	n    int
+	page *rod.Page
+	stop func()
 }
 
 // Setup is what a session installs in its page.
@@ -55,35 +65,63 @@ func (b *Browser) NewSession(tl *timeline.Timeline, setup Setup) (*Session, erro
 	if err != nil {
 		return nil, fmt.Errorf("incognito context: %w", err)
 	}
-	page, err := ic.Page(proto.TargetCreateTarget{URL: "about:blank"})
-	if err != nil {
-		_ = ic.Close()
-		return nil, fmt.Errorf("new page: %w", err)
-	}
-	s := &Session{tl: tl, events: events, clock: clock, ctx: ic, page: page}
-	if clock != nil {
-		clock.attach(page)
-	}
-	if err := s.instrument(string(cfg), setup.Inject); err != nil {
+	s := &Session{tl: tl, events: events, clock: clock, config: string(cfg), inject: setup.Inject, ctx: ic}
+	if err := s.Tab(1); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Session) instrument(config string, inject []string) error {
-	if err := (proto.RuntimeAddBinding{Name: binding}).Call(s.page); err != nil {
+// Tab makes tab n current, opening it when it is the next one: a new page in
+// the same context, sharing cookies and storage, with the bridge installed.
+// Only tab 1 runs on the virtual clock: virtual time is kept per page.
+func (s *Session) Tab(n int) error {
+	switch {
+	case n >= 1 && n <= len(s.tabs):
+		s.cur = s.tabs[n-1]
+		return nil
+	case n != len(s.tabs)+1:
+		return fmt.Errorf("tab %d: %d tabs are open, and tabs open in order", n, len(s.tabs))
+	case n > 1 && s.clock != nil:
+		return fmt.Errorf("tab %d: a second tab needs the real clock", n)
+	}
+	page, err := s.ctx.Page(proto.TargetCreateTarget{URL: "about:blank"})
+	if err != nil {
+		return fmt.Errorf("new page: %w", err)
+	}
+	t := &tab{n: n, page: page}
+	s.tabs = append(s.tabs, t)
+	if n == 1 && s.clock != nil {
+		s.clock.attach(page)
+	}
+	if err := s.instrument(t); err != nil {
+		return err
+	}
+	s.cur = t
+	return nil
+}
+
+// CurrentTab is the number of the tab page actions apply to.
+func (s *Session) CurrentTab() int { return s.cur.n }
+
+func (s *Session) instrument(t *tab) error {
+	page := t.page
+	if err := (proto.RuntimeAddBinding{Name: binding}).Call(page); err != nil {
 		return fmt.Errorf("add binding: %w", err)
 	}
-	if _, err := s.page.EvalOnNewDocument(strings.Replace(bridgeJS, "__REFRESHSUITE_CONFIG__", config, 1)); err != nil {
+	if _, err := page.EvalOnNewDocument(strings.Replace(bridgeJS, "__REFRESHSUITE_CONFIG__", s.config, 1)); err != nil {
 		return fmt.Errorf("install bridge: %w", err)
 	}
-	for _, js := range inject {
-		if _, err := s.page.EvalOnNewDocument(js); err != nil {
+	for _, js := range s.inject {
+		if _, err := page.EvalOnNewDocument(js); err != nil {
 			return fmt.Errorf("install an injected script: %w", err)
 		}
 	}
-	top := s.page.FrameID
+	tabNo := fmt.Sprint(t.n)
+	add := func(what string, f timeline.Fields) { f["tab"] = tabNo; s.tl.Add(what, f) }
+	addWall := func(at time.Time, what string, f timeline.Fields) { f["tab"] = tabNo; s.tl.AddWall(at, what, f) }
+	top := page.FrameID
 	frameOf := func(id proto.PageFrameID) string {
 		if id == top {
 			return "top"
@@ -92,7 +130,7 @@ func (s *Session) instrument(config string, inject []string) error {
 	}
 	// EachEvent runs until its context ends; closing the page alone does not end it.
 	ectx, cancel := context.WithCancel(context.Background())
-	events := s.page.Context(ectx)
+	events := page.Context(ectx)
 	wait := events.EachEvent(
 		func(*proto.EmulationVirtualTimeBudgetExpired) {
 			if s.clock != nil {
@@ -101,7 +139,7 @@ func (s *Session) instrument(config string, inject []string) error {
 		},
 		func(e *proto.RuntimeBindingCalled) {
 			if e.Name == binding {
-				s.fromBridge(e.Payload)
+				s.fromBridge(tabNo, e.Payload)
 			}
 		},
 		func(e *proto.NetworkRequestWillBeSent) {
@@ -113,9 +151,9 @@ func (s *Session) instrument(config string, inject []string) error {
 			// clock, so it is stamped on arrival instead, while the pending
 			// navigation holds virtual time still.
 			if e.Type == proto.NetworkResourceTypeDocument {
-				s.tl.Add("browser.request", f)
+				add("browser.request", f)
 			} else {
-				s.tl.AddWall(s.pageTime(wall(e.WallTime)), "browser.request", f)
+				addWall(s.pageTime(wall(e.WallTime)), "browser.request", f)
 			}
 		},
 		func(e *proto.PageFrameNavigated) {
@@ -123,7 +161,7 @@ func (s *Session) instrument(config string, inject []string) error {
 			if e.Frame.ParentID == "" {
 				frame = "top"
 			}
-			s.tl.Add("browser.navigated", timeline.Fields{
+			add("browser.navigated", timeline.Fields{
 				"frame": frame, "url": bare(e.Frame.URL), "origin": e.Frame.SecurityOrigin, "name": e.Frame.Name,
 			})
 		},
@@ -139,7 +177,7 @@ func (s *Session) instrument(config string, inject []string) error {
 					parts = append(parts, a.Value.String())
 				}
 			}
-			s.tl.Add("browser.console-error", timeline.Fields{"text": timeline.Redact(strings.Join(parts, " "))})
+			add("browser.console-error", timeline.Fields{"text": timeline.Redact(strings.Join(parts, " "))})
 		},
 		func(e *proto.RuntimeExceptionThrown) {
 			d := e.ExceptionDetails
@@ -147,7 +185,7 @@ func (s *Session) instrument(config string, inject []string) error {
 			if d.Exception != nil && d.Exception.Description != "" {
 				t = d.Exception.Description
 			}
-			s.tl.Add("browser.console-error", timeline.Fields{"text": timeline.Redact(t), "frame": bare(d.URL)})
+			add("browser.console-error", timeline.Fields{"text": timeline.Redact(t), "frame": bare(d.URL)})
 		},
 	)
 	// Enable the domains before the first navigation so nothing is missed.
@@ -156,9 +194,9 @@ func (s *Session) instrument(config string, inject []string) error {
 		defer close(done)
 		wait()
 	}()
-	s.stop = func() { cancel(); <-done }
+	t.stop = func() { cancel(); <-done }
 	for _, call := range []interface{ Call(proto.Client) error }{proto.NetworkEnable{}, proto.PageEnable{}, proto.RuntimeEnable{}} {
-		if err := call.Call(s.page); err != nil {
+		if err := call.Call(page); err != nil {
 			return fmt.Errorf("enable CDP domain: %w", err)
 		}
 	}
@@ -171,16 +209,20 @@ type bridgeMessage struct {
 	Fields timeline.Fields `json:"fields"`
 }
 
-func (s *Session) fromBridge(payload string) {
+func (s *Session) fromBridge(tabNo, payload string) {
 	var m bridgeMessage
 	if err := json.Unmarshal([]byte(payload), &m); err != nil {
-		s.tl.Add("browser.console-error", timeline.Fields{"text": "unreadable bridge message: " + err.Error()})
+		s.tl.Add("browser.console-error", timeline.Fields{"text": "unreadable bridge message: " + err.Error(), "tab": tabNo})
 		return
 	}
 	if _, ok := timeline.Kinds[m.What]; !ok || !(strings.HasPrefix(m.What, "client.") || strings.HasPrefix(m.What, "browser.")) {
-		s.tl.Add("browser.console-error", timeline.Fields{"text": "bridge sent an unknown kind " + m.What})
+		s.tl.Add("browser.console-error", timeline.Fields{"text": "bridge sent an unknown kind " + m.What, "tab": tabNo})
 		return
 	}
+	if m.Fields == nil {
+		m.Fields = timeline.Fields{}
+	}
+	m.Fields["tab"] = tabNo
 	for k, v := range m.Fields {
 		m.Fields[k] = timeline.Redact(v)
 	}
@@ -224,7 +266,7 @@ func (s *Session) Navigate(u string) error {
 			return err
 		}
 	}
-	return s.page.Navigate(u)
+	return s.cur.page.Navigate(u)
 }
 
 // Call invokes a driver function and waits for its promise. A rejection is
@@ -245,12 +287,13 @@ func (s *Session) Begin(fn string, args ...any) (wait func(context.Context) (jso
 	if args == nil {
 		args = []any{}
 	}
-	promise, err := s.page.Evaluate(rod.Eval(`(fn, args) => window.refreshsuite.call(fn, args)`, fn, args).ByObject())
+	page := s.cur.page
+	promise, err := page.Evaluate(rod.Eval(`(fn, args) => window.refreshsuite.call(fn, args)`, fn, args).ByObject())
 	if err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context) (json.RawMessage, error) {
-		res, err := proto.RuntimeAwaitPromise{PromiseObjectID: promise.ObjectID, ReturnByValue: true}.Call(s.page.Context(ctx))
+		res, err := proto.RuntimeAwaitPromise{PromiseObjectID: promise.ObjectID, ReturnByValue: true}.Call(page.Context(ctx))
 		if err != nil {
 			return nil, err
 		}
@@ -264,7 +307,7 @@ func (s *Session) Begin(fn string, args ...any) (wait func(context.Context) (jso
 // Start invokes a driver function without waiting: for functions that navigate
 // the page away (login).
 func (s *Session) Start(fn string) error {
-	_, err := s.page.Eval(`(fn) => { window.refreshsuite.call(fn, []).catch(() => {}); }`, fn)
+	_, err := s.cur.page.Eval(`(fn) => { window.refreshsuite.call(fn, []).catch(() => {}); }`, fn)
 	return err
 }
 
@@ -294,7 +337,7 @@ type Frames struct {
 // Frames returns the iframes in the top document now.
 func (s *Session) Frames(ctx context.Context) (Frames, error) {
 	var f Frames
-	res, err := s.page.Context(ctx).Eval(`() => window.__refreshsuite_frames ? window.__refreshsuite_frames() : {count: 0, visible: 0, ids: ""}`)
+	res, err := s.cur.page.Context(ctx).Eval(`() => window.__refreshsuite_frames ? window.__refreshsuite_frames() : {count: 0, visible: 0, ids: ""}`)
 	if err != nil {
 		return f, err
 	}
@@ -305,7 +348,7 @@ func (s *Session) Frames(ctx context.Context) (Frames, error) {
 // Eval runs a function in the top document, for harness actions such as adding
 // a foreign frame.
 func (s *Session) Eval(ctx context.Context, js string, args ...any) error {
-	_, err := s.page.Context(ctx).Eval(js, args...)
+	_, err := s.cur.page.Context(ctx).Eval(js, args...)
 	return err
 }
 
@@ -317,28 +360,36 @@ func (s *Session) SetFrozen(frozen bool) error {
 	if frozen {
 		state = proto.PageSetWebLifecycleStateStateFrozen
 	}
-	return proto.PageSetWebLifecycleState{State: state}.Call(s.page)
+	return proto.PageSetWebLifecycleState{State: state}.Call(s.cur.page)
 }
 
-// SetOffline takes the page's network away or gives it back.
+// SetOffline takes the network away from every tab, or gives it back: a
+// machine loses its network, not one tab.
 func (s *Session) SetOffline(offline bool) error {
-	return proto.NetworkEmulateNetworkConditions{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}.Call(s.page)
+	for _, t := range s.tabs {
+		if err := (proto.NetworkEmulateNetworkConditions{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}).Call(t.page); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// Screenshot returns a PNG of the page.
+// Screenshot returns a PNG of the current tab.
 func (s *Session) Screenshot() ([]byte, error) {
-	return s.page.Timeout(5*time.Second).Screenshot(true, nil)
+	return s.cur.page.Timeout(5*time.Second).Screenshot(true, nil)
 }
 
-// Close closes the page and its incognito context.
+// Close closes the tabs and their incognito context.
 func (s *Session) Close() {
-	if s.page != nil {
-		_ = s.page.Close()
+	for _, t := range s.tabs {
+		_ = t.page.Close()
 	}
 	if s.ctx != nil {
 		_ = s.ctx.Close()
 	}
-	if s.stop != nil {
-		s.stop()
+	for _, t := range s.tabs {
+		if t.stop != nil {
+			t.stop()
+		}
 	}
 }

@@ -107,9 +107,15 @@ func TestRotationGrace(t *testing.T) {
 	if second.status != 200 || second.RefreshToken == first.RefreshToken {
 		t.Fatalf("rotation: %+v", second)
 	}
+	if e := last(s, "idp.token"); e.Fields["replay"] != "no" {
+		t.Errorf("the first use of a refresh token recorded replay=%q, want no", e.Fields["replay"])
+	}
 	clock.advance(5 * time.Second)
 	if r := refresh(t, s, first.RefreshToken); r.status != 200 {
 		t.Errorf("the old token within its grace: %d %q", r.status, r.Error)
+	}
+	if e := last(s, "idp.token"); e.Fields["replay"] != "yes" {
+		t.Errorf("a rotated token used within its grace recorded replay=%q, want yes", e.Fields["replay"])
 	}
 	clock.advance(6 * time.Second)
 	if r := refresh(t, s, first.RefreshToken); r.Error != "invalid_grant" {

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Fault makes the provider misbehave on purpose, the way real IdPs do in production.
@@ -21,7 +22,12 @@ type Fault struct {
 	Do string
 	// Times limits how often the fault fires; 0 means every matching request.
 	Times int
+	// Delay is how long a slow endpoint waits before answering normally.
+	Delay time.Duration
 }
+
+// MaxDelay bounds a slow endpoint: longer is a hang, and a hang is not a test.
+const MaxDelay = 2 * time.Minute
 
 // Actions lists each fault action with what it does, for docs and error messages.
 var Actions = map[string]string{
@@ -29,6 +35,7 @@ var Actions = map[string]string{
 	"deny-framing":          "authorize refuses to be framed (X-Frame-Options: DENY, CSP frame-ancestors 'none'); a redirect becomes a page that would navigate on",
 	"server-error":          "the endpoint answers 500 with error=server_error",
 	"invalid-grant":         "token answers 400 with error=invalid_grant",
+	"slow":                  "the endpoint answers normally, after delay of wall-clock time (virtual time stands still while a request is pending, so only the real clock sees it)",
 }
 
 var faultEndpoints = map[string]bool{"authorize": true, "token": true, "userinfo": true, "revoke": true}
@@ -48,6 +55,12 @@ func (f Fault) validate() error {
 	}
 	if f.Times < 0 {
 		return fmt.Errorf("times: must not be negative")
+	}
+	switch {
+	case f.Do == "slow" && (f.Delay <= 0 || f.Delay > MaxDelay):
+		return fmt.Errorf("delay: do: slow needs a delay between 1ms and %s", MaxDelay)
+	case f.Do != "slow" && f.Delay != 0:
+		return fmt.Errorf("delay: only do: slow takes a delay")
 	}
 	return nil
 }
@@ -72,9 +85,9 @@ func newFaultSet(fs []Fault) *faultSet {
 	return &faultSet{faults: fs, fired: make([]int, len(fs))}
 }
 
-// match returns the action of the first fault that applies to this request and
-// counts it as fired.
-func (s *faultSet) match(endpoint string, params url.Values) (string, bool) {
+// match returns the first fault that applies to this request and counts it as
+// fired.
+func (s *faultSet) match(endpoint string, params url.Values) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, f := range s.faults {
@@ -90,10 +103,10 @@ func (s *faultSet) match(endpoint string, params url.Values) (string, bool) {
 		}
 		if ok {
 			s.fired[i]++
-			return f.Do, true
+			return f, true
 		}
 	}
-	return "", false
+	return Fault{}, false
 }
 
 // interactivePage is what an IdP shows when it wants the user: inside a hidden

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ory/fosite"
@@ -40,18 +41,20 @@ type Server struct {
 	URL      string
 	Timeline *timeline.Timeline
 
-	cfg      Config
-	clients  map[string]Client
-	origins  map[string]bool
-	oauth    fosite.OAuth2Provider
-	keys     *keyRing
-	signer   *jwt.DefaultSigner
-	faults   *faultSet
-	sessions *sessions
-	tokens   *tokenBook
-	ln       net.Listener
-	http     *http.Server
-	done     chan struct{}
+	cfg       Config
+	clients   map[string]Client
+	origins   map[string]bool
+	oauth     fosite.OAuth2Provider
+	keys      *keyRing
+	signer    *jwt.DefaultSigner
+	faults    *faultSet
+	sessions  *sessions
+	tokens    *tokenBook
+	ln        net.Listener
+	http      *http.Server
+	done      chan struct{}
+	closing   chan struct{} // closed by Close: slow faults stop waiting
+	closeOnce sync.Once
 }
 
 // Start builds the provider and serves it in the background. tl receives every
@@ -110,6 +113,7 @@ func build(c Config, issuer string, tl *timeline.Timeline) (*Server, error) {
 		sessions: newSessions(),
 		tokens:   newTokenBook(),
 		done:     make(chan struct{}),
+		closing:  make(chan struct{}),
 	}
 	fositeClients := map[string]fosite.Client{}
 	for _, cl := range c.Clients {
@@ -240,6 +244,7 @@ func (s *Server) Close() {
 	if s.http == nil {
 		return
 	}
+	s.closeOnce.Do(func() { close(s.closing) })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := s.http.Shutdown(ctx); err != nil {
@@ -421,10 +426,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		s.record(r.Context(), "idp.authorize", f)
 	}()
 
-	if action, ok := s.faults.match("authorize", q); ok {
-		f["fault"] = action
-		s.record(r.Context(), "idp.fault", timeline.Fields{"on": "authorize", "do": action})
-		switch action {
+	if ft, ok := s.faults.match("authorize", q); ok {
+		f["fault"] = ft.Do
+		s.recordFault(r.Context(), "authorize", ft)
+		switch ft.Do {
+		case "slow":
+			ctx, r = s.slowDown(ctx, r, ft.Delay, f)
 		case "page-without-redirect":
 			f["outcome"] = "fault"
 			interactivePage(w)
@@ -483,6 +490,33 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	s.oauth.WriteAuthorizeResponse(ctx, w, ar, resp)
 }
 
+func (s *Server) recordFault(ctx context.Context, endpoint string, ft Fault) {
+	f := timeline.Fields{"on": endpoint, "do": ft.Do}
+	if ft.Delay > 0 {
+		f["delay_ms"] = ms(ft.Delay)
+	}
+	s.record(ctx, "idp.fault", f)
+}
+
+// slowDown holds a request for d of wall-clock time, then lets it go on as if
+// it had arrived now: the provider works on it, stamps its tokens and records
+// it at the moment it answers (its idp.fault entry marks the arrival). When
+// the client gives up or the server closes first, the request is abandoned
+// without an answer (the connection is cut), and recorded as such.
+func (s *Server) slowDown(ctx context.Context, r *http.Request, d time.Duration, f timeline.Fields) (context.Context, *http.Request) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		ctx = context.WithValue(ctx, nowKey{}, s.Timeline.Clock().Now())
+		return ctx, r.WithContext(ctx)
+	case <-r.Context().Done():
+	case <-s.closing:
+	}
+	f["outcome"] = "abandoned"
+	panic(http.ErrAbortHandler)
+}
+
 func (s *Server) authorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error, f timeline.Fields) {
 	f["outcome"] = "error"
 	f["error"] = fosite.ErrorToRFC6749Error(err).ErrorField
@@ -513,25 +547,33 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		f["presented_refresh_token"] = "unknown:" + truncate(rt, 16)
 	}
 	ctx = context.WithValue(ctx, clientIDKey{}, clientID)
+	replayed := new(bool)
+	ctx = context.WithValue(ctx, replayKey{}, replayed)
 	rec := &statusRecorder{ResponseWriter: w}
 	w = rec
 	defer func() {
 		f["status"] = fmt.Sprint(rec.status)
+		if form.Get("grant_type") == "refresh_token" {
+			f["replay"] = yesNo(*replayed)
+		}
 		s.record(r.Context(), "idp.token", f)
 	}()
 
-	if action, ok := s.faults.match("token", form); ok {
-		f["fault"] = action
-		f["outcome"] = "fault"
-		s.record(r.Context(), "idp.fault", timeline.Fields{"on": "token", "do": action})
-		if action == "invalid-grant" {
-			f["error"] = "invalid_grant"
+	if ft, ok := s.faults.match("token", form); ok {
+		f["fault"] = ft.Do
+		s.recordFault(r.Context(), "token", ft)
+		switch ft.Do {
+		case "slow":
+			ctx, r = s.slowDown(ctx, r, ft.Delay, f)
+		case "invalid-grant":
+			f["outcome"], f["error"] = "fault", "invalid_grant"
 			writeJSONError(w, http.StatusBadRequest, "invalid_grant", "Injected fault.")
-		} else {
-			f["error"] = "server_error"
+			return
+		default:
+			f["outcome"], f["error"] = "fault", "server_error"
 			writeJSONError(w, http.StatusInternalServerError, "server_error", "Injected fault.")
+			return
 		}
-		return
 	}
 
 	ar, err := s.oauth.NewAccessRequest(ctx, r, s.emptySession())
@@ -574,11 +616,17 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		"hint":   r.PostForm.Get("token_type_hint"),
 		"origin": r.Header.Get("Origin"),
 	}
-	if action, ok := s.faults.match("revoke", r.PostForm); ok {
-		f["fault"], f["outcome"] = action, "fault"
-		s.record(r.Context(), "idp.revoke", f)
-		writeJSONError(w, http.StatusInternalServerError, "server_error", "Injected fault.")
-		return
+	if ft, ok := s.faults.match("revoke", r.PostForm); ok {
+		f["fault"] = ft.Do
+		s.recordFault(r.Context(), "revoke", ft)
+		if ft.Do == "slow" {
+			ctx, r = s.slowDown(ctx, r, ft.Delay, f)
+		} else {
+			f["outcome"] = "fault"
+			s.record(r.Context(), "idp.revoke", f)
+			writeJSONError(w, http.StatusInternalServerError, "server_error", "Injected fault.")
+			return
+		}
 	}
 	err := s.oauth.NewRevocationRequest(ctx, r)
 	if err != nil {
@@ -594,10 +642,16 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	f := timeline.Fields{"origin": r.Header.Get("Origin")}
 	defer func() { s.record(r.Context(), "idp.userinfo", f) }()
-	if action, ok := s.faults.match("userinfo", r.URL.Query()); ok {
-		f["fault"], f["outcome"] = action, "fault"
-		writeJSONError(w, http.StatusInternalServerError, "server_error", "Injected fault.")
-		return
+	if ft, ok := s.faults.match("userinfo", r.URL.Query()); ok {
+		f["fault"] = ft.Do
+		s.recordFault(r.Context(), "userinfo", ft)
+		if ft.Do == "slow" {
+			ctx, r = s.slowDown(ctx, r, ft.Delay, f)
+		} else {
+			f["outcome"] = "fault"
+			writeJSONError(w, http.StatusInternalServerError, "server_error", "Injected fault.")
+			return
+		}
 	}
 	tok := fosite.AccessTokenFromRequest(r)
 	f["access_token"] = fingerprint(tok)

@@ -325,6 +325,63 @@ func TestConcurrentRefreshOneWins(t *testing.T) {
 	if ok != 1 {
 		t.Fatalf("%d of %d concurrent refreshes with one token succeeded, want exactly 1 (%v)", ok, n, codes)
 	}
+	replays := map[string]int{}
+	for _, e := range s.Timeline.Entries() {
+		if e.What == "idp.token" && e.Fields["grant_type"] == "refresh_token" {
+			replays[e.Fields["replay"]]++
+		}
+	}
+	if replays["no"] != 1 || replays["yes"] != n-1 {
+		t.Errorf("replay fields %v, want the winner no and the %d others yes", replays, n-1)
+		for _, e := range s.Timeline.Entries() {
+			t.Log(e)
+		}
+	}
+}
+
+// A slow endpoint answers normally after its delay, and a server closing
+// does not wait for it.
+func TestSlowFault(t *testing.T) {
+	const delay = 300 * time.Millisecond
+	s := startIdP(t, Client{}, Fault{On: "token", When: map[string]string{"grant_type": "refresh_token"}, Do: "slow", Delay: delay, Times: 1})
+	_, first := login(t, s, "openid offline_access")
+	start := time.Now()
+	r := refresh(t, s, first.RefreshToken)
+	if took := time.Since(start); r.status != 200 || took < delay {
+		t.Fatalf("slow refresh: status %d after %s, want 200 after at least %s", r.status, took, delay)
+	}
+	if e := last(s, "idp.fault"); e.Fields["do"] != "slow" || e.Fields["delay_ms"] != "300" {
+		t.Errorf("fault entry %v", e)
+	}
+
+	hung := startIdP(t, Client{}, Fault{On: "token", When: map[string]string{"grant_type": "refresh_token"}, Do: "slow", Delay: time.Minute})
+	_, tr := login(t, hung, "openid offline_access")
+	done := make(chan error, 1)
+	go func() {
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}, "client_id": {"spa"}}
+		resp, err := http.PostForm(hung.URL+"/token", form)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	if _, err := hung.Timeline.WaitFor(t.Context(), func(es []timeline.Entry) (timeline.Entry, bool) {
+		for _, e := range es {
+			if e.What == "idp.fault" {
+				return e, true
+			}
+		}
+		return timeline.Entry{}, false
+	}); err != nil {
+		t.Fatal(err)
+	}
+	hung.Close()
+	if err := <-done; err == nil {
+		t.Errorf("a request held by a slow fault got an answer after Close")
+	}
+	if e := last(hung, "idp.token"); e.Fields["outcome"] == "ok" {
+		t.Errorf("the abandoned request was recorded as %v", e)
+	}
 }
 
 func TestCORSPreflight(t *testing.T) {

@@ -24,6 +24,10 @@ type store struct {
 	// a grace, one token can be refreshed twice and the chain forks, and
 	// revoking the chain must reach every branch.
 	chains map[string][]string
+	// rotated holds every refresh token signature that was rotated: presenting
+	// one again is a replay, whatever the store answers (inactive, within a
+	// grace, or gone with a revoked chain).
+	rotated map[string]bool
 }
 
 func newStore(clients map[string]fosite.Client, srv *Server) *store {
@@ -31,7 +35,7 @@ func newStore(clients map[string]fosite.Client, srv *Server) *store {
 	for id, c := range clients {
 		mem.Clients[id] = c
 	}
-	return &store{mem: mem, srv: srv, graceUntil: map[string]time.Time{}, chains: map[string][]string{}}
+	return &store{mem: mem, srv: srv, graceUntil: map[string]time.Time{}, chains: map[string][]string{}, rotated: map[string]bool{}}
 }
 
 func (s *store) GetClient(ctx context.Context, id string) (fosite.Client, error) {
@@ -135,6 +139,9 @@ func (s *store) GetRefreshTokenSession(ctx context.Context, sig string, sess fos
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, err := s.mem.GetRefreshTokenSession(ctx, sig, sess)
+	if s.rotated[sig] {
+		markReplay(ctx)
+	}
 	if until, ok := s.graceUntil[sig]; ok && err == nil && !s.srv.now(ctx).Before(until) {
 		return r, fosite.ErrInactiveToken // its grace is over: a use now is reuse
 	}
@@ -156,16 +163,21 @@ func (s *store) RotateRefreshToken(ctx context.Context, requestID, sig string) e
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := s.mem.GetRefreshTokenSession(ctx, sig, nil); err != nil {
+		markReplay(ctx) // a concurrent request rotated it first
 		return fosite.ErrSerializationFailure.WithWrap(err)
 	}
 	id, _ := ctx.Value(clientIDKey{}).(string)
 	cl := s.srv.clients[id]
+	if cl.Rotation != Reuse {
+		defer func() { s.rotated[sig] = true }()
+	}
 	switch {
 	case cl.Rotation == Reuse:
 		return nil
 	case cl.RotationGrace > 0:
 		if _, already := s.graceUntil[sig]; already {
 			// A second refresh within the grace: the chain has moved on.
+			markReplay(ctx)
 			return nil
 		}
 		s.graceUntil[sig] = s.srv.now(ctx).Add(cl.RotationGrace)
@@ -189,6 +201,17 @@ func (s *store) RevokeRefreshToken(ctx context.Context, requestID string) error 
 		}
 	}
 	return nil
+}
+
+// replayKey carries a *bool through fosite to the store, which sets it when
+// the refresh token a request presents had already been rotated: a replay,
+// whether a grace lets it through or reuse detection revokes the chain.
+type replayKey struct{}
+
+func markReplay(ctx context.Context) {
+	if p, ok := ctx.Value(replayKey{}).(*bool); ok {
+		*p = true
+	}
 }
 
 func (s *store) RevokeAccessToken(ctx context.Context, requestID string) error {

@@ -28,6 +28,9 @@ var Requirements = map[string]string{
 	"NET-1": "a renewal that fails (network down, a 5xx) is reported as an error event and not retried in a loop",
 	"NET-2": "after a transient renewal failure the client renews again once the IdP is reachable, before the access token expires",
 	"KR-1":  "a rotation of the IdP's signing key between two refreshes does not break renewal",
+	"NET-3": "a slow token response is waited for: no second refresh request while one is in flight, and the renewed token is taken when it arrives",
+	"TAB-1": "tabs of one app never present a refresh token another tab already rotated (reuse detection would revoke the chain and log every tab out)",
+	"TAB-2": "with two tabs renewing on their own, every renewal succeeds: the session survives",
 
 	"IDP-DISC-1": "discovery: exact issuer, endpoints, offline_access in scopes_supported, refresh_token grant, S256 PKCE, fragment/query response modes",
 	"IDP-CODE-1": "code + PKCE for a public client; CORS on the token endpoint for the SPA origin",
@@ -51,6 +54,7 @@ var Capabilities = map[string]string{
 	"renewal-fraction":          "times renewal as a fraction of the token lifetime (a timeoutFactor) that a scenario can set",
 	"access-token-expiry-event": "emits token_expires (info access_token) when the access token is due for renewal",
 	"id-token-expiry-event":     "emits token_expires (info id_token) when the id token is due for renewal",
+	"token-storage":             "keeps its tokens where a scenario says: client.storage session (per tab) or local (shared by the app's tabs)",
 }
 
 // Settings are the suite-level client and IdP settings expressions may refer to,

@@ -161,16 +161,30 @@ func validate(d *strictyaml.Decoder, s *Scenario) error {
 			}
 			continue
 		}
-		if err := fakeidp.ValidateFault(fakeidp.Fault{On: f.On, When: f.When, Do: f.Do, Times: f.Times}); err != nil {
+		if err := fakeidp.ValidateFault(fakeidp.Fault{On: f.On, When: f.When, Do: f.Do, Times: f.Times, Delay: f.Delay.D()}); err != nil {
 			return e(f.Line, key, "%v (or on: silent-callback for the app's callback page)", err)
+		}
+		if f.Do == "slow" && s.Clock != "real" {
+			return e(f.Line, key+".do", "a slow endpoint is wall-clock latency, which virtual time never sees (it stands still while a request is pending): a scenario with do: slow needs clock: real")
 		}
 	}
 	if len(s.Steps) == 0 {
 		return e(s.Line, "steps", "a scenario needs at least one step")
 	}
+	tabs := 1
 	for i, st := range s.Steps {
 		if st.Freeze > 0 && s.Clock != "real" {
 			return e(st.Line, fmt.Sprintf("steps[%d].freeze", i+1), "a frozen page holds the virtual clock still: a scenario that freezes needs clock: real")
+		}
+		if st.Tab != 0 {
+			key := fmt.Sprintf("steps[%d].tab", i+1)
+			switch {
+			case st.Tab < 1 || st.Tab > tabs+1:
+				return e(st.Line, key, "tabs are numbered from 1 and opened in order: want 1 to %d here, got %d", tabs+1, st.Tab)
+			case s.Clock != "real":
+				return e(st.Line, key, "virtual time is kept per page, so two tabs would run on two clocks: a scenario with tabs needs clock: real")
+			}
+			tabs = max(tabs, st.Tab)
 		}
 	}
 	for i, st := range s.Steps {

@@ -92,7 +92,11 @@ type ClientSpec struct {
 	Flow  string `yaml:"flow" rs:"enum=code|implicit"`
 	Scope string `yaml:"scope"`
 	// SilentRefresh renews through the hidden iframe instead of a refresh token.
-	SilentRefresh        *bool                `yaml:"silent-refresh"`
+	SilentRefresh *bool `yaml:"silent-refresh"`
+	// Storage is where the app keeps its tokens: session (sessionStorage, one
+	// copy per tab) or local (localStorage, shared by its tabs); empty leaves
+	// the library's default. Needs the client's token-storage capability.
+	Storage              string               `yaml:"storage" rs:"enum=session|local"`
 	RenewalFactor        *float64             `yaml:"renewal-factor"`
 	RenewalBefore        *strictyaml.Duration `yaml:"renewal-before"`
 	SilentRefreshTimeout *strictyaml.Duration `yaml:"silent-refresh-timeout"`
@@ -108,7 +112,9 @@ type Fault struct {
 	When  map[string]string `yaml:"when"`
 	Do    string            `yaml:"do" rs:"required"`
 	Times int               `yaml:"times"`
-	Line  int               `yaml:"-"`
+	// Delay is how long do: slow holds the request.
+	Delay Duration `yaml:"delay"`
+	Line  int      `yaml:"-"`
 }
 
 func (f *Fault) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
@@ -200,6 +206,11 @@ type Step struct {
 	// message carrying this authorization response ("access_token=...&state=..."
 	// or "code=...&state=..."), in the client's own callback format.
 	ForgeMessage string `yaml:"forge-message"`
+	// Tab makes the following steps act on tab n (1 is the one every scenario
+	// starts with), opening it first if needed: a new page in the same browser
+	// context, sharing cookies and localStorage, as when a user opens the app
+	// in a second tab. Needs the real clock: virtual time is kept per page.
+	Tab int `yaml:"tab"`
 	// Timeout bounds login, call and wait-for.
 	Timeout strictyaml.Duration `yaml:"timeout"`
 
@@ -235,6 +246,7 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 		"pass-time": s.PassTime > 0, "replay-refresh-token": s.ReplayRefreshToken != 0,
 		"end-idp-session": s.EndIdPSession, "forge-message": s.ForgeMessage != "",
 		"freeze": s.Freeze > 0, "network": s.Network != "", "rotate-signing-key": s.RotateSigningKey,
+		"tab": s.Tab != 0,
 	} {
 		if set {
 			actions = append(actions, name)
@@ -242,7 +254,7 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 	}
 	switch len(actions) {
 	case 0:
-		return d.Errorf(n, key, "a step needs one action: login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network or rotate-signing-key")
+		return d.Errorf(n, key, "a step needs one action: login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network, rotate-signing-key or tab")
 	case 1:
 	default:
 		return d.Errorf(n, key, "one action per step, got %s", strings.Join(strictyaml.Sorted(actions), " and "))

@@ -132,7 +132,7 @@ func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario, cloc
 	var faults []fakeidp.Fault
 	for _, f := range s.Faults {
 		if f.On != "silent-callback" {
-			faults = append(faults, fakeidp.Fault{On: f.On, When: f.When, Do: f.Do, Times: f.Times})
+			faults = append(faults, fakeidp.Fault{On: f.On, When: f.When, Do: f.Do, Times: f.Times, Delay: f.Delay.D()})
 		}
 	}
 	key, err := signingKey()
@@ -161,8 +161,12 @@ func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario, cloc
 	if err != nil {
 		return nil, err
 	}
+	bridgeConfig := map[string]any{"library": r.Config}
+	if s.Client.Storage != "" {
+		bridgeConfig["storage"] = s.Client.Storage
+	}
 	r.session, err = b.NewSession(r.Timeline, browser.Setup{
-		Config: map[string]any{"library": r.Config}, Events: m.Events, Clock: vclock, Inject: inject,
+		Config: bridgeConfig, Events: m.Events, Clock: vclock, Inject: inject,
 	})
 	if err != nil {
 		return nil, err
@@ -177,6 +181,9 @@ func SkipScenario(m *fixtures.Manifest, s *scenarios.Scenario) string {
 		if !m.Has(n) {
 			return fmt.Sprintf("client %s does not declare capability %s", m.Name, n)
 		}
+	}
+	if s.Client.Storage != "" && !m.Has("token-storage") {
+		return fmt.Sprintf("client %s does not declare capability token-storage, which client.storage %s needs", m.Name, s.Client.Storage)
 	}
 	for _, st := range s.Steps {
 		fn := st.Call
@@ -316,7 +323,10 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // the run: the specs then fail with its error instead of judging half a run.
 func (r *Run) Steps(ctx context.Context) error {
 	for i, st := range r.Scenario.Steps {
-		f := timeline.Fields{"step": st.Text, "index": fmt.Sprint(i + 1)}
+		f := timeline.Fields{"step": st.Text, "index": fmt.Sprint(i + 1), "tab": r.tab()}
+		if st.Tab != 0 {
+			f["tab"] = fmt.Sprint(st.Tab)
+		}
 		if st.Call != "" {
 			f["call"] = st.Call
 		}
@@ -354,11 +364,11 @@ func (r *Run) step(ctx context.Context, st scenarios.Step) error {
 		var rej *browser.Rejected
 		switch {
 		case err == nil:
-			r.Timeline.Add("harness.call", timeline.Fields{"function": st.Call, "outcome": "resolved"})
+			r.Timeline.Add("harness.call", timeline.Fields{"function": st.Call, "outcome": "resolved", "tab": r.tab()})
 		case errors.As(err, &rej):
-			r.Timeline.Add("harness.call", timeline.Fields{"function": st.Call, "outcome": "rejected", "error": rej.Message})
+			r.Timeline.Add("harness.call", timeline.Fields{"function": st.Call, "outcome": "rejected", "error": rej.Message, "tab": r.tab()})
 		case errors.Is(err, browser.ErrScenarioTimeout):
-			r.Timeline.Add("harness.call", timeline.Fields{"function": st.Call, "outcome": "pending", "error": fmt.Sprintf("did not settle within %s", timeout)})
+			r.Timeline.Add("harness.call", timeline.Fields{"function": st.Call, "outcome": "pending", "error": fmt.Sprintf("did not settle within %s", timeout), "tab": r.tab()})
 		default:
 			return fmt.Errorf("call %s: %w", st.Call, err)
 		}
@@ -390,7 +400,7 @@ func (r *Run) step(ctx context.Context, st scenarios.Step) error {
 		if err := r.session.SetFrozen(true); err != nil {
 			return fmt.Errorf("freeze the page: %w", err)
 		}
-		r.Timeline.Add("harness.page", timeline.Fields{"state": "frozen"})
+		r.Timeline.Add("harness.page", timeline.Fields{"state": "frozen", "tab": r.tab()})
 		err := r.Clock.Until(ctx, func() bool { return false }, st.Freeze.D())
 		if !errors.Is(err, browser.ErrScenarioTimeout) {
 			return err
@@ -398,7 +408,7 @@ func (r *Run) step(ctx context.Context, st scenarios.Step) error {
 		if err := r.session.SetFrozen(false); err != nil {
 			return fmt.Errorf("resume the page: %w", err)
 		}
-		r.Timeline.Add("harness.page", timeline.Fields{"state": "active"})
+		r.Timeline.Add("harness.page", timeline.Fields{"state": "active", "tab": r.tab()})
 		return nil
 	case st.Network != "":
 		if err := r.session.SetOffline(st.Network == "offline"); err != nil {
@@ -408,6 +418,8 @@ func (r *Run) step(ctx context.Context, st scenarios.Step) error {
 		return nil
 	case st.RotateSigningKey:
 		return r.IdP.RotateSigningKey()
+	case st.Tab != 0:
+		return r.session.Tab(st.Tab)
 	}
 	return fmt.Errorf("step has no action")
 }
@@ -418,9 +430,11 @@ func (r *Run) open(ctx context.Context, timeout time.Duration) (timeline.Entry, 
 	if err := r.session.Navigate(r.app.url(r.Manifest.App.Start)); err != nil {
 		return timeline.Entry{}, fmt.Errorf("open the app: %w", err)
 	}
-	return r.waitAfter(ctx, after, scenarios.Selector{What: "client.ready"}, timeout)
+	return r.waitAfter(ctx, after, scenarios.Selector{What: "client.ready", Where: map[string]string{"tab": r.tab()}}, timeout)
 }
 
+// login opens the app and logs in through the IdP, unless the app starts
+// logged in already (a second tab finding the first one's tokens).
 func (r *Run) login(ctx context.Context, timeout time.Duration) error {
 	ready, err := r.open(ctx, timeout)
 	if err != nil {
@@ -429,11 +443,14 @@ func (r *Run) login(ctx context.Context, timeout time.Duration) error {
 	if ready.Fields["error"] != "" {
 		return fmt.Errorf("the app failed to start: %s", ready.Fields["error"])
 	}
+	if ready.Fields["logged_in"] == "yes" {
+		return nil
+	}
 	after := len(r.Timeline.Entries())
 	if err := r.session.Start("login"); err != nil {
 		return fmt.Errorf("start login: %w", err)
 	}
-	back, err := r.waitAfter(ctx, after, scenarios.Selector{What: "client.ready"}, timeout)
+	back, err := r.waitAfter(ctx, after, scenarios.Selector{What: "client.ready", Where: map[string]string{"tab": r.tab()}}, timeout)
 	if err != nil {
 		return fmt.Errorf("the app did not come back from the IdP: %w", err)
 	}
@@ -501,14 +518,15 @@ func (r *Run) startCall(fn string) error {
 	if err != nil {
 		return fmt.Errorf("call %s: %w", fn, err)
 	}
+	tab := r.tab()
 	go func() {
 		_, err := wait(context.Background())
 		var rej *browser.Rejected
 		switch {
 		case err == nil:
-			r.Timeline.Add("harness.call", timeline.Fields{"function": fn, "outcome": "resolved"})
+			r.Timeline.Add("harness.call", timeline.Fields{"function": fn, "outcome": "resolved", "tab": tab})
 		case errors.As(err, &rej):
-			r.Timeline.Add("harness.call", timeline.Fields{"function": fn, "outcome": "rejected", "error": rej.Message})
+			r.Timeline.Add("harness.call", timeline.Fields{"function": fn, "outcome": "rejected", "error": rej.Message, "tab": tab})
 		}
 		// Any other error means the page went away with the run: nothing to record.
 	}()
@@ -525,12 +543,12 @@ func (r *Run) snapshot(ctx context.Context) {
 		if json.Unmarshal(raw, &t) == nil {
 			r.Timeline.Add("harness.tokens", timeline.Fields{
 				"access_token": timeline.Fingerprint(t.AccessToken), "id_token": timeline.Fingerprint(t.IDToken),
-				"refresh_token": timeline.Fingerprint(t.RefreshToken),
+				"refresh_token": timeline.Fingerprint(t.RefreshToken), "tab": r.tab(),
 			})
 		}
 	}
 	if f, err := r.session.Frames(sctx); err == nil {
-		r.Timeline.Add("browser.frames", timeline.Fields{"count": fmt.Sprint(f.Count), "visible": fmt.Sprint(f.Visible), "ids": f.IDs})
+		r.Timeline.Add("browser.frames", timeline.Fields{"count": fmt.Sprint(f.Count), "visible": fmt.Sprint(f.Visible), "ids": f.IDs, "tab": r.tab()})
 	}
 }
 
@@ -580,7 +598,7 @@ func (r *Run) forge(ctx context.Context, response string) error {
 		return err
 	}
 	src := r.foreign.URL + "/forge#" + url.PathEscape(string(payload))
-	r.Timeline.Add("harness.forged-message", timeline.Fields{"origin": r.foreign.URL, "data": timeline.Redact(fmt.Sprint(msg))})
+	r.Timeline.Add("harness.forged-message", timeline.Fields{"origin": r.foreign.URL, "data": timeline.Redact(fmt.Sprint(msg)), "tab": r.tab()})
 	return r.session.Eval(ctx, `(src) => { const f = document.createElement('iframe'); f.id = 'refreshsuite-forger'; f.style.display = 'none'; f.src = src; document.body.appendChild(f); }`, src)
 }
 
@@ -611,6 +629,9 @@ func (r *Run) SaveTrace(dir string) (string, error) {
 	}
 	return dir, nil
 }
+
+// tab is the current tab's number, for the entries the harness records about it.
+func (r *Run) tab() string { return fmt.Sprint(r.session.CurrentTab()) }
 
 // Close tears everything down; safe on a partly started run.
 func (r *Run) Close() {

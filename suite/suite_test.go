@@ -88,6 +88,9 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 	Describe(m.Name+"/"+s.Name(), Ordered, ContinueOnFailure, Label(s.Requirements()...), func() {
 		var run *Run
 		var setupErr error
+		// The timeline as the steps left it: the page and the IdP keep recording
+		// until the container ends, and every spec must judge the same run.
+		var final []timeline.Entry
 		traceDir := filepath.Join(*outDir, "traces", m.Name, unsafePath.ReplaceAllString(s.Name(), "_"))
 
 		BeforeAll(func(ctx SpecContext) {
@@ -111,8 +114,9 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 					setupErr = fmt.Errorf("harness self-check: %w", err)
 				}
 			}
+			final = run.Timeline.Entries()
 			if setupErr == nil {
-				if err := timeline.Validate(run.Timeline.Entries()); err != nil {
+				if err := timeline.Validate(final); err != nil {
 					setupErr = fmt.Errorf("harness self-check: the timeline breaks its vocabulary: %w", err)
 				}
 			}
@@ -132,13 +136,11 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 				}
 				if setupErr != nil {
 					data.Trace, data.Message = traceDir, setupErr.Error()
-					if run != nil {
-						data.Timeline = run.Timeline.Entries()
-					}
+					data.Timeline = final
 					AddReportEntry(reports.EntryName, data, ReportEntryVisibilityNever)
 					Fail(fmt.Sprintf("the scenario did not run to the end: %v\n\n%s", setupErr, tail(run)))
 				}
-				entries := run.Timeline.Entries()
+				entries := final
 				res := scenarios.Check(x, entries, run.Client)
 				data.Measurements, data.Message, data.Timeline = res.Measurements, res.Message, entries
 				dev, known := m.Deviation(s, x.ID)

@@ -1,6 +1,9 @@
 package timeline
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Kind documents one kind of entry and the fields it carries. The list is the
 // contract between the parts that record (fakeidp, browser, the harness) and the
@@ -37,6 +40,7 @@ var Kinds = map[string]Kind{
 		"id_token": "fingerprint of the issued id_token", "expires_in_ms": "expires_in of the issued access token",
 		"id_token_ttl_ms": "from issue to the id_token's exp", "id_token_sub": "sub claim", "id_token_iss": "iss claim",
 		"id_token_kid": "kid of the key that signed the id_token", "code": "unused at the token endpoint",
+		"replay": "refresh grants: yes when the presented refresh token had already been rotated (accepted within a rotation grace, else rejected and the chain revoked)",
 	}},
 	"idp.preflight":      {"a CORS preflight", map[string]string{"endpoint": "endpoint path", "origin": "Origin", "allowed": "yes or no"}},
 	"idp.revoke":         {"a request to /revoke", map[string]string{"client": "client_id", "token": "fingerprint", "hint": "token_type_hint", "origin": "Origin", "outcome": "ok, error or fault", "error": "OAuth error code", "fault": "injected fault"}},
@@ -44,7 +48,7 @@ var Kinds = map[string]Kind{
 	"idp.end-session":    {"a request to /end-session", map[string]string{"post_logout_redirect_uri": "target", "outcome": "redirect, ok or unregistered-redirect"}},
 	"idp.discovery":      {"the discovery document was fetched", map[string]string{"origin": "Origin"}},
 	"idp.jwks":           {"the key set was fetched", map[string]string{"origin": "Origin"}},
-	"idp.fault":          {"a declared fault fired", map[string]string{"on": "endpoint", "do": "action"}},
+	"idp.fault":          {"a declared fault fired", map[string]string{"on": "endpoint", "do": "action", "delay_ms": "how long a slow endpoint holds the request"}},
 	"idp.sessions-ended": {"the harness ended every IdP login session", map[string]string{"count": "sessions ended"}},
 	"app.fault":          {"the app server applied a declared fault", map[string]string{"on": "what was served", "do": "action", "path": "URL path"}},
 	"app.request":        {"the suite's app server served a file", map[string]string{"path": "URL path", "status": "HTTP status"}},
@@ -96,6 +100,21 @@ var Kinds = map[string]Kind{
 	}},
 	"harness.replay":         {"the harness replayed a refresh token", map[string]string{"refresh_token": "fingerprint", "status": "HTTP status", "error": "OAuth error"}},
 	"harness.forged-message": {"a foreign frame posted a forged message", map[string]string{"origin": "the foreign origin", "data": "start of the message"}},
+}
+
+// The entries a page produces, and the harness's entries about a page, say
+// which tab: 1 is the page every scenario starts with.
+func init() {
+	for what, k := range Kinds {
+		if strings.HasPrefix(what, "browser.") || strings.HasPrefix(what, "client.") || tabbedHarness[what] {
+			k.Fields["tab"] = "the tab: 1 is the first, others are opened by a tab step"
+		}
+	}
+}
+
+var tabbedHarness = map[string]bool{
+	"harness.step": true, "harness.call": true, "harness.tokens": true, "harness.page": true,
+	"harness.forged-message": true,
 }
 
 // Validate checks entries against the vocabulary: known kinds, known fields, and

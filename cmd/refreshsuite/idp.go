@@ -35,7 +35,7 @@ func cmdIdP(args []string, out io.Writer) error {
 	grace := fs.Duration("rotation-grace", 0, "keep a rotated refresh token valid this long")
 	config := fs.String("config", "", "a YAML file with the IdP's clients and faults, instead of the client flags")
 	check := fs.Bool("check", false, "check the configuration and exit")
-	fs.Var(&faults, "fault", "a fault as endpoint:action[:param=value], e.g. authorize:page-without-redirect:prompt=none (repeatable; actions: "+strings.Join(fakeidp.ActionNames(), ", ")+")")
+	fs.Var(&faults, "fault", "a fault as endpoint:action[:param=value]..., e.g. authorize:page-without-redirect:prompt=none or token:slow:delay=2s (repeatable; actions: "+strings.Join(fakeidp.ActionNames(), ", ")+")")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -74,10 +74,21 @@ func cmdIdP(args []string, out io.Writer) error {
 		ft := fakeidp.Fault{On: parts[0], Do: parts[1], When: map[string]string{}}
 		for _, kv := range parts[2:] {
 			k, v, ok := strings.Cut(kv, "=")
-			if !ok {
+			switch {
+			case !ok:
 				return usagef("-fault %q: %q is not param=value", f, kv)
+			case k == "delay":
+				d, err := time.ParseDuration(v)
+				if err != nil {
+					return usagef("-fault %q: delay: %v", f, err)
+				}
+				ft.Delay = d
+			default:
+				ft.When[k] = v
 			}
-			ft.When[k] = v
+		}
+		if err := fakeidp.ValidateFault(ft); err != nil {
+			return usagef("-fault %q: %v", f, err)
 		}
 		fl = append(fl, ft)
 	}

@@ -30,10 +30,11 @@ type idpFile struct {
 		RotationGrace        strictyaml.Duration `yaml:"rotation-grace"`
 	} `yaml:"clients" rs:"required"`
 	Faults []struct {
-		On    string            `yaml:"on" rs:"required"`
-		When  map[string]string `yaml:"when"`
-		Do    string            `yaml:"do" rs:"required"`
-		Times int               `yaml:"times"`
+		On    string              `yaml:"on" rs:"required"`
+		When  map[string]string   `yaml:"when"`
+		Do    string              `yaml:"do" rs:"required"`
+		Times int                 `yaml:"times"`
+		Delay strictyaml.Duration `yaml:"delay"`
 	} `yaml:"faults"`
 }
 
@@ -83,7 +84,7 @@ func loadIdPConfig(file string) (fakeidp.Config, error) {
 		})
 	}
 	for i, ft := range f.Faults {
-		fault := fakeidp.Fault{On: ft.On, When: ft.When, Do: ft.Do, Times: ft.Times}
+		fault := fakeidp.Fault{On: ft.On, When: ft.When, Do: ft.Do, Times: ft.Times, Delay: ft.Delay.D()}
 		if err := fakeidp.ValidateFault(fault); err != nil {
 			return cfg, e(fmt.Sprintf("faults[%d]", i+1), "%v", err)
 		}

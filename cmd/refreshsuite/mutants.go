@@ -41,6 +41,7 @@ func cmdMutants(args []string, stdout, stderr io.Writer) error {
 	list := fs.String("list", filepath.Join(root, defaultMutants), "the mutant list")
 	out := fs.String("out", filepath.Join(root, defaultOut, "mutants"), "report directory")
 	procs := fs.Int("procs", defaultProcs(), "parallel ginkgo processes")
+	clock := fs.String("clock", "", "virtual or real for every scenario (virtual skips the real-clock scenarios: a much faster run); empty: each scenario's own")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -48,7 +49,7 @@ func cmdMutants(args []string, stdout, stderr io.Writer) error {
 	if err := strictyaml.DecodeFile(*list, &ml); err != nil {
 		return usageError{err}
 	}
-	runArgs := []string{"-out", *out, "-procs", fmt.Sprint(*procs)}
+	runArgs := []string{"-out", *out, "-procs", fmt.Sprint(*procs), "-clock", *clock}
 	for _, m := range ml.Mutants {
 		runArgs = append(runArgs, "-client", filepath.Join(filepath.Dir(*list), m.ID, "client.yaml"))
 	}
