@@ -266,8 +266,16 @@ func (s *Session) Navigate(u string) error {
 			return err
 		}
 	}
-	return s.cur.page.Navigate(u)
+	// A server that accepts the connection and never answers must not hang
+	// the run: Chromium's own network timeout is minutes.
+	if err := s.cur.page.Timeout(navigateTimeout).Navigate(u); err != nil {
+		return fmt.Errorf("navigate to %s: %w", bare(u), err)
+	}
+	return nil
 }
+
+// navigateTimeout bounds how long a navigation may take to commit, in wall time.
+const navigateTimeout = 60 * time.Second
 
 // Call invokes a driver function and waits for its promise. A rejection is
 // returned as a *Rejected error carrying the app's message.

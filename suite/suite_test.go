@@ -85,7 +85,13 @@ var unsafePath = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
 // steps run once in BeforeAll, and each expectation is a spec judged against
 // the recorded timeline.
 func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
-	Describe(m.Name+"/"+s.Name(), Ordered, ContinueOnFailure, Label(s.Requirements()...), func() {
+	labels := s.Requirements()
+	if s.Clock == "real" {
+		// Selectable as a group: a virtual-clock run skips these anyway, and the
+		// benchmark compares the two clocks on the scenarios both can run.
+		labels = append(labels, "real-clock")
+	}
+	Describe(m.Name+"/"+s.Name(), Ordered, ContinueOnFailure, Label(labels...), func() {
 		var run *Run
 		var setupErr error
 		// The timeline as the steps left it: the page and the IdP keep recording
