@@ -10,7 +10,10 @@ import (
 )
 
 // maxClockSkew is how far the IdP's "now" may be from the page's clock at a
-// request; virtual runs agree exactly, real runs by the request's transit time.
+// request on the virtual clock, where the two are different clocks kept in
+// step. On the real clock they are one clock, the system's, and the measured
+// skew is only the request's transit time, which a loaded machine stretches
+// past any fixed limit: it is recorded there, not judged.
 const maxClockSkew = 50 * time.Millisecond
 
 var idpPaths = map[string]string{
@@ -23,7 +26,7 @@ var idpPaths = map[string]string{
 // the page's clock) and the IdP's time when it served it (stamped by the
 // scenario clock the IdP reads) must agree. It records the worst skew and fails
 // beyond maxClockSkew.
-func checkClocks(tl *timeline.Timeline, issuer string) error {
+func checkClocks(tl *timeline.Timeline, issuer string, virtual bool) error {
 	entries := tl.Entries()
 	used := map[int]bool{}
 	worst, n := 0.0, 0
@@ -49,7 +52,7 @@ func checkClocks(tl *timeline.Timeline, issuer string) error {
 		worst = math.Max(worst, bestSkew)
 	}
 	tl.Add("harness.clock-check", timeline.Fields{"idp_requests": fmt.Sprint(n), "worst_skew_ms": fmt.Sprintf("%.1f", worst)})
-	if worst > float64(maxClockSkew/time.Millisecond) {
+	if virtual && worst > float64(maxClockSkew/time.Millisecond) {
 		return fmt.Errorf("the IdP's clock and the page's clock disagree by %.1fms at a request (limit %s)", worst, maxClockSkew)
 	}
 	return nil

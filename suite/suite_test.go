@@ -116,7 +116,7 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 			DeferCleanup(run.Close)
 			setupErr = run.Steps(ctx)
 			if setupErr == nil {
-				if err := checkClocks(run.Timeline, run.IdP.URL); err != nil {
+				if err := checkClocks(run.Timeline, run.IdP.URL, run.Clock.Mode() == "virtual"); err != nil {
 					setupErr = fmt.Errorf("harness self-check: %w", err)
 				}
 			}
