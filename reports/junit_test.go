@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	gojunit "github.com/joshdk/go-junit"
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/refreshsuite/refreshsuite/scenarios"
@@ -101,5 +102,56 @@ func TestJUnitRunErrors(t *testing.T) {
 	}
 	if c := s.Cases[1]; c.Error == nil || c.Error.Type != "panicked" || c.Error.Message != "panicked: nil map" {
 		t.Errorf("panic = %+v", c.Error)
+	}
+}
+
+// A JUnit reader nobody here wrote (github.com/joshdk/go-junit, the parser
+// behind several CI report tools) reads the file the way we mean it: one
+// testcase per expectation, classname the container, the verdicts, the
+// failure message, the known deviation as a skip with its reason.
+func TestJUnitThirdPartyReader(t *testing.T) {
+	r := types.Report{SpecReports: types.SpecReports{
+		spec(types.SpecStatePassed, "client/s1", "a: passes", &SpecData{Requirements: []string{"TF-1"}, Client: "client"}, ""),
+		spec(types.SpecStateFailed, "client/s1", "b: fails", &SpecData{Requirements: []string{"CF-1"}, Client: "client"}, "want 1 entries, found 0\n\ntimeline ..."),
+		spec(types.SpecStateSkipped, "client/s2", "c: deviates", &SpecData{Requirements: []string{"SR-3"}, Client: "client", Deviation: "accepts any origin"}, "known deviation: accepts any origin"),
+	}}
+	dir := t.TempDir()
+	if err := FromReport(r, Options{}).WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	suites, err := gojunit.IngestFile(filepath.Join(dir, "junit.xml"))
+	if err != nil {
+		t.Fatalf("go-junit cannot read our junit.xml: %v", err)
+	}
+	got := map[string]gojunit.Test{}
+	total := gojunit.Totals{}
+	for _, s := range suites {
+		total.Tests += s.Totals.Tests
+		total.Passed += s.Totals.Passed
+		total.Failed += s.Totals.Failed
+		total.Skipped += s.Totals.Skipped
+		for _, c := range s.Tests {
+			got[c.Classname+" / "+c.Name] = c
+		}
+	}
+	if total.Tests != 3 || total.Passed != 1 || total.Failed != 1 || total.Skipped != 1 || len(suites) != 2 {
+		t.Fatalf("go-junit totals %+v over %d suites, want 3 tests: 1 passed, 1 failed, 1 skipped in 2 suites", total, len(suites))
+	}
+	for key, want := range map[string]gojunit.Status{
+		"client/s1 / a: passes": gojunit.StatusPassed, "client/s1 / b: fails": gojunit.StatusFailed, "client/s2 / c: deviates": gojunit.StatusSkipped,
+	} {
+		c, ok := got[key]
+		if !ok || c.Status != want {
+			t.Errorf("go-junit read %q as %+v, want status %s", key, c, want)
+		}
+	}
+	if c := got["client/s1 / b: fails"]; c.Message != "want 1 entries, found 0" || c.Error == nil || !strings.Contains(c.Error.Error(), "timeline") {
+		t.Errorf("failure as go-junit reads it: message %q, error %v", c.Message, c.Error)
+	}
+	if c := got["client/s2 / c: deviates"]; !strings.HasPrefix(c.Message, "known deviation: accepts any origin") {
+		t.Errorf("known deviation as go-junit reads it: %q", c.Message)
+	}
+	if c := got["client/s1 / a: passes"]; c.Duration != 1500*time.Millisecond {
+		t.Errorf("duration as go-junit reads it: %s", c.Duration)
 	}
 }
