@@ -6,7 +6,7 @@
 GO      ?= go
 ARGS    ?=
 # Packages whose tests need neither Chromium nor the fixtures.
-UNIT    := ./timeline/... ./internal/... ./scenarios/... ./fakeidp/... ./fixtures/...
+UNIT    := ./timeline/... ./internal/... ./scenarios/... ./fakeidp/... ./fixtures/... ./certify/...
 
 .PHONY: run test setup unit fuzz integration lint build bench clean
 
@@ -36,8 +36,8 @@ fuzz:
 # (its tests include a full conformance run of both clients, deliberately
 # broken clients, the mutants, shards and a real-clock subset).
 integration:
-	$(GO) test -race -count=1 ./reports/...
-	$(GO) test -count=1 -timeout 40m ./browser/... ./cmd/...
+	$(GO) test -race -count=1 ./reports/... ./browser/...
+	$(GO) test -count=1 -timeout 40m ./cmd/...
 
 build:
 	$(GO) build -o bin/refreshsuite ./cmd/refreshsuite

@@ -20,6 +20,7 @@ commands:
   validate   check scenario files and a client manifest, exit 2 on the first error
   list       list scenarios, their specs and requirement IDs, and whether they apply
   idp        serve the embedded IdP alone, for developing against short-lived tokens
+  certify    run the IdP profile against your identity provider and write a certification bundle
   schema     print the JSON Schema of the scenario format
   mutants    run the suite against deliberately broken clients and print the mutation score
   report     report merge: combine the results of shards into one set of reports
@@ -56,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdList(args[1:], stdout)
 	case "idp":
 		err = cmdIdP(args[1:], stdout)
+	case "certify":
+		err = cmdCertify(args[1:], stdout, stderr)
 	case "schema":
 		err = cmdSchema(stdout)
 	case "mutants":

@@ -1,0 +1,160 @@
+package certify
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/refreshsuite/refreshsuite/internal/strictyaml"
+)
+
+// Login is a login file: the steps the browser performs on the IdP's own login
+// page, after the app has sent it there, until the IdP redirects back.
+//
+//	timeout: 15s            # per step (default 15s)
+//	steps:
+//	  - wait-for-url: https://idp.example.com/login
+//	  - fill: {selector: "#username", value: "${IDP_USER}"}
+//	  - fill: {selector: "#password", value: "${IDP_PASSWORD}"}
+//	  - click: "button[type=submit]"
+//
+// Values come from the environment through ${NAME}; they are read when the
+// file loads (a missing one is a configuration error naming the step) and
+// never enter the timeline or a report: a fill is recorded as "fill <selector>".
+type Login struct {
+	Timeout strictyaml.Duration `yaml:"timeout"`
+	Steps   []LoginStep         `yaml:"steps" rs:"required"`
+
+	File string `yaml:"-"`
+}
+
+// LoginStep is one action; exactly one of its fields is set.
+type LoginStep struct {
+	// Goto loads a URL in the top frame.
+	Goto string `yaml:"goto"`
+	// Fill types a value into the element a CSS selector picks.
+	Fill *Fill `yaml:"fill"`
+	// Click clicks the element a CSS selector picks.
+	Click string `yaml:"click"`
+	// WaitForURL waits until the top frame's URL starts with this prefix, or
+	// matches this regular expression when it starts with ~ (as in scenarios).
+	WaitForURL string `yaml:"wait-for-url"`
+
+	Line int `yaml:"-"`
+	// value is Fill.Value with ${NAME} expanded: held in memory only.
+	value string
+	urlRE *regexp.Regexp
+}
+
+// Fill is a fill step's target and value.
+type Fill struct {
+	Selector string `yaml:"selector" rs:"required"`
+	Value    string `yaml:"value" rs:"required"`
+}
+
+// DefaultStepTimeout bounds each login step when the file sets none.
+const DefaultStepTimeout = 15 * time.Second
+
+var envRef = regexp.MustCompile(`\$\{([^}]*)\}`)
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// LoadLogin reads a login file strictly; every problem is one file:line: key:
+// message, including a ${NAME} that is not set in the environment.
+func LoadLogin(file string) (*Login, error) {
+	var l Login
+	if err := strictyaml.DecodeFile(file, &l); err != nil {
+		return nil, err
+	}
+	l.File = file
+	if l.Timeout == 0 {
+		l.Timeout = strictyaml.Duration(DefaultStepTimeout)
+	}
+	for i := range l.Steps {
+		st := &l.Steps[i]
+		key := fmt.Sprintf("steps[%d]", i+1)
+		if st.Fill == nil {
+			continue
+		}
+		var missing []string
+		for _, m := range envRef.FindAllStringSubmatch(st.Fill.Value, -1) {
+			if !envName.MatchString(m[1]) {
+				return nil, &strictyaml.Error{File: file, Line: st.Line, Key: key + ".fill.value", Msg: fmt.Sprintf("%q is not an environment variable name (want ${NAME})", m[0])}
+			}
+			if _, ok := os.LookupEnv(m[1]); !ok {
+				missing = append(missing, m[0])
+			}
+		}
+		if len(missing) > 0 {
+			return nil, &strictyaml.Error{File: file, Line: st.Line, Key: key + ".fill.value", Msg: strings.Join(missing, ", ") + " is not set in the environment"}
+		}
+		st.value = envRef.ReplaceAllStringFunc(st.Fill.Value, func(ref string) string {
+			return os.Getenv(ref[2 : len(ref)-1])
+		})
+	}
+	return &l, nil
+}
+
+// UnmarshalStrict checks that a step has exactly one action, and compiles a
+// wait-for-url regular expression where it is written.
+func (s *LoginStep) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
+	s.Line = n.Line
+	type plain LoginStep
+	if err := d.Struct(n, (*plain)(s), key); err != nil {
+		return err
+	}
+	var actions []string
+	for name, set := range map[string]bool{"goto": s.Goto != "", "fill": s.Fill != nil, "click": s.Click != "", "wait-for-url": s.WaitForURL != ""} {
+		if set {
+			actions = append(actions, name)
+		}
+	}
+	switch len(actions) {
+	case 0:
+		return d.Errorf(n, key, "a step needs one action: goto, fill, click or wait-for-url")
+	case 1:
+	default:
+		return d.Errorf(n, key, "one action per step, got %s", strings.Join(strictyaml.Sorted(actions), " and "))
+	}
+	if s.Fill != nil && strings.TrimSpace(s.Fill.Selector) == "" {
+		return d.Errorf(n, key+".fill.selector", "a CSS selector is required")
+	}
+	if re, ok := strings.CutPrefix(s.WaitForURL, "~"); ok {
+		var err error
+		if s.urlRE, err = regexp.Compile(re); err != nil {
+			return d.Errorf(n, key+".wait-for-url", "not a regular expression: %v", err)
+		}
+	}
+	return nil
+}
+
+// Text is what the timeline and reports say about a step: never a value.
+func (s *LoginStep) Text() string {
+	switch {
+	case s.Goto != "":
+		return "goto " + s.Goto
+	case s.Fill != nil:
+		return "fill " + s.Fill.Selector
+	case s.Click != "":
+		return "click " + s.Click
+	}
+	return "wait-for-url " + s.WaitForURL
+}
+
+// FromEnv reports whether a fill's value refers to the environment (${NAME}).
+// config.json redacts every fill value either way (see record).
+func (s *LoginStep) FromEnv() bool {
+	return s.Fill != nil && envRef.MatchString(s.Fill.Value)
+}
+
+// urlPattern is the regular expression a wait-for-url step waits for.
+func (s *LoginStep) urlPattern() string {
+	if s.urlRE != nil {
+		return s.urlRE.String()
+	}
+	return "^" + regexp.QuoteMeta(s.WaitForURL)
+}
