@@ -8,7 +8,7 @@ ARGS    ?=
 # Packages whose tests need neither Chromium nor the fixtures.
 UNIT    := ./timeline/... ./internal/... ./scenarios/... ./fakeidp/... ./fixtures/... ./certify/...
 
-.PHONY: run test setup unit fuzz integration lint build bench clean
+.PHONY: run test setup unit fuzz integration lint build bench flake clean
 
 run: setup
 	$(GO) run ./cmd/refreshsuite run $(ARGS)
@@ -46,6 +46,13 @@ build:
 # 5 virtual runs). Prints, never fails on a figure. About 5 minutes.
 bench: setup build
 	$(GO) run ./cmd/refreshbench $(ARGS)
+
+# The main job FLAKE_RUNS times in a row with a busy process on another core;
+# prints the number of specs whose verdict changed (it must be 0). About an
+# hour with the defaults; not part of make test.
+FLAKE_RUNS ?= 20
+flake: setup
+	$(GO) run ./cmd/refreshsuite flake -runs $(FLAKE_RUNS) -load 1 $(ARGS)
 
 clean:
 	rm -rf bin reports/out fixtures/*/dist

@@ -23,6 +23,7 @@ commands:
   certify    run the IdP profile against your identity provider and write a certification bundle
   schema     print the JSON Schema of the scenario format
   mutants    run the suite against deliberately broken clients and print the mutation score
+  flake      run the suite many times under CPU load and count the specs that changed verdict
   report     report merge: combine the results of shards into one set of reports
 
 'refreshsuite <command> -h' shows a command's flags.
@@ -63,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdSchema(stdout)
 	case "mutants":
 		err = cmdMutants(args[1:], stdout, stderr)
+	case "flake":
+		err = cmdFlake(args[1:], stdout, stderr)
 	case "report":
 		err = cmdReport(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
