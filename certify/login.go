@@ -107,18 +107,9 @@ func (s *LoginStep) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key str
 	if err := d.Struct(n, (*plain)(s), key); err != nil {
 		return err
 	}
-	var actions []string
-	for name, set := range map[string]bool{"goto": s.Goto != "", "fill": s.Fill != nil, "click": s.Click != "", "wait-for-url": s.WaitForURL != ""} {
-		if set {
-			actions = append(actions, name)
-		}
-	}
-	switch len(actions) {
-	case 0:
-		return d.Errorf(n, key, "a step needs one action: goto, fill, click or wait-for-url")
-	case 1:
-	default:
-		return d.Errorf(n, key, "one action per step, got %s", strings.Join(strictyaml.Sorted(actions), " and "))
+	if err := d.OneAction(n, key, map[string]bool{"goto": s.Goto != "", "fill": s.Fill != nil, "click": s.Click != "", "wait-for-url": s.WaitForURL != ""},
+		"goto, fill, click or wait-for-url"); err != nil {
+		return err
 	}
 	if s.Fill != nil && strings.TrimSpace(s.Fill.Selector) == "" {
 		return d.Errorf(n, key+".fill.selector", "a CSS selector is required")

@@ -240,24 +240,14 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 	if err := d.Struct(n, (*plain)(s), key); err != nil {
 		return err
 	}
-	var actions []string
-	for name, set := range map[string]bool{
+	if err := d.OneAction(n, key, map[string]bool{
 		"login": s.Login, "open": s.Open, "call": s.Call != "", "wait-for": s.WaitFor != nil,
 		"pass-time": s.PassTime > 0, "replay-refresh-token": s.ReplayRefreshToken != 0,
 		"end-idp-session": s.EndIdPSession, "forge-message": s.ForgeMessage != "",
 		"freeze": s.Freeze > 0, "network": s.Network != "", "rotate-signing-key": s.RotateSigningKey,
 		"tab": s.Tab != 0,
-	} {
-		if set {
-			actions = append(actions, name)
-		}
-	}
-	switch len(actions) {
-	case 0:
-		return d.Errorf(n, key, "a step needs one action: login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network, rotate-signing-key or tab")
-	case 1:
-	default:
-		return d.Errorf(n, key, "one action per step, got %s", strings.Join(strictyaml.Sorted(actions), " and "))
+	}, "login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network, rotate-signing-key or tab"); err != nil {
+		return err
 	}
 	if s.Await != nil && s.Call == "" {
 		return d.Errorf(n, strictyaml.Join(key, "await"), "await applies to call only")

@@ -74,6 +74,25 @@ func (d *Decoder) Errorf(n *yaml.Node, key, format string, args ...any) error {
 	return &Error{File: d.File, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
+// OneAction checks that a step mapping sets exactly one of its actions (set
+// maps each action's name to whether it is given); names lists them all for
+// the message.
+func (d *Decoder) OneAction(n *yaml.Node, key string, set map[string]bool, names string) error {
+	var given []string
+	for name, ok := range set {
+		if ok {
+			given = append(given, name)
+		}
+	}
+	switch len(given) {
+	case 0:
+		return d.Errorf(n, key, "a step needs one action: %s", names)
+	case 1:
+		return nil
+	}
+	return d.Errorf(n, key, "one action per step, got %s", strings.Join(Sorted(given), " and "))
+}
+
 // Join builds a key path.
 func Join(parent, child string) string {
 	if parent == "" {
