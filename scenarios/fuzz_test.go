@@ -6,11 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzParse: whatever the bytes, the loader answers with scenarios or with one
-// file:line error line; it never panics or hangs. Seeds: every shipped scenario
-// and the malformed corpus.
+// file:line error line; it never panics or hangs (the fuzzer has no time limit
+// per input, so a hang is turned into a failure here). Seeds: every shipped
+// scenario and the malformed corpus.
 func FuzzParse(f *testing.F) {
 	for _, glob := range []string{"*.yaml", filepath.Join("testdata", "malformed", "*.yaml")} {
 		files, _ := filepath.Glob(glob)
@@ -22,7 +24,22 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		ss, err := Parse("fuzz.yaml", src)
+		type result struct {
+			ss  []*Scenario
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			ss, err := Parse("fuzz.yaml", src)
+			done <- result{ss, err}
+		}()
+		var r result
+		select {
+		case r = <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Parse did not return within 5 s")
+		}
+		ss, err := r.ss, r.err
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) {
