@@ -284,31 +284,49 @@ func (s *Session) Call(ctx context.Context, fn string, args ...any) (json.RawMes
 	if err != nil {
 		return nil, err
 	}
-	return wait(ctx)
+	v, _, err := wait(ctx)
+	return v, err
 }
 
 // Begin calls a driver function and returns once the call has started, with a
-// function that waits for its promise. On a virtual clock the harness starts a
-// call this way before it lets time run, so the call always begins at the same
-// instant of scenario time.
-func (s *Session) Begin(fn string, args ...any) (wait func(context.Context) (json.RawMessage, error), err error) {
+// function that waits for its promise and returns its value and the page's
+// clock when it settled. On a virtual clock the harness starts a call this way
+// before it lets time run, so the call always begins at the same instant of
+// scenario time; and it only notices the settling at the end of a budget, so
+// the page stamps the instant itself.
+func (s *Session) Begin(fn string, args ...any) (wait func(context.Context) (json.RawMessage, time.Time, error), err error) {
 	if args == nil {
 		args = []any{}
 	}
 	page := s.cur.page
-	promise, err := page.Evaluate(rod.Eval(`(fn, args) => window.refreshsuite.call(fn, args)`, fn, args).ByObject())
+	promise, err := page.Evaluate(rod.Eval(`(fn, args) => window.refreshsuite.call(fn, args).then(
+		(value) => ({ value: value === undefined ? null : value, at: Date.now() }),
+		(e) => ({ rejected: e instanceof Error ? String(e.stack || e) : typeof e === 'string' ? e : JSON.stringify(e) ?? String(e), at: Date.now() }))`,
+		fn, args).ByObject())
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context) (json.RawMessage, error) {
+	return func(ctx context.Context) (json.RawMessage, time.Time, error) {
 		res, err := proto.RuntimeAwaitPromise{PromiseObjectID: promise.ObjectID, ReturnByValue: true}.Call(page.Context(ctx))
 		if err != nil {
-			return nil, err
+			return nil, time.Time{}, err
 		}
 		if res.ExceptionDetails != nil {
-			return nil, &Rejected{Message: exceptionMessage(res.ExceptionDetails)}
+			return nil, time.Time{}, &Rejected{Message: exceptionMessage(res.ExceptionDetails)}
 		}
-		return json.RawMessage(res.Result.Value.JSON("", "")), nil
+		var out struct {
+			Value    json.RawMessage `json:"value"`
+			Rejected *string         `json:"rejected"`
+			At       float64         `json:"at"`
+		}
+		if err := json.Unmarshal([]byte(res.Result.Value.JSON("", "")), &out); err != nil {
+			return nil, time.Time{}, fmt.Errorf("%s: unreadable outcome: %w", fn, err)
+		}
+		at := s.pageTime(time.UnixMicro(int64(out.At * 1000)))
+		if out.Rejected != nil {
+			return nil, at, &Rejected{Message: firstLine(*out.Rejected)}
+		}
+		return out.Value, at, nil
 	}, nil
 }
 
@@ -326,13 +344,18 @@ func (r *Rejected) Error() string { return "rejected: " + r.Message }
 
 func exceptionMessage(d *proto.RuntimeExceptionDetails) string {
 	if d.Exception != nil && d.Exception.Description != "" {
-		first, _, _ := strings.Cut(d.Exception.Description, "\n")
-		return timeline.Redact(first)
+		return firstLine(d.Exception.Description)
 	}
 	if d.Exception != nil && d.Exception.Value.String() != "" {
 		return timeline.Redact(d.Exception.Value.String())
 	}
 	return timeline.Redact(d.Text)
+}
+
+// firstLine is an error's message without its stack, redacted.
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return timeline.Redact(first)
 }
 
 // Frames counts the iframes of the top document.

@@ -360,13 +360,13 @@ func (r *Run) step(ctx context.Context, st scenarios.Step) error {
 		// A call that rejects or never settles is behaviour to check, not a
 		// broken run: it is recorded and the steps go on.
 		timeout := timeoutOr(st.Timeout, defaultCallTimeout)
-		err := r.call(ctx, st.Call, timeout)
+		at, err := r.call(ctx, st.Call, timeout)
 		var rej *browser.Rejected
 		switch {
 		case err == nil:
-			r.Timeline.Add("harness.call", timeline.Fields{"function": st.Call, "outcome": "resolved", "tab": r.tab()})
+			r.Timeline.AddWall(at, "harness.call", timeline.Fields{"function": st.Call, "outcome": "resolved", "tab": r.tab()})
 		case errors.As(err, &rej):
-			r.Timeline.Add("harness.call", timeline.Fields{"function": st.Call, "outcome": "rejected", "error": rej.Message, "tab": r.tab()})
+			r.Timeline.AddWall(at, "harness.call", timeline.Fields{"function": st.Call, "outcome": "rejected", "error": rej.Message, "tab": r.tab()})
 		case errors.Is(err, browser.ErrScenarioTimeout):
 			r.Timeline.Add("harness.call", timeline.Fields{"function": st.Call, "outcome": "pending", "error": fmt.Sprintf("did not settle within %s", timeout), "tab": r.tab()})
 		default:
@@ -481,20 +481,25 @@ func (r *Run) waitAfter(ctx context.Context, n int, sel scenarios.Selector, time
 	return found, err
 }
 
-// call runs a driver function while scenario time runs; timeout is scenario time.
-func (r *Run) call(ctx context.Context, fn string, timeout time.Duration) error {
+// call runs a driver function while scenario time runs; timeout is scenario
+// time. It returns the page's clock when the call settled.
+func (r *Run) call(ctx context.Context, fn string, timeout time.Duration) (time.Time, error) {
 	wait, err := r.session.Begin(fn)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	done := make(chan error, 1)
+	type outcome struct {
+		at  time.Time
+		err error
+	}
+	done := make(chan outcome, 1)
 	go func() {
-		_, err := wait(cctx)
-		done <- err
+		_, at, err := wait(cctx)
+		done <- outcome{at, err}
 	}()
-	var result error
+	var result outcome
 	finished := false
 	err = r.Clock.Until(ctx, func() bool {
 		select {
@@ -504,11 +509,10 @@ func (r *Run) call(ctx context.Context, fn string, timeout time.Duration) error 
 		}
 		return finished
 	}, timeout)
-	switch {
-	case finished:
-		return result
+	if finished {
+		return result.at, result.err
 	}
-	return err
+	return time.Time{}, err
 }
 
 // startCall begins a driver call and records its outcome whenever it settles,
@@ -520,13 +524,13 @@ func (r *Run) startCall(fn string) error {
 	}
 	tab := r.tab()
 	go func() {
-		_, err := wait(context.Background())
+		_, at, err := wait(context.Background())
 		var rej *browser.Rejected
 		switch {
 		case err == nil:
-			r.Timeline.Add("harness.call", timeline.Fields{"function": fn, "outcome": "resolved", "tab": tab})
+			r.Timeline.AddWall(at, "harness.call", timeline.Fields{"function": fn, "outcome": "resolved", "tab": tab})
 		case errors.As(err, &rej):
-			r.Timeline.Add("harness.call", timeline.Fields{"function": fn, "outcome": "rejected", "error": rej.Message, "tab": tab})
+			r.Timeline.AddWall(at, "harness.call", timeline.Fields{"function": fn, "outcome": "rejected", "error": rej.Message, "tab": tab})
 		}
 		// Any other error means the page went away with the run: nothing to record.
 	}()
