@@ -2,6 +2,7 @@ package browser
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -274,4 +275,103 @@ func TestTabsShareTheContext(t *testing.T) {
 	if err := s.Tab(1); err != nil || s.CurrentTab() != 1 {
 		t.Fatalf("back to tab 1: %v, current %d", err, s.CurrentTab())
 	}
+}
+
+// A driver call's outcome carries the page's clock at the instant it settled,
+// not the end of the budget in which the harness noticed, and its rejection
+// message reads like the thrown value whatever was thrown.
+func TestCallOutcome(t *testing.T) {
+	app := serve(t, "localhost", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<!doctype html><script>
+			class AuthError extends Error { constructor(m) { super(m); this.name = 'AuthError'; } }
+			const circular = {}; circular.self = circular;
+			refreshsuite.register({
+				nothing: async () => {},
+				later: () => { refreshsuite.emit('began', ''); return new Promise((ok) => setTimeout(() => ok('done'), 5050)); },
+				subclass: async () => { throw new AuthError('bad state'); },
+				text: async () => { throw 'first line\nsecond line'; },
+				object: async () => { throw { error: 'login_required' }; },
+				circular: async () => { throw circular; },
+			});
+			refreshsuite.ready({ loggedIn: false });
+		</script>`)
+	}))
+	b, err := pool.Get(ThirdPartyAllowed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := NewVirtualClock()
+	tl := timeline.New(clock)
+	s, err := b.NewSession(tl, Setup{Config: map[string]any{}, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Navigate(app + "/"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ready := func() bool { _, ok := scenarioEntry(tl, "client.ready"); return ok }
+	if err := clock.Until(ctx, ready, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	wait, err := s.Begin("later")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var value []byte
+	var at time.Time
+	settled := make(chan error, 1)
+	go func() {
+		var err error
+		value, at, err = wait(ctx)
+		settled <- err
+	}()
+	var result error
+	done := func() bool {
+		select {
+		case result = <-settled:
+			return true
+		default:
+			return false
+		}
+	}
+	if err := clock.Until(ctx, done, 10*time.Second); err != nil || result != nil {
+		t.Fatalf("later: %v, %v", err, result)
+	}
+	began, _ := scenarioEntry(tl, "client.event")
+	if got := at.Sub(tl.Origin()) - began.At; string(value) != `"done"` || got != 5050*time.Millisecond {
+		t.Errorf("later settled with %s %s after it began, want \"done\" 5.05s after (budgets of %s end elsewhere)", value, got, clock.Chunk)
+	}
+
+	for fn, want := range map[string]string{
+		"subclass": "AuthError: bad state",
+		"text":     "first line",
+		"object":   `{"error":"login_required"}`,
+		"circular": "a rejection that cannot be described",
+	} {
+		wait, err := s.Begin(fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, at, err := wait(ctx)
+		var rej *Rejected
+		if !errors.As(err, &rej) || rej.Message != want || at.IsZero() {
+			t.Errorf("%s: %v at %v, want the rejection %q at a page time", fn, err, at, want)
+		}
+	}
+	if v, err := s.Call(ctx, "nothing"); err != nil || string(v) != "null" {
+		t.Errorf("nothing: %s, %v; want null", v, err)
+	}
+}
+
+func scenarioEntry(tl *timeline.Timeline, what string) (timeline.Entry, bool) {
+	for _, e := range tl.Entries() {
+		if e.What == what {
+			return e, true
+		}
+	}
+	return timeline.Entry{}, false
 }

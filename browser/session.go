@@ -299,10 +299,7 @@ func (s *Session) Begin(fn string, args ...any) (wait func(context.Context) (jso
 		args = []any{}
 	}
 	page := s.cur.page
-	promise, err := page.Evaluate(rod.Eval(`(fn, args) => window.refreshsuite.call(fn, args).then(
-		(value) => ({ value: value === undefined ? null : value, at: Date.now() }),
-		(e) => ({ rejected: e instanceof Error ? String(e.stack || e) : typeof e === 'string' ? e : JSON.stringify(e) ?? String(e), at: Date.now() }))`,
-		fn, args).ByObject())
+	promise, err := page.Evaluate(rod.Eval(settleJS, fn, args).ByObject())
 	if err != nil {
 		return nil, err
 	}
@@ -329,6 +326,29 @@ func (s *Session) Begin(fn string, args ...any) (wait func(context.Context) (jso
 		return out.Value, at, nil
 	}, nil
 }
+
+// settleJS calls a driver function and always resolves, with the value or the
+// rejection and the page's clock at that moment. The message reads as V8's own
+// description of the thrown value does (an Error's "Name: message" line, a
+// string as it is); any other value is shown as JSON, clipped, and a value that
+// cannot be described still settles the call.
+const settleJS = `(fn, args) => window.refreshsuite.call(fn, args).then(
+	(value) => ({ value: value === undefined ? null : value, at: Date.now() }),
+	(e) => {
+		let rejected;
+		try {
+			if (Object.prototype.toString.call(e) === '[object Error]' || typeof (e && e.stack) === 'string') {
+				rejected = typeof e.stack === 'string' && e.stack !== '' ? e.stack : String(e);
+			} else if (typeof e === 'string') {
+				rejected = e;
+			} else {
+				rejected = String(JSON.stringify(e)).slice(0, 200);
+			}
+		} catch (_) {
+			rejected = 'a rejection that cannot be described';
+		}
+		return { rejected, at: Date.now() };
+	})`
 
 // Start invokes a driver function without waiting: for functions that navigate
 // the page away (login).

@@ -481,10 +481,28 @@ func (r *Run) waitAfter(ctx context.Context, n int, sel scenarios.Selector, time
 	return found, err
 }
 
+// begin starts a driver call. Its wait returns the page's clock when the call
+// settled, never earlier than the call began: the page's Date.now() has whole
+// milliseconds, the harness's clock does not.
+func (r *Run) begin(fn string) (func(context.Context) (time.Time, error), error) {
+	start := r.Clock.Now()
+	wait, err := r.session.Begin(fn)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) (time.Time, error) {
+		_, at, err := wait(ctx)
+		if at.Before(start) {
+			at = start
+		}
+		return at, err
+	}, nil
+}
+
 // call runs a driver function while scenario time runs; timeout is scenario
 // time. It returns the page's clock when the call settled.
 func (r *Run) call(ctx context.Context, fn string, timeout time.Duration) (time.Time, error) {
-	wait, err := r.session.Begin(fn)
+	wait, err := r.begin(fn)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -496,7 +514,7 @@ func (r *Run) call(ctx context.Context, fn string, timeout time.Duration) (time.
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		_, at, err := wait(cctx)
+		at, err := wait(cctx)
 		done <- outcome{at, err}
 	}()
 	var result outcome
@@ -518,13 +536,13 @@ func (r *Run) call(ctx context.Context, fn string, timeout time.Duration) (time.
 // startCall begins a driver call and records its outcome whenever it settles,
 // while the following steps run.
 func (r *Run) startCall(fn string) error {
-	wait, err := r.session.Begin(fn)
+	wait, err := r.begin(fn)
 	if err != nil {
 		return fmt.Errorf("call %s: %w", fn, err)
 	}
 	tab := r.tab()
 	go func() {
-		_, at, err := wait(context.Background())
+		at, err := wait(context.Background())
 		var rej *browser.Rejected
 		switch {
 		case err == nil:

@@ -86,7 +86,7 @@ var Kinds = map[string]Kind{
 		"idp_requests": "requests compared", "worst_skew_ms": "largest difference",
 	}},
 	"harness.step": {"a scenario step began", map[string]string{"step": "step text", "index": "1-based", "call": "the driver function, for a call step"}},
-	"harness.call": {"a driver function call ended, or its timeout did", map[string]string{
+	"harness.call": {"a driver function call ended (stamped with the page's clock when it settled), or its timeout did", map[string]string{
 		"function": "name", "outcome": "resolved, rejected, or pending when it did not settle in time", "error": "rejection message",
 	}},
 	"harness.page":    {"the harness froze or resumed the page", map[string]string{"state": "frozen or active"}},

@@ -145,7 +145,9 @@ func (t *Timeline) AddWall(wall time.Time, what string, f Fields) Entry {
 }
 
 // AddAt records an observation at a given scenario time. Entries keep the order in
-// which they were added; At may be out of order by the transport delay of the page.
+// which they were added; At may be out of order by the transport delay of the page,
+// or, on a virtual clock, by up to one budget for what the page stamped itself
+// (a driver call's outcome, seen by the harness only when the budget ran out).
 func (t *Timeline) AddAt(at time.Duration, what string, f Fields) Entry {
 	t.mu.Lock()
 	e := Entry{Seq: len(t.entries) + 1, At: at, What: what, Fields: f}
