@@ -52,8 +52,8 @@ bench: setup build
 	$(GO) run ./cmd/refreshbench $(ARGS)
 
 # The main job FLAKE_RUNS times in a row with a busy process on another core;
-# prints the number of specs whose verdict changed (it must be 0). About an
-# hour with the defaults; not part of make test.
+# prints the number of specs whose verdict changed (it must be 0). About 25
+# minutes on 2 cores with the defaults; not part of make test.
 FLAKE_RUNS ?= 20
 flake: setup
 	$(GO) run ./cmd/refreshsuite flake -runs $(FLAKE_RUNS) -load 1 $(ARGS)

@@ -72,8 +72,12 @@ func cmdFlake(args []string, stdout, stderr io.Writer) error {
 	for _, f := range flaky {
 		fmt.Fprintf(stdout, "  FLAKY %s\n", f)
 	}
-	fmt.Fprintf(stdout, "%d flaky results: %d of %d specs changed verdict over %d runs with %d busy processes alongside\n",
-		len(flaky), len(flaky), specs, *runs, *load)
+	busy := "busy processes"
+	if *load == 1 {
+		busy = "busy process"
+	}
+	fmt.Fprintf(stdout, "%d flaky results: %d of %d specs changed verdict over %d runs with %d %s alongside\n",
+		len(flaky), len(flaky), specs, *runs, *load, busy)
 	if len(flaky) > 0 {
 		return errFailed
 	}
