@@ -426,9 +426,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		s.record(r.Context(), "idp.authorize", f)
 	}()
 
-	if ft, ok := s.faults.match("authorize", q); ok {
-		f["fault"] = ft.Do
-		s.recordFault(r.Context(), "authorize", ft)
+	if ft, ok := s.fault(r.Context(), "authorize", q, f); ok {
 		switch ft.Do {
 		case "slow":
 			ctx, r = s.slowDown(ctx, r, ft.Delay, f)
@@ -490,12 +488,20 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	s.oauth.WriteAuthorizeResponse(ctx, w, ar, resp)
 }
 
-func (s *Server) recordFault(ctx context.Context, endpoint string, ft Fault) {
-	f := timeline.Fields{"on": endpoint, "do": ft.Do}
-	if ft.Delay > 0 {
-		f["delay_ms"] = ms(ft.Delay)
+// fault finds the fault that applies to this request, if any, and makes it
+// visible: in the request's own entry (f) and as an idp.fault entry.
+func (s *Server) fault(ctx context.Context, endpoint string, params url.Values, f timeline.Fields) (Fault, bool) {
+	ft, ok := s.faults.match(endpoint, params)
+	if !ok {
+		return ft, false
 	}
-	s.record(ctx, "idp.fault", f)
+	f["fault"] = ft.Do
+	entry := timeline.Fields{"on": endpoint, "do": ft.Do}
+	if ft.Delay > 0 {
+		entry["delay_ms"] = ms(ft.Delay)
+	}
+	s.record(ctx, "idp.fault", entry)
+	return ft, true
 }
 
 // slowDown holds a request for d of wall-clock time, then lets it go on as if
@@ -559,9 +565,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.record(r.Context(), "idp.token", f)
 	}()
 
-	if ft, ok := s.faults.match("token", form); ok {
-		f["fault"] = ft.Do
-		s.recordFault(r.Context(), "token", ft)
+	if ft, ok := s.fault(r.Context(), "token", form, f); ok {
 		switch ft.Do {
 		case "slow":
 			ctx, r = s.slowDown(ctx, r, ft.Delay, f)
@@ -616,9 +620,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		"hint":   r.PostForm.Get("token_type_hint"),
 		"origin": r.Header.Get("Origin"),
 	}
-	if ft, ok := s.faults.match("revoke", r.PostForm); ok {
-		f["fault"] = ft.Do
-		s.recordFault(r.Context(), "revoke", ft)
+	if ft, ok := s.fault(r.Context(), "revoke", r.PostForm, f); ok {
 		if ft.Do == "slow" {
 			ctx, r = s.slowDown(ctx, r, ft.Delay, f)
 		} else {
@@ -642,9 +644,7 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	f := timeline.Fields{"origin": r.Header.Get("Origin")}
 	defer func() { s.record(r.Context(), "idp.userinfo", f) }()
-	if ft, ok := s.faults.match("userinfo", r.URL.Query()); ok {
-		f["fault"] = ft.Do
-		s.recordFault(r.Context(), "userinfo", ft)
+	if ft, ok := s.fault(r.Context(), "userinfo", r.URL.Query(), f); ok {
 		if ft.Do == "slow" {
 			ctx, r = s.slowDown(ctx, r, ft.Delay, f)
 		} else {
