@@ -136,28 +136,18 @@ func main() {
 			}
 		}
 	}
-	var keys []string
-	worst := 0.0
-	within := 0
-	for k, vs := range points {
-		keys = append(keys, k)
-		lo, hi := vs[0], vs[0]
-		for _, v := range vs {
-			lo, hi = min(lo, v), max(hi, v)
-		}
-		worst = max(worst, hi-lo)
-		if hi-lo <= 10 {
+	keys := slices.Sorted(maps.Keys(points))
+	worst, within := 0.0, 0
+	for _, k := range keys {
+		spread := slices.Max(points[k]) - slices.Min(points[k])
+		worst = max(worst, spread)
+		if spread <= 10 {
 			within++
 		}
 	}
-	sort.Strings(keys)
 	fmt.Printf("\nfiring points over %d virtual runs: %d points, %d identical within 10 ms, worst spread %.0f ms\n", len(virtual), len(keys), within, worst)
 	for _, k := range keys {
-		vs := points[k]
-		lo, hi := vs[0], vs[0]
-		for _, v := range vs {
-			lo, hi = min(lo, v), max(hi, v)
-		}
+		lo, hi := slices.Min(points[k]), slices.Max(points[k])
 		fmt.Printf("  %-95s min %7.0f  max %7.0f  spread %4.0f ms\n", k, lo, hi, hi-lo)
 	}
 }
