@@ -8,8 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/go-rod/rod/lib/proto"
 
 	"github.com/refreshsuite/refreshsuite/timeline"
 )
@@ -374,4 +378,117 @@ func scenarioEntry(tl *timeline.Timeline, what string) (timeline.Entry, bool) {
 		}
 	}
 	return timeline.Entry{}, false
+}
+
+// A session sees nothing an earlier session on the same browser left, though it
+// reuses that session's incognito context: no cookie (first- or third-party,
+// set by a server or by script), no storage of any kind in either origin, no
+// cached response. Two live sessions never share a context.
+func TestSessionsStartClean(t *testing.T) {
+	var mu sync.Mutex
+	sent := map[string]string{} // path -> the Cookie header it came with
+	var hits atomic.Int32
+	record := func(r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		sent[r.Host+r.URL.Path] = r.Header.Get("Cookie")
+	}
+	idp := serve(t, "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record(r)
+		w.Header().Set("Content-Type", "text/html")
+		switch r.URL.Path {
+		case "/write":
+			http.SetCookie(w, &http.Cookie{Name: "idp", Value: "1", Path: "/", SameSite: http.SameSiteNoneMode, Secure: true})
+			fmt.Fprint(w, `<script>localStorage.setItem('k', 'framed'); refreshsuite.emit('frame-wrote', null)</script>`)
+		case "/read":
+			fmt.Fprint(w, `<script>refreshsuite.emit('frame-read', String(localStorage.length))</script>`)
+		}
+	}))
+	app := serve(t, "localhost", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		record(r)
+		switch r.URL.Path {
+		case "/cached.js":
+			hits.Add(1)
+			w.Header().Set("Cache-Control", "max-age=3600")
+			w.Header().Set("Content-Type", "text/javascript")
+			fmt.Fprint(w, "1")
+			return
+		case "/write":
+			http.SetCookie(w, &http.Cookie{Name: "sid", Value: "1", Path: "/"})
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<!doctype html><iframe src="%s%s"></iframe><script>
+			const run = async () => {
+				if (location.pathname === '/write') {
+					document.cookie = 'js=1; path=/';
+					localStorage.setItem('k', 'v');
+					sessionStorage.setItem('k', 'v');
+					await new Promise((ok, fail) => { const r = indexedDB.open('db'); r.onsuccess = ok; r.onerror = fail; });
+					await (await caches.open('c')).put('/x', new Response('x'));
+					await fetch('/cached.js');
+					await fetch('/cached.js');
+					return 'done';
+				}
+				await fetch('/cached.js');
+				return [document.cookie, localStorage.length, sessionStorage.length, (await indexedDB.databases()).length,
+					(await caches.keys()).length, document.visibilityState].join(' ');
+			};
+			run().then((v) => refreshsuite.emit('page', v), (e) => refreshsuite.emit('page', String(e)));
+		</script>`, idp, r.URL.Path)
+	}))
+	b, err := pool.Get(ThirdPartyAllowed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func(path string) (*Session, *timeline.Timeline) {
+		tl := timeline.New(nil)
+		s, err := b.NewSession(tl, Setup{Config: map[string]any{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		if err := s.Navigate(app + path); err != nil {
+			t.Fatal(err)
+		}
+		return s, tl
+	}
+
+	first, tl := open("/write")
+	if e := waitFor(t, tl, "client.event", func(f timeline.Fields) bool { return f["type"] == "page" }); e.Fields["info"] != "done" {
+		t.Fatalf("the first session could not write: %s", e.Fields["info"])
+	}
+	waitFor(t, tl, "client.event", func(f timeline.Fields) bool { return f["type"] == "frame-wrote" })
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("the cached script was fetched %d times in the first session, want 1 (the second from the cache)", n)
+	}
+	concurrent, _ := open("/read")
+	used := []proto.BrowserBrowserContextID{first.sc.rod.BrowserContextID, concurrent.sc.rod.BrowserContextID}
+	if used[0] == used[1] {
+		t.Fatalf("two live sessions share the context %s", used[0])
+	}
+	concurrent.Close()
+	first.Close()
+
+	second, tl := open("/read")
+	if id := second.sc.rod.BrowserContextID; id != used[0] && id != used[1] {
+		t.Fatalf("the session opened a new context instead of reusing one: this test would prove nothing")
+	}
+	e := waitFor(t, tl, "client.event", func(f timeline.Fields) bool { return f["type"] == "page" })
+	if want := " 0 0 0 0 visible"; e.Fields["info"] != want {
+		t.Errorf("the page read %q (cookie, localStorage, sessionStorage, IndexedDB databases, caches, visibility), want %q", e.Fields["info"], want)
+	}
+	frame := waitFor(t, tl, "client.event", func(f timeline.Fields) bool { return f["type"] == "frame-read" })
+	if frame.Fields["info"] != "0" {
+		t.Errorf("the third-party frame found %s localStorage items, want 0", frame.Fields["info"])
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, path := range []string{strings.TrimPrefix(app, "http://") + "/read", strings.TrimPrefix(idp, "http://") + "/read"} {
+		if sent[path] != "" {
+			t.Errorf("%s came with the cookies %q, want none", path, sent[path])
+		}
+	}
+	if n := hits.Load(); n != 3 {
+		t.Errorf("the cached script was fetched %d times over both sessions, want 3 (the cache was not cleared)", n)
+	}
 }

@@ -1,7 +1,8 @@
 // Package browser drives the system Chromium through rod: one browser per process
-// and cookie policy, a fresh incognito context per scenario, and instrumentation
-// that records frames, postMessage, network requests, console errors and the
-// client library's events into the scenario timeline.
+// and cookie policy, an incognito context per scenario that holds nothing from an
+// earlier one, and instrumentation that records frames, postMessage, network
+// requests, console errors and the client library's events into the scenario
+// timeline.
 package browser
 
 import (
@@ -50,6 +51,8 @@ type Browser struct {
 	Policy CookiePolicy
 	rod    *rod.Browser
 	l      *launcher.Launcher // nil for a browser the suite did not launch
+	// contexts are the incognito contexts between two sessions.
+	contexts contexts
 }
 
 // Connect uses a browser that is already running (a browser pool, a Selenium
@@ -97,9 +100,9 @@ func Launch(bin string, policy CookiePolicy) (*Browser, error) {
 }
 
 // Close ends the browser process and removes its profile directory; a browser
-// the suite did not launch is left running (each session closed its own
-// incognito context).
+// the suite did not launch is left running, without the suite's contexts.
 func (b *Browser) Close() {
+	b.contexts.closeAll()
 	if b.l == nil {
 		return
 	}

@@ -20,18 +20,21 @@ var bridgeJS string
 
 const binding = "__refreshsuite_report"
 
-// Session is one scenario's browser: its own incognito context (cookies,
-// storage) and its tabs, recording into the scenario's timeline. Page actions
+// Session is one scenario's browser: an incognito context (cookies, storage)
+// no other live session uses and that holds nothing from an earlier one, and
+// the scenario's tabs, recording into the scenario's timeline. Page actions
 // apply to the current tab; a scenario starts with tab 1.
 type Session struct {
-	tl     *timeline.Timeline
-	events map[string]string
-	clock  *VirtualClock // nil on the real clock; drives tab 1 only
-	config string
-	inject []string
-	ctx    *rod.Browser
-	tabs   []*tab
-	cur    *tab
+	tl      *timeline.Timeline
+	events  map[string]string
+	clock   *VirtualClock // nil on the real clock; drives tab 1 only
+	config  string
+	inject  []string
+	owner   *Browser
+	sc      *scenarioContext // nil once the session is closed
+	tabs    []*tab
+	cur     *tab
+	touched touched
 }
 
 // tab is one page of the session and the CDP event loop recording it.
@@ -54,18 +57,19 @@ type Setup struct {
 	Inject []string
 }
 
-// NewSession opens an incognito context and a page with the bridge installed.
+// NewSession takes a cleared incognito context and opens a page in it with the
+// bridge installed.
 func (b *Browser) NewSession(tl *timeline.Timeline, setup Setup) (*Session, error) {
 	events, clock := setup.Events, setup.Clock
 	cfg, err := json.Marshal(setup.Config)
 	if err != nil {
 		return nil, fmt.Errorf("bridge config: %w", err)
 	}
-	ic, err := b.rod.Incognito()
+	sc, err := b.contexts.take(b.rod)
 	if err != nil {
-		return nil, fmt.Errorf("incognito context: %w", err)
+		return nil, err
 	}
-	s := &Session{tl: tl, events: events, clock: clock, config: string(cfg), inject: setup.Inject, ctx: ic}
+	s := &Session{tl: tl, events: events, clock: clock, config: string(cfg), inject: setup.Inject, owner: b, sc: sc}
 	if err := s.Tab(1); err != nil {
 		s.Close()
 		return nil, err
@@ -86,7 +90,7 @@ func (s *Session) Tab(n int) error {
 	case n > 1 && s.clock != nil:
 		return fmt.Errorf("tab %d: a second tab needs the real clock", n)
 	}
-	page, err := s.ctx.Page(proto.TargetCreateTarget{URL: "about:blank"})
+	page, err := s.sc.rod.Page(proto.TargetCreateTarget{URL: "about:blank"})
 	if err != nil {
 		return fmt.Errorf("new page: %w", err)
 	}
@@ -143,6 +147,7 @@ func (s *Session) instrument(t *tab) error {
 			}
 		},
 		func(e *proto.NetworkRequestWillBeSent) {
+			s.touched.add(e.Request.URL, false)
 			f := timeline.Fields{
 				"method": e.Request.Method, "url": bare(e.Request.URL), "type": string(e.Type), "frame": frameOf(e.FrameID),
 			}
@@ -161,6 +166,7 @@ func (s *Session) instrument(t *tab) error {
 			if e.Frame.ParentID == "" {
 				frame = "top"
 			}
+			s.touched.add(e.Frame.URL, frame == "top")
 			add("browser.navigated", timeline.Fields{
 				"frame": frame, "url": bare(e.Frame.URL), "origin": e.Frame.SecurityOrigin, "name": e.Frame.Name,
 			})
@@ -430,17 +436,19 @@ func (s *Session) Screenshot() ([]byte, error) {
 	return s.cur.page.Timeout(5*time.Second).Screenshot(true, nil)
 }
 
-// Close closes the tabs and their incognito context.
+// Close closes the tabs and hands the context back, cleared, for the next
+// session.
 func (s *Session) Close() {
 	for _, t := range s.tabs {
 		_ = t.page.Close()
-	}
-	if s.ctx != nil {
-		_ = s.ctx.Close()
 	}
 	for _, t := range s.tabs {
 		if t.stop != nil {
 			t.stop()
 		}
+	}
+	if s.sc != nil {
+		s.owner.contexts.give(s.sc, s.touched.storageKeys())
+		s.sc = nil
 	}
 }

@@ -33,8 +33,8 @@ func (r *runner) libraryConfig(scope string) map[string]any {
 	return cfg
 }
 
-// newSession opens a fresh browser context (no cookies, no storage) whose
-// app is configured for scope.
+// newSession opens a browser session with no cookies and no storage whose app
+// is configured for scope.
 func (r *runner) newSession(scope string) (*browser.Session, error) {
 	var inject []string
 	for _, f := range r.cfg.Manifest.App.Inject {

@@ -81,7 +81,7 @@ func ClockMode(run string, s *scenarios.Scenario) string {
 	return "virtual"
 }
 
-// Start sets up the IdP, the app and a fresh browser context for a scenario,
+// Start sets up the IdP, the app and a clean browser session for a scenario,
 // on the given clock mode (virtual or real).
 func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario, clockMode string) (*Run, error) {
 	var vclock *browser.VirtualClock
