@@ -131,19 +131,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "refreshsuite: %d scenario containers against %s, %d processes\n", len(all)*len(ms), strings.Join(names, " and "), *procs)
-	// The suite is compiled into a temporary folder, not the source tree, so
-	// runs in one checkout (a test's, a user's) never share or delete each
-	// other's binary.
 	tmp, err := os.MkdirTemp("", "refreshsuite-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, "suite.test")
-	build := exec.Command("go", "test", "-c", "-o", bin, "./suite")
-	build.Dir, build.Stdout, build.Stderr = root, stderr, stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("compile the suite: %w", err)
+	bin, err := compileSuite(root, tmp, stderr)
+	if err != nil {
+		return err
 	}
 	gargs := []string{"tool", "ginkgo", "run", fmt.Sprintf("--procs=%d", *procs), "--silence-skips"}
 	if *focus != "" {
