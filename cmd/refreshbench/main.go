@@ -34,9 +34,9 @@ func main() {
 	}
 
 	type run struct {
-		wall time.Duration
-		rss  int64
-		j    *reports.JUnit
+		wall     time.Duration
+		rss, pss int64
+		j        *reports.JUnit
 	}
 	do := func(mode string, i int) run {
 		dir := filepath.Join(*out, fmt.Sprintf("%s-%d", mode, i))
@@ -44,7 +44,7 @@ func main() {
 		// latency) are left out of both modes, so the two figures compare one set.
 		cmd := exec.Command(*bin, append([]string{"run", "-clock", mode, "-label-filter", "!real-clock", "-out", dir}, flag.Args()...)...)
 		start := time.Now()
-		peak := int64(0)
+		var peak, peakPSS int64
 		if err := cmd.Start(); err != nil {
 			fmt.Fprintln(os.Stderr, "refreshbench:", err)
 			os.Exit(2)
@@ -53,23 +53,30 @@ func main() {
 		go func() { done <- cmd.Wait() }()
 		tick := time.NewTicker(100 * time.Millisecond)
 	loop:
-		for {
+		for n := 0; ; n++ {
 			select {
 			case <-done:
 				break loop
 			case <-tick.C:
-				peak = max(peak, treeRSS(cmd.Process.Pid))
+				pids := tree(cmd.Process.Pid)
+				peak = max(peak, sumRSS(pids))
+				// PSS shares each shared page out among the processes mapping
+				// it, so it is what the tree really occupies; reading it walks
+				// every page table, so once a second.
+				if n%10 == 0 {
+					peakPSS = max(peakPSS, sumPSS(pids))
+				}
 			}
 		}
 		tick.Stop()
-		r := run{wall: time.Since(start), rss: peak}
+		r := run{wall: time.Since(start), rss: peak, pss: peakPSS}
 		j, err := reports.ReadJUnit(filepath.Join(dir, "junit.xml"))
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "refreshbench: %s run %d wrote no report: %v\n", mode, i, err)
 			os.Exit(1)
 		}
 		r.j = j
-		fmt.Printf("  %s run %d: %s wall, peak %d MiB, %d tests, %d failures\n", mode, i, r.wall.Round(100*time.Millisecond), r.rss>>20, j.Tests, j.Failures)
+		fmt.Printf("  %s run %d: %s wall, peak %d MiB RSS, %d MiB PSS, %d tests, %d failures\n", mode, i, r.wall.Round(100*time.Millisecond), r.rss>>20, r.pss>>20, j.Tests, j.Failures)
 		return r
 	}
 
@@ -84,15 +91,15 @@ func main() {
 
 	summary := func(mode string, rs []run) time.Duration {
 		var walls []time.Duration
-		var peak int64
+		var peak, peakPSS int64
 		for _, r := range rs {
 			walls = append(walls, r.wall)
-			peak = max(peak, r.rss)
+			peak, peakPSS = max(peak, r.rss), max(peakPSS, r.pss)
 		}
 		sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
 		med := walls[len(walls)/2]
-		fmt.Printf("%-8s wall min %s, median %s, max %s; peak memory %d MiB (suite processes and Chromium)\n",
-			mode, walls[0].Round(100*time.Millisecond), med.Round(100*time.Millisecond), walls[len(walls)-1].Round(100*time.Millisecond), peak>>20)
+		fmt.Printf("%-8s wall min %s, median %s, max %s; peak memory of the suite and Chromium processes: %d MiB RSS summed (shared pages counted in every process), %d MiB PSS\n",
+			mode, walls[0].Round(100*time.Millisecond), med.Round(100*time.Millisecond), walls[len(walls)-1].Round(100*time.Millisecond), peak>>20, peakPSS>>20)
 		return med
 	}
 	fmt.Println()
@@ -152,8 +159,8 @@ func main() {
 	}
 }
 
-// treeRSS sums the resident memory of pid and all its descendants.
-func treeRSS(root int) int64 {
+// tree is pid and all its descendants, with the resident memory of each.
+func tree(root int) map[int]int64 {
 	children := map[int][]int{}
 	rss := map[int]int64{}
 	entries, _ := os.ReadDir("/proc")
@@ -177,13 +184,40 @@ func treeRSS(root int) int64 {
 		children[ppid] = append(children[ppid], pid)
 		rss[pid] = pages * int64(os.Getpagesize())
 	}
-	var total int64
+	out := map[int]int64{}
 	stack := []int{root}
 	for len(stack) > 0 {
 		p := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		total += rss[p]
+		out[p] = rss[p]
 		stack = append(stack, children[p]...)
+	}
+	return out
+}
+
+func sumRSS(pids map[int]int64) int64 {
+	var total int64
+	for _, rss := range pids {
+		total += rss
+	}
+	return total
+}
+
+// sumPSS adds up the proportional set size of the processes.
+func sumPSS(pids map[int]int64) int64 {
+	var total int64
+	for pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+		if err != nil {
+			continue // gone since
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if kb, ok := strings.CutPrefix(line, "Pss:"); ok {
+				n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(kb), "kB")), 10, 64)
+				total += n << 10
+				break
+			}
+		}
 	}
 	return total
 }
