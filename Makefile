@@ -45,7 +45,7 @@ build:
 	$(GO) build -o bin/refreshsuite ./cmd/refreshsuite
 
 # Speed and memory figures (virtual vs real clock, spread of firing points over
-# 5 virtual runs). Prints, never fails on a figure. About 8 minutes for the
+# 5 virtual runs). Prints, never fails on a figure. About 7 minutes for the
 # three shipped clients; one client alone:
 #   make bench ARGS="-- -client fixtures/angular-oauth2-oidc/client.yaml"
 bench: setup build
