@@ -437,18 +437,27 @@ func (s *Session) Screenshot() ([]byte, error) {
 }
 
 // Close closes the tabs and hands the context back, cleared, for the next
-// session.
+// session. A tab that would not close (a beforeunload dialog, a dead renderer)
+// could still write into the context after the clearing, so then the context
+// is closed instead.
 func (s *Session) Close() {
+	closed := true
 	for _, t := range s.tabs {
-		_ = t.page.Close()
+		if err := t.page.Close(); err != nil {
+			closed = false
+		}
 	}
 	for _, t := range s.tabs {
 		if t.stop != nil {
 			t.stop()
 		}
 	}
-	if s.sc != nil {
+	switch {
+	case s.sc == nil:
+	case closed:
 		s.owner.contexts.give(s.sc, s.touched.storageKeys())
-		s.sc = nil
+	default:
+		s.sc.close()
 	}
+	s.sc = nil
 }
