@@ -190,20 +190,8 @@ func TestVirtualClock(t *testing.T) {
 			fmt.Sscan(r.URL.Query().Get("t"), &pageNow)
 		}
 	}))
-	b, err := pool.Get(ThirdPartyAllowed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vclock = NewVirtualClock()
-	tl := timeline.New(vclock)
-	s, err := b.NewSession(tl, Setup{Config: map[string]any{}, Clock: vclock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Navigate(app + "/"); err != nil {
-		t.Fatal(err)
-	}
+	var tl *timeline.Timeline
+	_, tl, vclock = openVirtual(t, app+"/")
 	wall := time.Now()
 	fetched := func() bool {
 		for _, e := range tl.Entries() {
@@ -239,6 +227,26 @@ func TestVirtualClock(t *testing.T) {
 }
 
 var vclock *VirtualClock
+
+// openVirtual opens a session on a virtual clock of its own and loads url.
+func openVirtual(t *testing.T, url string) (*Session, *timeline.Timeline, *VirtualClock) {
+	t.Helper()
+	b, err := pool.Get(ThirdPartyAllowed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := NewVirtualClock()
+	tl := timeline.New(clock)
+	s, err := b.NewSession(tl, Setup{Config: map[string]any{}, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	if err := s.Navigate(url); err != nil {
+		t.Fatal(err)
+	}
+	return s, tl, clock
+}
 
 // A second tab is a page in the same context: it sees the first tab's cookies
 // and localStorage but has its own sessionStorage, and what it records says
@@ -301,20 +309,7 @@ func TestCallOutcome(t *testing.T) {
 			refreshsuite.ready({ loggedIn: false });
 		</script>`)
 	}))
-	b, err := pool.Get(ThirdPartyAllowed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := NewVirtualClock()
-	tl := timeline.New(clock)
-	s, err := b.NewSession(tl, Setup{Config: map[string]any{}, Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Navigate(app + "/"); err != nil {
-		t.Fatal(err)
-	}
+	s, tl, clock := openVirtual(t, app+"/")
 	ctx := context.Background()
 	ready := func() bool { _, ok := scenarioEntry(tl, "client.ready"); return ok }
 	if err := clock.Until(ctx, ready, 10*time.Second); err != nil {
@@ -490,5 +485,68 @@ func TestSessionsStartClean(t *testing.T) {
 	}
 	if n := hits.Load(); n != 3 {
 		t.Errorf("the cached script was fetched %d times over both sessions, want 3 (the cache was not cleared)", n)
+	}
+}
+
+// A server that reads the virtual clock with NowInOrder while it serves the
+// page's request finds everything the page reported before sending it already
+// in the timeline, however many reports are still on their way: whether the
+// page sent it while the clock stood (a call the harness just started) or
+// while a budget ran (a timer firing).
+func TestNowInOrder(t *testing.T) {
+	const burst = 2000
+	recorded := make(chan int, 1)
+	var tl *timeline.Timeline
+	var clock *VirtualClock
+	app := serve(t, "localhost", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/":
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprintf(w, `<!doctype html><script>
+				const burst = async () => {
+					for (let i = 0; i < %d; i++) refreshsuite.emit('n', String(i));
+					await fetch('/idp');
+				};
+				refreshsuite.register({ burst, later: () => new Promise((ok) => setTimeout(() => burst().then(ok), 50)) });
+				refreshsuite.ready({ loggedIn: false });
+			</script>`, burst)
+		case "/idp":
+			clock.NowInOrder()
+			n := 0
+			for _, e := range tl.Entries() {
+				if e.Fields["type"] == "n" {
+					n++
+				}
+			}
+			recorded <- n
+		}
+	}))
+	var s *Session
+	s, tl, clock = openVirtual(t, app+"/")
+	ready := func() bool { _, ok := scenarioEntry(tl, "client.ready"); return ok }
+	if err := clock.Until(context.Background(), ready, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for i, fn := range []string{"burst", "later"} {
+		want := burst * (i + 1) // the second call finds the first one's reports too
+		wait, err := s.Begin(fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := false
+		go func() { _, _, _ = wait(context.Background()) }()
+		if err := clock.Until(context.Background(), func() bool {
+			select {
+			case n := <-recorded:
+				if n != want {
+					t.Errorf("%s: the IdP's instant came with %d of the %d reports the page sent before its request", fn, n, want)
+				}
+				done = true
+			default:
+			}
+			return done
+		}, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

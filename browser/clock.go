@@ -83,6 +83,9 @@ type VirtualClock struct {
 	// report from the page.
 	seen time.Time
 	deaf bool
+	// syncs are the markers NowInOrder waits for, by id.
+	syncs  map[string]chan struct{}
+	syncID int
 }
 
 // NewVirtualClock makes a clock for one scenario.
@@ -139,7 +142,32 @@ func (c *VirtualClock) LastKnown() time.Time {
 }
 
 // Now is the page's current time in scenario terms.
-func (c *VirtualClock) Now() time.Time {
+func (c *VirtualClock) Now() time.Time { return c.now(false) }
+
+// NowInOrder is Now for a caller outside the page's CDP event loop, such as the
+// IdP serving the page's request: it also waits until everything the page
+// reported before that instant is in the timeline. On virtual time a client
+// event and the request it causes share one millisecond; the IdP's entry would
+// otherwise race the event's report, and which came first decides which
+// renewal window a request falls in.
+func (c *VirtualClock) NowInOrder() time.Time { return c.now(true) }
+
+// synced is called from the page's event loop when a marker arrives: every
+// report the page sent before it has been recorded.
+func (c *VirtualClock) synced(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ch, ok := c.syncs[id]; ok {
+		close(ch)
+		delete(c.syncs, id)
+	}
+}
+
+// syncWait bounds the wait for a marker; a page that cannot send one (its
+// bridge gone with a navigation) must not stall the IdP.
+const syncWait = 100 * time.Millisecond
+
+func (c *VirtualClock) now(inOrder bool) time.Time {
 	c.mu.Lock()
 	if !c.started {
 		c.mu.Unlock()
@@ -152,10 +180,13 @@ func (c *VirtualClock) Now() time.Time {
 		known = c.seen
 	}
 	c.mu.Unlock()
-	if !running {
+	if !running && !inOrder {
 		return frozen
 	}
 	if deaf {
+		if !running {
+			return frozen
+		}
 		return known
 	}
 	// A budget is running: only the page knows how far it got. While the page
@@ -163,12 +194,46 @@ func (c *VirtualClock) Now() time.Time {
 	// answer is exact. A page in the middle of a top-level navigation does not
 	// answer: then the last time it reported stands (its clock is paused for the
 	// navigation's request too).
-	res, err := proto.RuntimeEvaluate{Expression: "Date.now()", ReturnByValue: true}.Call(page.Timeout(150 * time.Millisecond))
+	expr, marker := "Date.now()", (chan struct{})(nil)
+	if inOrder {
+		// The marker goes out through the bridge's binding, behind every
+		// report the page sent before it, on the same CDP session.
+		c.mu.Lock()
+		c.syncID++
+		id := fmt.Sprint(c.syncID)
+		if c.syncs == nil {
+			c.syncs = map[string]chan struct{}{}
+		}
+		marker = make(chan struct{})
+		c.syncs[id] = marker
+		c.mu.Unlock()
+		defer func() {
+			c.mu.Lock()
+			delete(c.syncs, id)
+			c.mu.Unlock()
+		}()
+		expr = fmt.Sprintf(`(() => { try { %s(JSON.stringify({what: %q, fields: {id: %q}})); } catch (e) {} return Date.now(); })()`, binding, syncKind, id)
+	}
+	res, err := proto.RuntimeEvaluate{Expression: expr, ReturnByValue: true}.Call(page.Timeout(150 * time.Millisecond))
 	if err != nil || res.ExceptionDetails != nil {
 		c.mu.Lock()
 		c.deaf = true
 		c.mu.Unlock()
+		if !running {
+			return frozen
+		}
 		return known
+	}
+	if marker != nil {
+		select {
+		case <-marker:
+		case <-time.After(syncWait):
+		}
+	}
+	if !running {
+		// Paused: the page's clock stands where the last budget left it (a
+		// call the harness started before granting time sends its requests now).
+		return frozen
 	}
 	return time.UnixMilli(int64(res.Result.Value.Num()))
 }

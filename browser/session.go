@@ -20,6 +20,10 @@ var bridgeJS string
 
 const binding = "__refreshsuite_report"
 
+// syncKind marks the clock's markers among the bridge's reports (see
+// VirtualClock.NowInOrder); they are not recorded.
+const syncKind = "harness.sync"
+
 // Session is one scenario's browser: an incognito context (cookies, storage)
 // no other live session uses and that holds nothing from an earlier one, and
 // the scenario's tabs, recording into the scenario's timeline. Page actions
@@ -219,6 +223,12 @@ func (s *Session) fromBridge(tabNo, payload string) {
 	var m bridgeMessage
 	if err := json.Unmarshal([]byte(payload), &m); err != nil {
 		s.tl.Add("browser.console-error", timeline.Fields{"text": "unreadable bridge message: " + err.Error(), "tab": tabNo})
+		return
+	}
+	if m.What == syncKind {
+		if s.clock != nil {
+			s.clock.synced(m.Fields["id"])
+		}
 		return
 	}
 	if _, ok := timeline.Kinds[m.What]; !ok || !(strings.HasPrefix(m.What, "client.") || strings.HasPrefix(m.What, "browser.")) {

@@ -308,6 +308,14 @@ type PageClock interface {
 	LastKnown() time.Time
 }
 
+// OrderedClock is implemented by scenario clocks on which the page and the
+// IdP can stamp the same instant (the virtual clock): NowInOrder returns once
+// everything the page reported before the request is in the timeline, so the
+// request's entry comes after the client event that caused it.
+type OrderedClock interface {
+	NowInOrder() time.Time
+}
+
 // clocked reads the scenario clock once per request: every time the request
 // touches (expiry checks, iat, its timeline entry) is the same instant. On a
 // virtual clock that instant is the page's, frozen while it waits for us.
@@ -315,9 +323,14 @@ func (s *Server) clocked(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		clock := s.Timeline.Clock()
 		now := time.Time{}
-		if pc, ok := clock.(PageClock); ok && r.Header.Get("Sec-Fetch-Dest") == "document" {
+		pc, paged := clock.(PageClock)
+		oc, ordered := clock.(OrderedClock)
+		switch {
+		case paged && r.Header.Get("Sec-Fetch-Dest") == "document":
 			now = pc.LastKnown()
-		} else {
+		case ordered:
+			now = oc.NowInOrder()
+		default:
 			now = clock.Now()
 		}
 		ctx := context.WithValue(r.Context(), nowKey{}, now)
