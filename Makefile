@@ -52,7 +52,7 @@ bench: setup build
 	$(GO) run ./cmd/refreshbench $(ARGS)
 
 # The main job FLAKE_RUNS times in a row with a busy process on another core;
-# prints the number of specs whose verdict changed (it must be 0). About 25
+# prints the number of specs whose verdict changed (it must be 0). About 22
 # minutes on 2 cores with the defaults; not part of make test.
 FLAKE_RUNS ?= 20
 flake: setup
