@@ -180,13 +180,16 @@ func (c *VirtualClock) now(inOrder bool) time.Time {
 		known = c.seen
 	}
 	c.mu.Unlock()
-	if !running && !inOrder {
-		return frozen
-	}
-	if deaf {
-		if !running {
+	if !running {
+		// Paused: the page's clock stands where the last budget left it. It is
+		// still asked when the caller needs the page's reports in order (a
+		// call the harness started before granting time sends its requests now).
+		if !inOrder {
 			return frozen
 		}
+		known = frozen
+	}
+	if deaf {
 		return known
 	}
 	// A budget is running: only the page knows how far it got. While the page
@@ -219,9 +222,6 @@ func (c *VirtualClock) now(inOrder bool) time.Time {
 		c.mu.Lock()
 		c.deaf = true
 		c.mu.Unlock()
-		if !running {
-			return frozen
-		}
 		return known
 	}
 	if marker != nil {
@@ -231,8 +231,6 @@ func (c *VirtualClock) now(inOrder bool) time.Time {
 		}
 	}
 	if !running {
-		// Paused: the page's clock stands where the last budget left it (a
-		// call the harness started before granting time sends its requests now).
 		return frozen
 	}
 	return time.UnixMilli(int64(res.Result.Value.Num()))

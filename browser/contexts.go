@@ -123,7 +123,7 @@ func (t *touched) add(raw string, top bool) {
 	}
 	t.origins[u.Scheme+"://"+u.Host] = true
 	if top {
-		t.tops[site(u)] = true
+		t.tops[Site(u)] = true
 	}
 }
 
@@ -139,8 +139,9 @@ func (t *touched) storageKeys() []string {
 	for o := range t.origins {
 		keys = append(keys, o+"/", o+"/^31")
 		u, _ := url.Parse(o)
+		own := Site(u)
 		for s := range t.tops {
-			if s != site(u) {
+			if s != own {
 				keys = append(keys, o+"/^0"+s)
 			}
 		}
@@ -149,10 +150,10 @@ func (t *touched) storageKeys() []string {
 	return keys
 }
 
-// site is a URL's schemeful site as Chromium reckons it: the scheme and the
+// Site is a URL's schemeful site as Chromium reckons it: the scheme and the
 // registrable domain (private registries included), or the whole host for an
 // IP address or a name without one, such as localhost.
-func site(u *url.URL) string {
+func Site(u *url.URL) string {
 	host := u.Hostname()
 	if net.ParseIP(host) == nil {
 		if d, err := publicsuffix.EffectiveTLDPlusOne(host); err == nil {

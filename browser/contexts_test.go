@@ -15,8 +15,8 @@ func TestSite(t *testing.T) {
 		"https://me.github.io/app":       "https://me.github.io", // a private registry counts, as in Chromium
 	} {
 		u, _ := url.Parse(raw)
-		if got := site(u); got != want {
-			t.Errorf("site(%s) = %s, want %s", raw, got, want)
+		if got := Site(u); got != want {
+			t.Errorf("Site(%s) = %s, want %s", raw, got, want)
 		}
 	}
 }
