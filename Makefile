@@ -24,6 +24,7 @@ lint:
 
 unit:
 	$(GO) test -race -count=1 $(UNIT)
+	$(GO) test -race -count=1 -short ./suite/
 
 # Bounded fuzzing of the scenario loader and the IdP's /authorize and /token
 # parameter handling; findings are kept in testdata/fuzz as regression seeds.

@@ -2,6 +2,7 @@ package browser
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -86,6 +87,7 @@ type VirtualClock struct {
 	// syncs are the markers NowInOrder waits for, by id.
 	syncs  map[string]chan struct{}
 	syncID int
+	lapses int
 }
 
 // NewVirtualClock makes a clock for one scenario.
@@ -163,9 +165,14 @@ func (c *VirtualClock) synced(id string) {
 	}
 }
 
-// syncWait bounds the wait for a marker; a page that cannot send one (its
-// bridge gone with a navigation) must not stall the IdP.
-const syncWait = 100 * time.Millisecond
+// PageAnswer bounds how long the clock waits for the page: to evaluate
+// Date.now(), and then for the marker behind the page's earlier reports. A
+// page that can answer does so within milliseconds on an idle machine and
+// within a second or two on a loaded one; the bound only keeps a page that
+// will never answer (a renderer that died) from stalling the IdP for good.
+// Ordering never rests on it: a marker that was sent always arrives, in order,
+// on the page's CDP session, so the wait ends when it does.
+const PageAnswer = 15 * time.Second
 
 func (c *VirtualClock) now(inOrder bool) time.Time {
 	c.mu.Lock()
@@ -183,7 +190,7 @@ func (c *VirtualClock) now(inOrder bool) time.Time {
 	if !running {
 		// Paused: the page's clock stands where the last budget left it. It is
 		// still asked when the caller needs the page's reports in order (a
-		// call the harness started before granting time sends its requests now).
+		// call the harness just started before granting time sends its requests now).
 		if !inOrder {
 			return frozen
 		}
@@ -197,13 +204,16 @@ func (c *VirtualClock) now(inOrder bool) time.Time {
 	// answer is exact. A page in the middle of a top-level navigation does not
 	// answer: then the last time it reported stands (its clock is paused for the
 	// navigation's request too).
-	expr, marker := "Date.now()", (chan struct{})(nil)
+	expr, marker, id := "[Date.now(), false]", (chan struct{})(nil), ""
 	if inOrder {
 		// The marker goes out through the bridge's binding, behind every
-		// report the page sent before it, on the same CDP session.
+		// report the page sent before it, on the same CDP session. The page
+		// says whether it could send it: a document whose bridge is not
+		// installed yet has no binding to send through, and then nothing it
+		// reported can be pending either.
 		c.mu.Lock()
 		c.syncID++
-		id := fmt.Sprint(c.syncID)
+		id = fmt.Sprint(c.syncID)
 		if c.syncs == nil {
 			c.syncs = map[string]chan struct{}{}
 		}
@@ -215,25 +225,49 @@ func (c *VirtualClock) now(inOrder bool) time.Time {
 			delete(c.syncs, id)
 			c.mu.Unlock()
 		}()
-		expr = fmt.Sprintf(`(() => { try { %s(JSON.stringify({what: %q, fields: {id: %q}})); } catch (e) {} return Date.now(); })()`, binding, syncKind, id)
+		expr = fmt.Sprintf(`(() => { let sent = false; try { %s(JSON.stringify({what: %q, fields: {id: %q}})); sent = true; } catch (e) {} return [Date.now(), sent]; })()`, binding, syncKind, id)
 	}
-	res, err := proto.RuntimeEvaluate{Expression: expr, ReturnByValue: true}.Call(page.Timeout(150 * time.Millisecond))
+	res, err := proto.RuntimeEvaluate{Expression: expr, ReturnByValue: true}.Call(page.Timeout(PageAnswer))
 	if err != nil || res.ExceptionDetails != nil {
 		c.mu.Lock()
 		c.deaf = true
+		if inOrder && errors.Is(err, context.DeadlineExceeded) {
+			c.lapses++
+		}
 		c.mu.Unlock()
 		return known
 	}
-	if marker != nil {
+	var answer []json.RawMessage
+	_ = json.Unmarshal([]byte(res.Result.Value.JSON("", "")), &answer)
+	var pageNow float64
+	var sent bool
+	if len(answer) == 2 {
+		_ = json.Unmarshal(answer[0], &pageNow)
+		_ = json.Unmarshal(answer[1], &sent)
+	}
+	if sent {
 		select {
 		case <-marker:
-		case <-time.After(syncWait):
+		case <-time.After(PageAnswer):
+			c.mu.Lock()
+			c.lapses++
+			c.mu.Unlock()
 		}
 	}
-	if !running {
-		return frozen
+	if !running || pageNow == 0 {
+		return known
 	}
-	return time.UnixMilli(int64(res.Result.Value.Num()))
+	return time.UnixMilli(int64(pageNow))
+}
+
+// Lapses counts the times the clock could not vouch for the order of the
+// page's reports and an IdP request: the page did not answer, or its marker
+// did not arrive, within PageAnswer. The suite's self-check fails a virtual
+// run that had any, so a lapse is never silent.
+func (c *VirtualClock) Lapses() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lapses
 }
 
 // Start moves the page to virtual time, paused. Call it just before the first

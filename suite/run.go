@@ -652,6 +652,15 @@ func (r *Run) SaveTrace(dir string) (string, error) {
 	return dir, nil
 }
 
+// ClockLapses is how often the virtual clock could not vouch for the order of
+// the page's reports and the IdP's requests (0 on the real clock).
+func (r *Run) ClockLapses() int {
+	if v, ok := r.Clock.(*browser.VirtualClock); ok {
+		return v.Lapses()
+	}
+	return 0
+}
+
 // tab is the current tab's number, for the entries the harness records about it.
 func (r *Run) tab() string { return fmt.Sprint(r.session.CurrentTab()) }
 

@@ -3,9 +3,11 @@ package suite
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"time"
 
+	"github.com/refreshsuite/refreshsuite/browser"
 	"github.com/refreshsuite/refreshsuite/timeline"
 )
 
@@ -25,35 +27,51 @@ var idpPaths = map[string]string{
 // made to the IdP, the page's time when it sent it (browser.request, stamped by
 // the page's clock) and the IdP's time when it served it (stamped by the
 // scenario clock the IdP reads) must agree. It records the worst skew and fails
-// beyond maxClockSkew.
-func checkClocks(tl *timeline.Timeline, issuer string, virtual bool) error {
+// beyond maxClockSkew, or when the clock could not vouch for the order of the
+// page's reports and an IdP request (lapses).
+//
+// Requests to one URL are paired in the order they were sent: the k-th request
+// the page sent with the k-th the IdP received. Pairing by nearest time would
+// pair two requests sent 10 ms apart crosswise and report a skew that never
+// was. The IdP stamps an entry with the instant the request arrived, so its
+// entries sorted by time are in arrival order whatever order they finished in.
+func checkClocks(tl *timeline.Timeline, issuer string, virtual bool, lapses int) error {
 	entries := tl.Entries()
-	used := map[int]bool{}
-	worst, n := 0.0, 0
+	sent := map[string][]timeline.Entry{}
+	served := map[string][]timeline.Entry{}
 	for _, e := range entries {
-		path, ok := idpPaths[e.What]
-		if !ok || e.Fields["actor"] == "harness" || e.Fields["fault"] == "slow" {
-			continue // the harness's own requests; a slow answer's time is when it was answered
-		}
-		best, bestSkew := -1, math.Inf(1)
-		for _, r := range entries {
-			if r.What != "browser.request" || used[r.Seq] || r.Fields["url"] != issuer+path || strings.EqualFold(r.Fields["type"], "Preflight") {
-				continue
+		switch path, ok := idpPaths[e.What]; {
+		case ok:
+			if e.Fields["actor"] == "harness" || e.Fields["fault"] == "slow" {
+				continue // the harness's own requests; a slow answer's time is when it was answered
 			}
-			if skew := math.Abs(e.Ms() - r.Ms()); skew < bestSkew {
-				best, bestSkew = r.Seq, skew
-			}
+			served[issuer+path] = append(served[issuer+path], e)
+		case e.What == "browser.request" && !strings.EqualFold(e.Fields["type"], "Preflight"):
+			sent[e.Fields["url"]] = append(sent[e.Fields["url"]], e)
 		}
-		if best < 0 {
-			continue // e.g. a request the harness made itself
-		}
-		used[best] = true
-		n++
-		worst = math.Max(worst, bestSkew)
 	}
-	tl.Add("harness.clock-check", timeline.Fields{"idp_requests": fmt.Sprint(n), "worst_skew_ms": fmt.Sprintf("%.1f", worst)})
-	if virtual && worst > float64(maxClockSkew/time.Millisecond) {
+	worst, n := 0.0, 0
+	for url, idp := range served {
+		page := sent[url]
+		byTime(idp)
+		byTime(page)
+		for i := 0; i < len(idp) && i < len(page); i++ {
+			n++
+			worst = math.Max(worst, math.Abs(idp[i].Ms()-page[i].Ms()))
+		}
+	}
+	tl.Add("harness.clock-check", timeline.Fields{"idp_requests": fmt.Sprint(n), "worst_skew_ms": fmt.Sprintf("%.1f", worst), "lapses": fmt.Sprint(lapses)})
+	switch {
+	case !virtual:
+		return nil
+	case lapses > 0:
+		return fmt.Errorf("the virtual clock could not vouch for the order of the page's reports and the IdP's requests %d times (the page did not answer within %s)", lapses, browser.PageAnswer)
+	case worst > float64(maxClockSkew/time.Millisecond):
 		return fmt.Errorf("the IdP's clock and the page's clock disagree by %.1fms at a request (limit %s)", worst, maxClockSkew)
 	}
 	return nil
+}
+
+func byTime(es []timeline.Entry) {
+	sort.SliceStable(es, func(i, j int) bool { return es[i].At < es[j].At || (es[i].At == es[j].At && es[i].Seq < es[j].Seq) })
 }

@@ -35,6 +35,9 @@ var (
 var pool browser.Pool
 
 func TestConformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the conformance run needs Chromium and the built fixtures; make unit runs this package's unit tests with -short")
+	}
 	RegisterFailHandler(Fail)
 	if *deviations != "skip" && *deviations != "fail" {
 		t.Fatalf("-refreshsuite.deviations: want skip or fail, got %q", *deviations)
@@ -116,7 +119,7 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 			DeferCleanup(run.Close)
 			setupErr = run.Steps(ctx)
 			if setupErr == nil {
-				if err := checkClocks(run.Timeline, run.IdP.URL, run.Clock.Mode() == "virtual"); err != nil {
+				if err := checkClocks(run.Timeline, run.IdP.URL, run.Clock.Mode() == "virtual", run.ClockLapses()); err != nil {
 					setupErr = fmt.Errorf("harness self-check: %w", err)
 				}
 			}

@@ -1,0 +1,58 @@
+package suite
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/refreshsuite/refreshsuite/timeline"
+)
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+// Two requests to one URL sent 40 ms apart, each served 45 ms after it was
+// sent. In order the skew is 45 ms, inside the limit. Pairing each IdP entry
+// with the nearest unused page request instead pairs the first IdP entry (45)
+// with the second request (40) and the second (85) with the first (0): a skew
+// of 85 ms that never was, and a failed run.
+func TestCheckClocksPairsInOrder(t *testing.T) {
+	const issuer = "http://127.0.0.1:1"
+	tl := timeline.New(fixedClock{time.Unix(1000, 0)})
+	at := func(ms int) time.Duration { return time.Duration(ms) * time.Millisecond }
+	tl.AddAt(at(0), "browser.request", timeline.Fields{"url": issuer + "/token", "type": "Fetch"})
+	tl.AddAt(at(40), "browser.request", timeline.Fields{"url": issuer + "/token", "type": "Fetch"})
+	tl.AddAt(at(44), "browser.request", timeline.Fields{"url": issuer + "/token", "type": "Preflight"})
+	// The second request finished first: entries are recorded at the end of
+	// handling, stamped with the arrival instant.
+	tl.AddAt(at(85), "idp.token", timeline.Fields{})
+	tl.AddAt(at(45), "idp.token", timeline.Fields{})
+	tl.AddAt(at(300), "idp.token", timeline.Fields{"actor": "harness"})
+	if err := checkClocks(tl, issuer, true, 0); err != nil {
+		t.Fatal(err)
+	}
+	last := tl.Entries()[len(tl.Entries())-1]
+	if last.What != "harness.clock-check" || last.Fields["idp_requests"] != "2" || last.Fields["worst_skew_ms"] != "45.0" {
+		t.Fatalf("want 2 requests paired with a worst skew of 45.0ms, got %v", last)
+	}
+
+	// The same skew beyond the limit fails a virtual run, and only a virtual one.
+	tl.AddAt(at(400), "browser.request", timeline.Fields{"url": issuer + "/jwks", "type": "Fetch"})
+	tl.AddAt(at(480), "idp.jwks", timeline.Fields{})
+	if err := checkClocks(tl, issuer, true, 0); err == nil || !strings.Contains(err.Error(), "80.0ms") {
+		t.Fatalf("want a skew of 80.0ms reported, got %v", err)
+	}
+	if err := checkClocks(tl, issuer, false, 0); err != nil {
+		t.Fatalf("the real clock records the skew, it does not judge it: %v", err)
+	}
+}
+
+// A lapse of the ordering guarantee fails a virtual run, whatever the skew.
+func TestCheckClocksFailsOnLapses(t *testing.T) {
+	tl := timeline.New(fixedClock{time.Unix(1000, 0)})
+	err := checkClocks(tl, "http://127.0.0.1:1", true, 2)
+	if err == nil || !strings.Contains(err.Error(), "2 times") {
+		t.Fatalf("want the lapses reported, got %v", err)
+	}
+}
