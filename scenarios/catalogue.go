@@ -83,3 +83,35 @@ var DriverFunctions = map[string]string{
 var AppFaults = map[string]string{
 	"no-post-message": "the silent-refresh callback page is served without its postMessage",
 }
+
+// Events is the suite's vocabulary of client events: the names
+// angular-oauth2-oidc gives its events, which a client's manifest maps its
+// own library's names onto. A manifest that maps an event to any other name
+// would forward it under a name no expectation reads.
+var Events = map[string]string{
+	"discovery_document_loaded":           "the discovery document was loaded",
+	"discovery_document_load_error":       "the discovery document could not be loaded",
+	"discovery_document_validation_error": "the discovery document was refused",
+	"jwks_load_error":                     "the key set could not be loaded",
+	"invalid_nonce_in_state":              "a response's state or nonce did not match",
+	"user_profile_loaded":                 "userinfo was loaded",
+	"user_profile_load_error":             "userinfo could not be loaded",
+	"token_received":                      "new tokens were stored (login, refresh or silent refresh)",
+	"token_error":                         "a token response was an error",
+	"code_error":                          "the authorization response was an error",
+	"token_refreshed":                     "tokens were renewed with the refresh token",
+	"token_refresh_error":                 "a refresh_token grant failed",
+	"silently_refreshed":                  "tokens were renewed through the iframe",
+	"silent_refresh_error":                "a silent refresh failed",
+	"silent_refresh_timeout":              "a silent refresh timed out",
+	"token_validation_error":              "a received token was refused",
+	"token_expires":                       "a token is due for renewal (info: access_token or id_token)",
+	"session_changed":                     "the IdP session changed",
+	"session_error":                       "the IdP session check failed",
+	"session_terminated":                  "the IdP session ended",
+	"session_unchanged":                   "the IdP session is unchanged",
+	"logout":                              "the client logged out",
+	"popup_closed":                        "a login popup was closed",
+	"popup_blocked":                       "a login popup was blocked",
+	"token_revoke_error":                  "revoking a token failed",
+}

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -26,14 +27,49 @@ type Measurement struct {
 	Pass        bool    `json:"pass"`
 }
 
-// Result is the verdict of one expectation over one run.
+// Result is the verdict of one expectation over one run: it passed, it
+// failed, or it does not apply because its premise did not happen (an anchor
+// entry it measures from is missing, a premise check of the scenario failed,
+// the client declares no value an expression needs). A missing premise is
+// never a pass: the spec is skipped with Message as the reason.
 type Result struct {
-	Pass         bool
-	Message      string
-	Measurements []Measurement
+	Pass          bool
+	NotApplicable bool
+	Message       string
+	Measurements  []Measurement
 	// Relevant is the slice of the timeline a reader needs to understand a failure.
 	Relevant []timeline.Entry
+	// Final says the verdict could not change had the run gone on: evidence
+	// found is final for "at least", a bound exceeded is final for "at most".
+	// When a step could not be performed, only final verdicts are reported;
+	// the others fail with the step's error.
+	Final bool
 }
+
+func notApplicable(format string, args ...any) Result {
+	return Result{NotApplicable: true, Message: fmt.Sprintf(format, args...)}
+}
+
+// absent is an anchor that picked nothing: the entry an expectation measures
+// from, counts after or compares with never happened.
+type absent struct {
+	role string
+	sel  Selector
+}
+
+// result turns a missing anchor into the expectation's verdict: not
+// applicable, or a failure when the scenario says the anchor must exist.
+func (a *absent) result() Result {
+	if a.sel.Required {
+		return Result{Message: fmt.Sprintf("no %s entry (%s), which this expectation requires", a.role, a.sel)}
+	}
+	return notApplicable("not applicable: its %s entry never happened in this run (%s)", a.role, a.sel)
+}
+
+// unset is a reference to a value the client does not declare.
+type unset struct{ name string }
+
+func (u *unset) Error() string { return u.name + " is not declared for this client" }
 
 // Client is what expectations know of the client under test in a run.
 type Client struct {
@@ -44,7 +80,31 @@ type Client struct {
 	Renewal func(remainingMs float64) (float64, error)
 }
 
-// Check evaluates an expectation against a run's timeline.
+// Judge is the verdict of an expectation of scenario s: not applicable when a
+// premise it rests on did not hold, else its own check.
+func Judge(s *Scenario, x Expectation, entries []timeline.Entry, c Client) Result {
+	for _, p := range s.Premises {
+		if !x.RestsOn(p.ID) {
+			continue
+		}
+		pr := Check(Expectation{ID: p.ID, Query: p.Query}, entries, c)
+		switch {
+		case pr.Pass:
+			continue
+		case pr.NotApplicable:
+			pr.Message = fmt.Sprintf("not applicable: premise %s (%s) could not be checked: %s", p.ID, p.Title, pr.Message)
+		default:
+			pr = Result{NotApplicable: true, Final: pr.Final, Relevant: pr.Relevant,
+				Message: fmt.Sprintf("not applicable: premise %s did not hold: %s\n%s", p.ID, p.Title, pr.Message)}
+		}
+		pr.Pass = false
+		return pr
+	}
+	return Check(x, entries, c)
+}
+
+// Check evaluates an expectation's own query (or any-of) against a run's
+// timeline.
 func Check(x Expectation, entries []timeline.Entry, c Client) Result {
 	byTime := append([]timeline.Entry(nil), entries...)
 	sort.SliceStable(byTime, func(i, j int) bool { return byTime[i].At < byTime[j].At })
@@ -52,20 +112,7 @@ func Check(x Expectation, entries []timeline.Entry, c Client) Result {
 	if len(x.AnyOf) == 0 {
 		r = query(x.Query, byTime, c)
 	} else {
-		var msgs []string
-		for i, q := range x.AnyOf {
-			qr := query(q, byTime, c)
-			msgs = append(msgs, fmt.Sprintf("any-of %d: %s", i+1, strings.ReplaceAll(qr.Message, "\n", "\n  ")))
-			if qr.Pass {
-				r = Result{Pass: true, Measurements: qr.Measurements}
-				break
-			}
-			r.Measurements = append(r.Measurements, qr.Measurements...)
-		}
-		r.Message = strings.Join(msgs, "\n")
-		if !r.Pass {
-			r.Message = "none of the alternatives holds:\n" + r.Message
-		}
+		r = anyOf(x.AnyOf, byTime, c)
 	}
 	if !r.Pass {
 		kinds := map[string]bool{"harness.step": true, "harness.call": true, "harness.wait": true}
@@ -75,6 +122,33 @@ func Check(x Expectation, entries []timeline.Entry, c Client) Result {
 		r.Relevant = Slice(byTime, kinds)
 	}
 	return r
+}
+
+// anyOf passes with the first alternative that passes. It fails when one
+// alternative applies and none passes, and does not apply when none applies.
+func anyOf(qs []Query, entries []timeline.Entry, c Client) Result {
+	var failed, na []string
+	final := true
+	var ms []Measurement
+	for i, q := range qs {
+		qr := query(q, entries, c)
+		line := fmt.Sprintf("any-of %d: %s", i+1, strings.ReplaceAll(qr.Message, "\n", "\n  "))
+		switch {
+		case qr.Pass:
+			return Result{Pass: true, Measurements: qr.Measurements, Final: qr.Final, Message: line}
+		case qr.NotApplicable:
+			na = append(na, line)
+		default:
+			failed = append(failed, line)
+			ms = append(ms, qr.Measurements...)
+		}
+		final = final && qr.Final
+	}
+	if len(failed) == 0 {
+		return Result{NotApplicable: true, Message: "not applicable: no alternative applies:\n" + strings.Join(na, "\n")}
+	}
+	return Result{Measurements: ms, Final: final && len(na) == 0,
+		Message: fmt.Sprintf("none of the %d alternatives holds:\n%s", len(qs), strings.Join(append(failed, na...), "\n"))}
 }
 
 // Slice keeps the entries of the given kinds, at most 60 (the first and last 30).
@@ -92,17 +166,24 @@ func Slice(entries []timeline.Entry, kinds map[string]bool) []timeline.Entry {
 }
 
 func query(x Query, entries []timeline.Entry, c Client) Result {
-	found := Matches(*x.Find, entries)
+	found, miss := resolve(*x.Find, entries)
+	if miss != nil {
+		return miss.result()
+	}
 	switch {
 	case x.Count != "" && x.Per != nil:
 		return countPer(x, found, entries)
 	case x.Count != "":
 		op, want, _ := parseComparison(x.Count)
 		n := strconv.Itoa(len(found))
-		if compare(n, op, want) {
-			return Result{Pass: true, Message: fmt.Sprintf("%d entries match %s", len(found), x.Find)}
+		pass := compare(n, op, want)
+		r := Result{Pass: pass, Final: countFinal(op, pass, len(found), want)}
+		if pass {
+			r.Message = fmt.Sprintf("%d entries match %s", len(found), x.Find)
+		} else {
+			r.Message = fmt.Sprintf("want %s entries matching %s, found %d", x.Count, x.Find, len(found))
 		}
-		return Result{Message: fmt.Sprintf("want %s entries matching %s, found %d", x.Count, x.Find, len(found))}
+		return r
 	case x.At != nil:
 		return checkTiming(x, found, entries, c)
 	case x.Same != nil:
@@ -112,7 +193,22 @@ func query(x Query, entries []timeline.Entry, c Client) Result {
 	if !ok {
 		return Result{Message: fmt.Sprintf("no entry matches %s (%d match without nth)", x.Find, len(found))}
 	}
-	return Result{Pass: true, Message: fmt.Sprintf("found at %.0fms: %s", e.Ms(), e)}
+	return Result{Pass: true, Final: x.Find.Nth >= 0, Message: fmt.Sprintf("found at %.0fms: %s", e.Ms(), e)}
+}
+
+// countFinal: more entries can only come, so reaching a lower bound and
+// exceeding an upper one are final; the rest could still change.
+func countFinal(op string, pass bool, n int, want string) bool {
+	w, _ := strconv.Atoi(want)
+	switch op {
+	case ">=", ">":
+		return pass
+	case "<=", "<":
+		return !pass
+	case "=":
+		return !pass && n > w
+	}
+	return false
 }
 
 // sameWindow: Per entries closer than this open one window. A client that
@@ -123,18 +219,21 @@ const sameWindow = 50 * time.Millisecond
 // countPer applies the count to each window between consecutive Per entries
 // (the last, still open window is not judged: the run ended inside it).
 func countPer(x Query, found, entries []timeline.Entry) Result {
+	per, miss := resolve(*x.Per, entries)
+	if miss != nil {
+		return miss.result()
+	}
 	var bounds []timeline.Entry
-	for _, b := range Matches(*x.Per, entries) {
+	for _, b := range per {
 		if len(bounds) == 0 || b.At-bounds[len(bounds)-1].At >= sameWindow {
 			bounds = append(bounds, b)
 		}
 	}
 	if len(bounds) < 2 {
-		return Result{Message: fmt.Sprintf("want at least two %s entries to make a window, found %d", x.Per, len(bounds))}
+		return notApplicable("not applicable: it counts per window between two %s entries, and the run has %d", x.Per, len(bounds))
 	}
 	op, want, _ := parseComparison(x.Count)
-	var msgs []string
-	pass := true
+	var bad, good []string
 	for i := 0; i+1 < len(bounds); i++ {
 		n := 0
 		for _, e := range found {
@@ -142,39 +241,59 @@ func countPer(x Query, found, entries []timeline.Entry) Result {
 				n++
 			}
 		}
-		ok := compare(strconv.Itoa(n), op, want)
-		pass = pass && ok
-		msgs = append(msgs, fmt.Sprintf("window %d (%.0fms..%.0fms): %d entries match %s, want %s", i+1, bounds[i].Ms(), bounds[i+1].Ms(), n, x.Find, x.Count))
+		msg := fmt.Sprintf("window %d (%.0fms..%.0fms): %d entries match %s, want %s", i+1, bounds[i].Ms(), bounds[i+1].Ms(), n, x.Find, x.Count)
+		if compare(strconv.Itoa(n), op, want) {
+			good = append(good, msg)
+		} else {
+			bad = append(bad, msg)
+		}
 	}
-	return Result{Pass: pass, Message: strings.Join(msgs, "\n")}
+	// A closed window's count cannot change: a failing one is final.
+	return Result{Pass: len(bad) == 0, Final: len(bad) > 0, Message: strings.Join(append(bad, good...), "\n")}
 }
 
 func checkTiming(x Query, found, entries []timeline.Entry, c Client) Result {
 	var targets []timeline.Entry
-	if x.Cycles > 0 {
-		if len(found) < x.Cycles {
+	final := true
+	switch {
+	case x.Cycles == AllCycles:
+		if len(found) == 0 {
+			return Result{Message: fmt.Sprintf("no entry matches %s, so its time cannot be checked", x.Find)}
+		}
+		targets, final = found, false // more could come, each to be checked
+	case x.Cycles > 0:
+		if len(found) < int(x.Cycles) {
 			return Result{Message: fmt.Sprintf("want %d cycles of %s, found %d", x.Cycles, x.Find, len(found))}
 		}
 		targets = found[:x.Cycles]
-	} else {
+	default:
 		e, ok := pick(found, x.Find.Nth)
 		if !ok {
 			return Result{Message: fmt.Sprintf("no entry matches %s, so its time cannot be checked", x.Find)}
 		}
-		targets = []timeline.Entry{e}
+		targets, final = []timeline.Entry{e}, x.Find.Nth >= 0
 	}
-	sinces := Matches(x.At.Since, entries)
+	sinces, miss := resolve(x.At.Since, entries)
+	if miss != nil {
+		return miss.result()
+	}
+	var tokens []timeline.Entry
+	if x.At.Token != nil {
+		if tokens, miss = resolve(*x.At.Token, entries); miss != nil {
+			return miss.result()
+		}
+	}
 	res := Result{Pass: true}
-	var msgs []string
+	var bad, good []string
 	for i, t := range targets {
 		since, ok := anchor(sinces, x.At.Since.Nth, t)
 		if !ok {
-			return Result{Message: fmt.Sprintf("cycle %d: no %s entry before the %s at %.0fms", i+1, x.At.Since, x.Find.What, t.Ms()), Measurements: res.Measurements}
+			return (&absent{fmt.Sprintf("since (before the %s at %.0fms, cycle %d)", x.Find.What, t.Ms(), i+1), x.At.Since}).result()
 		}
 		var token timeline.Entry
 		if x.At.Token != nil {
-			if token, ok = anchor(Matches(*x.At.Token, entries), x.At.Token.Nth, since); !ok {
-				return Result{Message: fmt.Sprintf("cycle %d: no %s entry before the since entry at %.0fms", i+1, x.At.Token, since.Ms()), Measurements: res.Measurements}
+			if token, ok = anchor(tokens, x.At.Token.Nth, since); !ok {
+				return (&absent{fmt.Sprintf("token (before the since entry at %.0fms, cycle %d)", since.Ms(), i+1), *x.At.Token}).result()
 			}
 		}
 		env := Env{
@@ -186,44 +305,56 @@ func checkTiming(x Query, found, entries []timeline.Entry, c Client) Result {
 				}
 				v, ok := c.Settings[name]
 				if !ok {
-					return 0, false, fmt.Errorf("%s is not set for this run", name)
+					return 0, false, &unset{name}
 				}
 				return v, Settings[name], nil
 			},
 			Call: func(fn string, arg float64) (float64, error) {
 				if c.Renewal == nil {
-					return 0, fmt.Errorf("the client declares no renewal rule")
+					return 0, &unset{"a renewal rule"}
 				}
 				return c.Renewal(arg)
 			},
 		}
+		eval := func(e *Expr) (float64, *Result) {
+			d, err := e.Eval(env)
+			if err != nil {
+				var u *unset
+				if errors.As(err, &u) {
+					r := notApplicable("not applicable: %s", u)
+					return 0, &r
+				}
+				return 0, &Result{Message: err.Error()}
+			}
+			return ms(d), nil
+		}
 		measured := float64(t.At-since.At) / float64(time.Millisecond)
 		m := Measurement{Cycle: i + 1, MeasuredMs: measured}
+		var msg string
 		if x.At.Is != nil {
-			exp, err := x.At.Is.Eval(env)
-			if err != nil {
-				return Result{Message: err.Error()}
+			exp, r := eval(x.At.Is)
+			if r != nil {
+				return *r
 			}
-			tol, err := x.At.Within.Eval(env)
-			if err != nil {
-				return Result{Message: err.Error()}
+			tol, r := eval(x.At.Within)
+			if r != nil {
+				return *r
 			}
-			m.ExpectedMs = ms(exp)
-			m.ToleranceMs = ms(tol)
+			m.ExpectedMs, m.ToleranceMs = exp, tol
 			m.ErrorMs = measured - m.ExpectedMs
 			m.Pass = math.Abs(m.ErrorMs) <= m.ToleranceMs
-			msgs = append(msgs, fmt.Sprintf("cycle %d: expected %.0fms +-%.0fms after %s, measured %.0fms (error %+.0fms)",
-				i+1, m.ExpectedMs, m.ToleranceMs, x.At.Since.What, measured, m.ErrorMs))
+			msg = fmt.Sprintf("cycle %d: expected %.0fms +-%.0fms after %s, measured %.0fms (error %+.0fms)",
+				i+1, m.ExpectedMs, m.ToleranceMs, x.At.Since.What, measured, m.ErrorMs)
 		} else {
-			lo, err := x.At.Between[0].Eval(env)
-			if err != nil {
-				return Result{Message: err.Error()}
+			lo, r := eval(&x.At.Between[0])
+			if r != nil {
+				return *r
 			}
-			hi, err := x.At.Between[1].Eval(env)
-			if err != nil {
-				return Result{Message: err.Error()}
+			hi, r := eval(&x.At.Between[1])
+			if r != nil {
+				return *r
 			}
-			m.EarliestMs, m.LatestMs = ms(lo), ms(hi)
+			m.EarliestMs, m.LatestMs = lo, hi
 			m.ExpectedMs = (m.EarliestMs + m.LatestMs) / 2
 			m.Pass = measured >= m.EarliestMs && measured <= m.LatestMs
 			switch {
@@ -232,13 +363,21 @@ func checkTiming(x Query, found, entries []timeline.Entry, c Client) Result {
 			case measured > m.LatestMs:
 				m.ErrorMs = measured - m.LatestMs
 			}
-			msgs = append(msgs, fmt.Sprintf("cycle %d: expected between %.0fms and %.0fms after %s, measured %.0fms",
-				i+1, m.EarliestMs, m.LatestMs, x.At.Since.What, measured))
+			msg = fmt.Sprintf("cycle %d: expected between %.0fms and %.0fms after %s, measured %.0fms",
+				i+1, m.EarliestMs, m.LatestMs, x.At.Since.What, measured)
+		}
+		if m.Pass {
+			good = append(good, msg)
+		} else {
+			bad = append(bad, msg)
 		}
 		res.Pass = res.Pass && m.Pass
 		res.Measurements = append(res.Measurements, m)
 	}
-	res.Message = strings.Join(msgs, "\n")
+	// A measured cycle cannot change; with cycles: all a failure is final,
+	// and a pass only covers the entries so far.
+	res.Final = final || !res.Pass
+	res.Message = strings.Join(append(bad, good...), "\n")
 	return res
 }
 
@@ -278,49 +417,58 @@ func checkSame(x Query, found, entries []timeline.Entry) Result {
 	if !ok {
 		return Result{Message: fmt.Sprintf("no entry matches %s", x.Find)}
 	}
-	other, ok := pick(Matches(x.Same.As, entries), x.Same.As.Nth)
-	if !ok {
-		return Result{Message: fmt.Sprintf("no entry matches %s to compare with", x.Same.As)}
+	other, miss := pickAnchor(x.Same.As, entries, "as")
+	if miss != nil {
+		return miss.result()
 	}
+	final := x.Find.Nth >= 0 && x.Same.As.Nth >= 0
 	af := x.Same.AsField
 	if af == "" {
 		af = x.Same.Field
 	}
 	a, b := e.Fields[x.Same.Field], other.Fields[af]
 	if a == "" || b == "" {
-		return Result{Message: fmt.Sprintf("cannot compare: %s of %s is %q and %s of %s is %q", x.Same.Field, x.Find, a, af, x.Same.As, b)}
+		return Result{Final: final, Message: fmt.Sprintf("cannot compare: %s of %s is %q and %s of %s is %q", x.Same.Field, x.Find, a, af, x.Same.As, b)}
 	}
 	if (a == b) != x.Same.Not {
 		rel := "equals"
 		if x.Same.Not {
 			rel = "differs from"
 		}
-		return Result{Pass: true, Message: fmt.Sprintf("%s %s (%s) %s %s of %s", x.Same.Field, x.Find, a, rel, af, x.Same.As)}
+		return Result{Pass: true, Final: final, Message: fmt.Sprintf("%s %s (%s) %s %s of %s", x.Same.Field, x.Find, a, rel, af, x.Same.As)}
 	}
 	if x.Same.Not {
-		return Result{Message: fmt.Sprintf("%s of %s should differ from %s of %s, both are %s", x.Same.Field, x.Find, af, x.Same.As, a)}
+		return Result{Final: final, Message: fmt.Sprintf("%s of %s should differ from %s of %s, both are %s", x.Same.Field, x.Find, af, x.Same.As, a)}
 	}
-	return Result{Message: fmt.Sprintf("%s of %s is %s, want %s (%s of %s)", x.Same.Field, x.Find, a, b, af, x.Same.As)}
+	return Result{Final: final, Message: fmt.Sprintf("%s of %s is %s, want %s (%s of %s)", x.Same.Field, x.Find, a, b, af, x.Same.As)}
 }
 
-// Matches returns the entries a selector matches, ignoring Nth.
+// Matches returns the entries a selector matches, ignoring Nth; none when an
+// anchor (after, before) picks nothing.
 func Matches(s Selector, entries []timeline.Entry) []timeline.Entry {
-	var out []timeline.Entry
+	out, _ := resolve(s, entries)
+	return out
+}
+
+// resolve returns the entries a selector matches, ignoring Nth, or the anchor
+// that picked nothing.
+func resolve(s Selector, entries []timeline.Entry) ([]timeline.Entry, *absent) {
 	var after, before *timeline.Entry
 	if s.After != nil {
-		a, ok := Pick(*s.After, entries)
-		if !ok {
-			return nil
+		a, miss := pickAnchor(*s.After, entries, "after")
+		if miss != nil {
+			return nil, miss
 		}
 		after = &a
 	}
 	if s.Before != nil {
-		b, ok := Pick(*s.Before, entries)
-		if !ok {
-			return nil
+		b, miss := pickAnchor(*s.Before, entries, "before")
+		if miss != nil {
+			return nil, miss
 		}
 		before = &b
 	}
+	var out []timeline.Entry
 	for _, e := range entries {
 		if e.What != s.What || (after != nil && !later(e, *after)) || (before != nil && !later(*before, e)) {
 			continue
@@ -337,7 +485,20 @@ func Matches(s Selector, entries []timeline.Entry) []timeline.Entry {
 			out = append(out, e)
 		}
 	}
-	return out
+	return out, nil
+}
+
+// pickAnchor is the entry an anchor selector picks, or why there is none.
+func pickAnchor(s Selector, entries []timeline.Entry, role string) (timeline.Entry, *absent) {
+	found, miss := resolve(s, entries)
+	if miss != nil {
+		return timeline.Entry{}, miss
+	}
+	e, ok := pick(found, s.Nth)
+	if !ok {
+		return timeline.Entry{}, &absent{role, s}
+	}
+	return e, nil
 }
 
 func later(e, than timeline.Entry) bool {
@@ -369,6 +530,9 @@ func parseComparison(v string) (op, operand string, err error) {
 	}
 	if word, ok := strings.CutPrefix(v, "has "); ok {
 		return "has", strings.TrimSpace(word), nil
+	}
+	if word, ok := strings.CutPrefix(v, "lacks "); ok {
+		return "lacks", strings.TrimSpace(word), nil
 	}
 	if re, ok := strings.CutPrefix(v, "~"); ok {
 		if _, err := regexp.Compile(strings.TrimSpace(re)); err != nil {
@@ -405,6 +569,8 @@ func compare(got, op, want string) bool {
 		return got != want
 	case "has":
 		return slices.Contains(strings.Fields(got), want)
+	case "lacks":
+		return !slices.Contains(strings.Fields(got), want)
 	case "~":
 		return regexp.MustCompile(want).MatchString(got)
 	}

@@ -148,3 +148,109 @@ func TestAnyOfAndPer(t *testing.T) {
 		}
 	}
 }
+
+// An anchor that picks nothing makes the expectation not applicable, never a
+// pass: "no event after the forged message" proves nothing when no message
+// was forged. A required anchor makes it a failure instead.
+func TestMissingAnchorIsNotApplicable(t *testing.T) {
+	tl := []timeline.Entry{
+		entry(0, "idp.token", "grant_type", "authorization_code", "outcome", "ok", "expires_in_ms", "6000"),
+		entry(time.Second, "client.event", "type", "token_received"),
+	}
+	for _, tc := range []struct {
+		name, y string
+		na      bool
+	}{
+		{"count 0 after", "    find: {what: client.event, after: {what: harness.forged-message}}\n    count: 0\n", true},
+		{"count 0 before", "    find: {what: client.event, before: {what: harness.network, where: {state: online}}}\n    count: 0\n", true},
+		{"since", "    find: {what: client.event}\n    at: {since: {what: harness.forged-message}, is: 1s, within: 1s}\n", true},
+		{"token", "    find: {what: client.event}\n    at: {since: {what: idp.token}, token: {what: idp.authorize}, is: 1s, within: 1s}\n", true},
+		{"same as", "    find: {what: idp.token}\n    same: {field: access_token, as: {what: harness.tokens}}\n", true},
+		{"per", "    find: {what: idp.token}\n    count: 1\n    per: {what: client.event, where: {type: token_expires}}\n", true},
+		{"required", "    find: {what: client.event, after: {what: harness.forged-message, required: true}}\n    count: 0\n", false},
+	} {
+		x := expectation(t, "  - id: e\n    title: t\n    requirements: [SR-3]\n"+tc.y)
+		r := Check(x, tl, Client{})
+		if r.Pass || r.NotApplicable != tc.na {
+			t.Errorf("%s: pass %v, not applicable %v, want not applicable %v: %s", tc.name, r.Pass, r.NotApplicable, tc.na, r.Message)
+		}
+		if tc.na && !strings.HasPrefix(r.Message, "not applicable") {
+			t.Errorf("%s: the reason does not say why: %s", tc.name, r.Message)
+		}
+	}
+}
+
+// A premise that fails makes every expectation resting on it not applicable,
+// with the premise's own words; an expectation that rests on none is judged.
+func TestPremises(t *testing.T) {
+	src := `version: 1
+id: s
+title: t
+steps: [login]
+premises:
+  - id: asked-without-offline-access
+    title: the client asked for no offline_access
+    find: {what: idp.authorize, where: {scope: lacks offline_access}}
+expect:
+  - {id: a, title: t, requirements: [OA-2], find: {what: idp.token, where: {refresh_token: present}}, count: 0}
+  - {id: b, title: t, requirements: [OA-2], premises: [], find: {what: idp.token}, count: 1}
+`
+	ss, err := Parse("p.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ss[0]
+	tl := []timeline.Entry{
+		entry(0, "idp.authorize", "scope", "openid offline_access"),
+		entry(time.Second, "idp.token", "refresh_token", "fp:1"),
+	}
+	if r := Judge(s, s.Expect[0], tl, Client{}); r.Pass || !r.NotApplicable || !strings.Contains(r.Message, "the client asked for no offline_access") {
+		t.Errorf("premise failed: want not applicable with the premise's title, got %+v", r)
+	}
+	if r := Judge(s, s.Expect[1], tl, Client{}); !r.Pass {
+		t.Errorf("an expectation resting on no premise is judged: %+v", r)
+	}
+	tl[0].Fields["scope"] = "openid profile"
+	if r := Judge(s, s.Expect[0], tl, Client{}); r.Pass || r.NotApplicable {
+		t.Errorf("premise held: want the expectation judged (and failed), got %+v", r)
+	}
+}
+
+// cycles: all checks every found entry, so a storm of early renewals after
+// the third cannot hide; a value the client does not declare makes a timing
+// not applicable.
+func TestCyclesAllAndUnsetSettings(t *testing.T) {
+	var tl []timeline.Entry
+	for i, at := range []int{0, 4500, 9000, 13500, 13600} {
+		tl = append(tl, entry(time.Duration(at)*time.Millisecond, "idp.token", "grant_type", map[bool]string{true: "authorization_code", false: "refresh_token"}[i == 0], "outcome", "ok", "expires_in_ms", "6000"))
+	}
+	y := "    find: {what: idp.token, where: {grant_type: refresh_token}}\n    at: {since: {what: idp.token, where: {outcome: ok}}, between: [\"client.renewal-factor * since.expires_in_ms - 100ms\", since.expires_in_ms]}\n"
+	c := Client{Settings: map[string]float64{"client.renewal-factor": 0.75}}
+	if r := Check(expectation(t, "  - id: e\n    title: t\n    requirements: [TF-4]\n"+y+"    cycles: 3\n"), tl, c); !r.Pass {
+		t.Fatalf("three cycles at 4500 ms each: %s", r.Message)
+	}
+	r := Check(expectation(t, "  - id: e\n    title: t\n    requirements: [TF-4]\n"+y+"    cycles: all\n"), tl, c)
+	if r.Pass || len(r.Measurements) != 4 || !strings.HasPrefix(r.Message, "cycle 4") {
+		t.Fatalf("the fourth renewal came 100 ms after the third: want a failure listed first, got %s", r.Message)
+	}
+	if r := Check(expectation(t, "  - id: e\n    title: t\n    requirements: [TF-4]\n"+y+"    cycles: all\n"), tl, Client{}); !r.NotApplicable {
+		t.Fatalf("client.renewal-factor is not declared: want not applicable, got %+v", r)
+	}
+}
+
+// A verdict is final when the steps that did not run could not have changed
+// it: found evidence for "at least", an exceeded bound for "at most".
+func TestFinal(t *testing.T) {
+	tl := []timeline.Entry{entry(0, "idp.token"), entry(1, "idp.token")}
+	for _, tc := range []struct {
+		count       string
+		pass, final bool
+	}{
+		{">=1", true, true}, {">=3", false, false}, {"<=1", false, true}, {"<=2", true, false}, {"0", false, true}, {"2", true, false}, {"1", false, true},
+	} {
+		x := expectation(t, "  - id: e\n    title: t\n    requirements: [CF-1]\n    find: {what: idp.token}\n    count: \""+tc.count+"\"\n")
+		if r := Check(x, tl, Client{}); r.Pass != tc.pass || r.Final != tc.final {
+			t.Errorf("count %s over 2 entries: pass %v final %v, want %v %v", tc.count, r.Pass, r.Final, tc.pass, tc.final)
+		}
+	}
+}

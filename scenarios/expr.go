@@ -147,6 +147,32 @@ func (e *Expr) Eval(env Env) (time.Duration, error) {
 	return time.Duration(v.v * float64(time.Millisecond)), nil
 }
 
+// TypeCheck evaluates the expression with every reference standing for 1 of
+// its kind, to find what only its shape can get wrong (a plain number where a
+// duration is wanted, a duration times a duration) before any run.
+func (e *Expr) TypeCheck() error {
+	_, err := e.Eval(Env{
+		Ref: func(name string) (float64, bool, error) {
+			dur, ok := Settings[name]
+			if !ok {
+				dur = strings.HasSuffix(name, "_ms") || strings.HasSuffix(name, ".at_ms")
+			}
+			return 1, dur, nil
+		},
+		Call: func(string, float64) (float64, error) { return 1, nil },
+	})
+	return err
+}
+
+// Constant is the expression's value when it refers to nothing.
+func (e *Expr) Constant() (time.Duration, bool) {
+	if e == nil || len(e.Refs()) > 0 {
+		return 0, false
+	}
+	d, err := e.Eval(Env{})
+	return d, err == nil
+}
+
 // Refs lists the references the expression uses; function calls appear as
 // "name()".
 func (e *Expr) Refs() []string {

@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/refreshsuite/refreshsuite/internal/strictyaml"
 
@@ -88,7 +90,8 @@ func Parse(file string, src []byte) ([]*Scenario, error) {
 	}
 	root := doc.Content[0]
 	base.Line = keyLine(root, "id")
-	if err := validate(d, base); err != nil {
+	base.root = root
+	if err := validate(d, base, root, nil); err != nil {
 		return nil, err
 	}
 	if len(base.Variants) == 0 {
@@ -98,14 +101,15 @@ func Parse(file string, src []byte) ([]*Scenario, error) {
 	seen := map[string]bool{}
 	for i, v := range base.Variants {
 		key := fmt.Sprintf("variants[%d]", i+1)
+		idLine := strictyaml.LineOf(root, key+".id")
 		if !idPattern.MatchString(v.ID) {
-			return nil, &strictyaml.Error{File: file, Line: root.Line, Key: key + ".id", Msg: fmt.Sprintf("%q is not lower-case words joined by dashes", v.ID)}
+			return nil, &strictyaml.Error{File: file, Line: idLine, Key: key + ".id", Msg: fmt.Sprintf("%q is not lower-case words joined by dashes", v.ID)}
 		}
 		if seen[v.ID] {
-			return nil, &strictyaml.Error{File: file, Line: root.Line, Key: key + ".id", Msg: fmt.Sprintf("variant %q appears twice", v.ID)}
+			return nil, &strictyaml.Error{File: file, Line: idLine, Key: key + ".id", Msg: fmt.Sprintf("variant %q appears twice", v.ID)}
 		}
 		seen[v.ID] = true
-		s := &Scenario{File: file, Line: base.Line}
+		s := &Scenario{File: file, Line: base.Line, root: root, variant: itemOf(root, "variants", i)}
 		_ = d.Decode(doc, s, "") // decoded once already without error
 		s.Variants = nil
 		s.Variant = v.ID
@@ -127,7 +131,7 @@ func Parse(file string, src []byte) ([]*Scenario, error) {
 				return nil, err
 			}
 		}
-		if err := validate(d, s); err != nil {
+		if err := validate(d, s, root, s.variant); err != nil {
 			return nil, err
 		}
 		out = append(out, s)
@@ -135,147 +139,352 @@ func Parse(file string, src []byte) ([]*Scenario, error) {
 	return out, nil
 }
 
-func validate(d *strictyaml.Decoder, s *Scenario) error {
-	e := func(line int, key, format string, args ...any) error {
-		return &strictyaml.Error{File: d.File, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
+// Ranges of the scenario format's values (docs/scenarios.md lists them).
+const (
+	maxTokenLifetime   = 24 * time.Hour
+	maxLongLifetime    = 30 * 24 * time.Hour
+	maxRotationGrace   = time.Hour
+	maxStepDuration    = time.Hour
+	maxSilentTimeout   = 10 * time.Minute
+	maxRenewalBefore   = 24 * time.Hour
+	minTokenLifetime   = time.Second
+	maxReplayOrTabs    = 100
+	maxFaultRepetition = 1000
+)
+
+// checker reports a scenario's semantic errors at the line of the key that
+// holds the wrong value: in the variant that set it, else in the base.
+type checker struct {
+	d       *strictyaml.Decoder
+	root    *yaml.Node // the scenario's mapping
+	variant *yaml.Node // the variant's mapping; nil for the base
+}
+
+func (c *checker) errAt(n *yaml.Node, key, format string, args ...any) error {
+	line := 0
+	if n != nil {
+		line = n.Line
 	}
+	return &strictyaml.Error{File: c.d.File, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// err reports at key path (relative to the scenario): a key a variant
+// overrides is reported at the variant's line.
+func (c *checker) err(key, format string, args ...any) error {
+	line := strictyaml.LineOf(c.root, key)
+	if c.variant != nil {
+		if l, ok := strictyaml.Lookup(c.variant, key); ok {
+			line = l
+		}
+	}
+	return &strictyaml.Error{File: c.d.File, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+func validate(d *strictyaml.Decoder, s *Scenario, root, variant *yaml.Node) error {
+	c := &checker{d: d, root: root, variant: variant}
 	if s.Version != Version {
-		return e(s.Line, "version", "this suite reads scenario format version %d, got %d", Version, s.Version)
+		return c.err("version", "this suite reads scenario format version %d, got %d", Version, s.Version)
 	}
 	if !idPattern.MatchString(s.ID) {
-		return e(s.Line, "id", "%q is not lower-case words joined by dashes", s.ID)
+		return c.err("id", "%q is not lower-case words joined by dashes", s.ID)
 	}
 	for i, n := range s.Needs {
 		if _, ok := Capabilities[n]; !ok {
-			return e(s.Line, fmt.Sprintf("needs[%d]", i+1), "unknown capability %q (known: %s)", n, strings.Join(keys(Capabilities), ", "))
+			return c.err(fmt.Sprintf("needs[%d]", i+1), "unknown capability %q (known: %s)", n, strings.Join(keys(Capabilities), ", "))
 		}
 	}
-	if f := s.Client.RenewalFactor; f != nil && (*f <= 0 || *f >= 1) {
-		return e(s.Line, "client.renewal-factor", "must be between 0 and 1 (exclusive), got %v", *f)
+	if err := c.idp(s); err != nil {
+		return err
 	}
-	for i, f := range s.Faults {
-		key := fmt.Sprintf("faults[%d]", i+1)
-		if f.On == "silent-callback" {
-			if _, ok := AppFaults[f.Do]; !ok {
-				return e(f.Line, key+".do", "%q is not a silent-callback fault (known: %s)", f.Do, strings.Join(keys(AppFaults), ", "))
-			}
-			continue
-		}
-		if err := fakeidp.ValidateFault(fakeidp.Fault{On: f.On, When: f.When, Do: f.Do, Times: f.Times, Delay: f.Delay.D()}); err != nil {
-			return e(f.Line, key, "%v (or on: silent-callback for the app's callback page)", err)
-		}
-		if f.Do == "slow" && s.Clock != "real" {
-			return e(f.Line, key+".do", "a slow endpoint is wall-clock latency, which virtual time never sees (it stands still while a request is pending): a scenario with do: slow needs clock: real")
-		}
+	if err := c.client(s); err != nil {
+		return err
 	}
-	if len(s.Steps) == 0 {
-		return e(s.Line, "steps", "a scenario needs at least one step")
+	if err := c.faults(s); err != nil {
+		return err
 	}
-	tabs := 1
-	for i, st := range s.Steps {
-		if st.Freeze > 0 && s.Clock != "real" {
-			return e(st.Line, fmt.Sprintf("steps[%d].freeze", i+1), "a frozen page holds the virtual clock still: a scenario that freezes needs clock: real")
-		}
-		if st.Tab != 0 {
-			key := fmt.Sprintf("steps[%d].tab", i+1)
-			switch {
-			case st.Tab < 1 || st.Tab > tabs+1:
-				return e(st.Line, key, "tabs are numbered from 1 and opened in order: want 1 to %d here, got %d", tabs+1, st.Tab)
-			case s.Clock != "real":
-				return e(st.Line, key, "virtual time is kept per page, so two tabs would run on two clocks: a scenario with tabs needs clock: real")
-			}
-			tabs = max(tabs, st.Tab)
-		}
-	}
-	for i, st := range s.Steps {
-		key := fmt.Sprintf("steps[%d]", i+1)
-		if st.Call != "" {
-			if _, ok := DriverFunctions[st.Call]; !ok {
-				return e(st.Line, key+".call", "unknown driver function %q (known: %s)", st.Call, strings.Join(keys(DriverFunctions), ", "))
-			}
-		}
-		if st.WaitFor != nil {
-			if err := checkSelector(d, *st.WaitFor, st.Line, key+".wait-for"); err != nil {
-				return err
-			}
-		}
+	if err := c.steps(s); err != nil {
+		return err
 	}
 	if len(s.Expect) == 0 {
-		return e(s.Line, "expect", "a scenario needs at least one expectation")
+		return c.err("expect", "a scenario needs at least one expectation")
+	}
+	premises := map[string]bool{}
+	for i, p := range s.Premises {
+		key := fmt.Sprintf("premises[%d]", i+1)
+		if !idPattern.MatchString(p.ID) {
+			return c.errAt(keyNode(p.node, "id"), key+".id", "%q is not lower-case words joined by dashes", p.ID)
+		}
+		if premises[p.ID] {
+			return c.errAt(keyNode(p.node, "id"), key+".id", "%q appears twice in this scenario's premises", p.ID)
+		}
+		premises[p.ID] = true
+		if err := c.query(p.Query, p.node, key); err != nil {
+			return err
+		}
 	}
 	ids := map[string]bool{}
 	for i, x := range s.Expect {
 		key := fmt.Sprintf("expect[%d]", i+1)
-		if err := checkExpectation(d, x, key); err != nil {
+		if err := c.expectation(x, key, premises); err != nil {
 			return err
 		}
 		if ids[x.ID] {
-			return e(x.Line, key+".id", "%q appears twice in this scenario", x.ID)
+			return c.errAt(keyNode(x.node, "id"), key+".id", "%q appears twice in this scenario", x.ID)
 		}
 		ids[x.ID] = true
 	}
 	return nil
 }
 
-func checkExpectation(d *strictyaml.Decoder, x Expectation, key string) error {
-	e := func(k, format string, args ...any) error {
-		return &strictyaml.Error{File: d.File, Line: x.Line, Key: key + k, Msg: fmt.Sprintf(format, args...)}
+// idp checks the IdP section: lifetimes are expressions over the client's
+// declared values; those without references are checked here, the rest for
+// every client (Prepare).
+func (c *checker) idp(s *Scenario) error {
+	for _, l := range []struct {
+		key string
+		e   *Expr
+		max time.Duration
+	}{
+		{"idp.access-token-lifetime", s.IdP.AccessTokenLifetime, maxTokenLifetime},
+		{"idp.id-token-lifetime", s.IdP.IDTokenLifetime, maxTokenLifetime},
+		{"idp.refresh-token-lifetime", s.IdP.RefreshTokenLifetime, maxLongLifetime},
+		{"idp.session-lifetime", s.IdP.SessionLifetime, maxLongLifetime},
+	} {
+		if l.e == nil {
+			continue
+		}
+		for _, r := range l.e.Refs() {
+			if _, ok := Settings[r]; !ok || !strings.HasPrefix(r, "client.") {
+				return c.err(l.key, "%s: an IdP lifetime may refer to the client's declared values only (client.renewal-before, client.silent-refresh-timeout, ...), not %q", l.e.Src, r)
+			}
+		}
+		if err := l.e.TypeCheck(); err != nil {
+			return c.err(l.key, "%v", err)
+		}
+		if v, ok := l.e.Constant(); ok {
+			if err := InRange(v, minTokenLifetime, l.max); err != nil {
+				return c.err(l.key, "%v", err)
+			}
+		}
+	}
+	if g := s.IdP.RotationGrace; g != nil {
+		if s.IdP.Rotation == "reuse" {
+			return c.err("idp.rotation-grace", "a rotation grace keeps a rotated refresh token valid a while; with refresh-token-rotation reuse nothing is rotated")
+		}
+		if err := InRange(g.D(), 0, maxRotationGrace); err != nil {
+			return c.err("idp.rotation-grace", "%v", err)
+		}
+	}
+	return nil
+}
+
+func (c *checker) client(s *Scenario) error {
+	if f := s.Client.RenewalFactor; f != nil && (*f <= 0 || *f >= 1) {
+		return c.err("client.renewal-factor", "must be between 0 and 1 (exclusive), got %v", *f)
+	}
+	if d := s.Client.RenewalBefore; d != nil {
+		if err := InRange(d.D(), 0, maxRenewalBefore); err != nil {
+			return c.err("client.renewal-before", "%v", err)
+		}
+	}
+	if d := s.Client.SilentRefreshTimeout; d != nil {
+		if err := InRange(d.D(), time.Millisecond, maxSilentTimeout); err != nil {
+			return c.err("client.silent-refresh-timeout", "%v", err)
+		}
+	}
+	return nil
+}
+
+func (c *checker) faults(s *Scenario) error {
+	for i, f := range s.Faults {
+		key := fmt.Sprintf("faults[%d]", i+1)
+		switch {
+		case f.Times < 0 || f.Times > maxFaultRepetition:
+			return c.err(key+".times", "want 1 to %d (leave times out to fire on every matching request), got %d", maxFaultRepetition, f.Times)
+		case f.timesSet && f.Times == 0:
+			return c.err(key+".times", "0 would never fire: leave times out to fire on every matching request, or give 1 or more")
+		case f.Skip < 0 || f.Skip > maxFaultRepetition:
+			return c.err(key+".skip", "want 0 to %d, got %d", maxFaultRepetition, f.Skip)
+		}
+		if f.On == "silent-callback" {
+			if _, ok := AppFaults[f.Do]; !ok {
+				return c.err(key+".do", "%q is not a silent-callback fault (known: %s)", f.Do, strings.Join(keys(AppFaults), ", "))
+			}
+			if len(f.When) > 0 || f.Delay != 0 {
+				return c.err(key, "a silent-callback fault applies to every load of the callback page: it takes no when and no delay")
+			}
+			continue
+		}
+		if err := fakeidp.ValidateFault(fakeidp.Fault{On: f.On, When: f.When, Do: f.Do, Times: f.Times, Delay: f.Delay.D()}); err != nil {
+			return c.err(key, "%v (or on: silent-callback for the app's callback page)", err)
+		}
+		if f.Do == "slow" && s.Clock != "real" {
+			return c.err(key+".do", "a slow endpoint is wall-clock latency, which virtual time never sees (it stands still while a request is pending): a scenario with do: slow needs clock: real")
+		}
+	}
+	return nil
+}
+
+func (c *checker) steps(s *Scenario) error {
+	if len(s.Steps) == 0 {
+		return c.err("steps", "a scenario needs at least one step")
+	}
+	tabs := 1
+	for i, st := range s.Steps {
+		key := fmt.Sprintf("steps[%d]", i+1)
+		if st.Freeze != nil {
+			if s.Clock != "real" {
+				return c.errAt(keyNode(st.node, "freeze"), key+".freeze", "a frozen page holds the virtual clock still: a scenario that freezes needs clock: real")
+			}
+			if err := InRange(st.Freeze.D(), time.Millisecond, maxStepDuration); err != nil {
+				return c.errAt(keyNode(st.node, "freeze"), key+".freeze", "%v", err)
+			}
+		}
+		if st.PassTime != nil {
+			if err := InRange(st.PassTime.D(), time.Millisecond, maxStepDuration); err != nil {
+				return c.errAt(keyNode(st.node, "pass-time"), key+".pass-time", "%v", err)
+			}
+		}
+		if st.Timeout != nil {
+			k := keyNode(st.node, "timeout")
+			for _, r := range st.Timeout.Refs() {
+				if _, ok := Settings[r]; !ok {
+					return c.errAt(k, key+".timeout", "%s: unknown reference %q (a timeout may refer to client.* and idp.* settings)", st.Timeout.Src, r)
+				}
+			}
+			if err := st.Timeout.TypeCheck(); err != nil {
+				return c.errAt(k, key+".timeout", "%v", err)
+			}
+			if v, ok := st.Timeout.Constant(); ok {
+				if err := InRange(v, time.Millisecond, maxStepDuration); err != nil {
+					return c.errAt(k, key+".timeout", "%v", err)
+				}
+			}
+		}
+		if st.ReplayRefreshToken > maxReplayOrTabs {
+			return c.errAt(keyNode(st.node, "replay-refresh-token"), key+".replay-refresh-token", "want 1 to %d, got %d", maxReplayOrTabs, st.ReplayRefreshToken)
+		}
+		if st.Tab != 0 {
+			k := keyNode(st.node, "tab")
+			switch {
+			case st.Tab < 1 || st.Tab > tabs+1:
+				return c.errAt(k, key+".tab", "tabs are numbered from 1 and opened in order: want 1 to %d here, got %d", tabs+1, st.Tab)
+			case s.Clock != "real":
+				return c.errAt(k, key+".tab", "virtual time is kept per page, so two tabs would run on two clocks: a scenario with tabs needs clock: real")
+			}
+			tabs = max(tabs, st.Tab)
+		}
+		if st.Call != "" {
+			if _, ok := DriverFunctions[st.Call]; !ok {
+				return c.errAt(keyNode(st.node, "call"), key+".call", "unknown driver function %q (known: %s)", st.Call, strings.Join(keys(DriverFunctions), ", "))
+			}
+		}
+		if st.WaitFor != nil {
+			if err := c.selector(*st.WaitFor, key+".wait-for"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (c *checker) expectation(x Expectation, key string, premises map[string]bool) error {
+	at := func(k string) *yaml.Node {
+		if n := keyNode(x.node, k); n != nil {
+			return n
+		}
+		return x.node
 	}
 	if !idPattern.MatchString(x.ID) {
-		return e(".id", "%q is not lower-case words joined by dashes", x.ID)
+		return c.errAt(at("id"), key+".id", "%q is not lower-case words joined by dashes", x.ID)
 	}
 	if len(x.Requirements) == 0 {
-		return e(".requirements", "cite at least one requirement ID")
+		return c.errAt(at("requirements"), key+".requirements", "cite at least one requirement ID")
 	}
 	for i, r := range x.Requirements {
 		if _, ok := Requirements[r]; !ok {
-			return e(fmt.Sprintf(".requirements[%d]", i+1), "unknown requirement %q (see the catalogue in docs/requirements.md)", r)
+			return c.errAt(itemOf(x.node, "requirements", i), fmt.Sprintf("%s.requirements[%d]", key, i+1), "unknown requirement %q (see the catalogue in docs/requirements.md)", r)
 		}
 	}
-	for i, n := range x.Needs {
-		if _, ok := Capabilities[n]; !ok {
-			return e(fmt.Sprintf(".needs[%d]", i+1), "unknown capability %q", n)
+	for field, list := range map[string][]string{"needs": x.Needs, "unless": x.Unless} {
+		for i, n := range list {
+			if _, ok := Capabilities[n]; !ok {
+				return c.errAt(itemOf(x.node, field, i), fmt.Sprintf("%s.%s[%d]", key, field, i+1), "unknown capability %q (known: %s)", n, strings.Join(keys(Capabilities), ", "))
+			}
+		}
+	}
+	if x.Premises != nil {
+		for i, p := range *x.Premises {
+			if !premises[p] {
+				return c.errAt(itemOf(x.node, "premises", i), fmt.Sprintf("%s.premises[%d]", key, i+1), "the scenario has no premise %q", p)
+			}
 		}
 	}
 	hasCheck := x.Find != nil || x.Count != "" || x.At != nil || x.Same != nil || x.Per != nil || x.Cycles != 0
 	switch {
 	case hasCheck && len(x.AnyOf) > 0:
-		return e("", "give one query (find ...) or any-of, not both")
+		return c.errAt(at("any-of"), key, "give one query (find ...) or any-of, not both")
 	case len(x.AnyOf) > 0:
-		for i, c := range x.AnyOf {
-			if err := checkQuery(d, c, x.Line, fmt.Sprintf("%s.any-of[%d]", key, i+1)); err != nil {
+		anyOf := valueOf(x.node, "any-of")
+		for i, q := range x.AnyOf {
+			var n *yaml.Node
+			if anyOf != nil && i < len(anyOf.Content) {
+				n = anyOf.Content[i]
+			}
+			if err := c.query(q, n, fmt.Sprintf("%s.any-of[%d]", key, i+1)); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	return checkQuery(d, x.Query, x.Line, key)
+	return c.query(x.Query, x.node, key)
 }
 
-// checkQuery validates one query of an expectation.
-func checkQuery(d *strictyaml.Decoder, x Query, line int, key string) error {
-	e := func(k, format string, args ...any) error {
-		return &strictyaml.Error{File: d.File, Line: line, Key: key + k, Msg: fmt.Sprintf(format, args...)}
+// itemOf is the node of the i-th item of a mapping's list value.
+func itemOf(m *yaml.Node, key string, i int) *yaml.Node {
+	if l := valueOf(m, key); l != nil && l.Kind == yaml.SequenceNode && i < len(l.Content) {
+		return l.Content[i]
+	}
+	if k := keyNode(m, key); k != nil {
+		return k
+	}
+	return m
+}
+
+// query validates one query; n is its mapping, for the lines of its keys.
+func (c *checker) query(x Query, n *yaml.Node, key string) error {
+	at := func(k string) *yaml.Node {
+		if kn := keyNode(n, k); kn != nil {
+			return kn
+		}
+		return n
 	}
 	if x.Find == nil {
-		return e(".find", "required key is missing")
+		return c.errAt(n, key+".find", "required key is missing")
 	}
-	if err := checkSelector(d, *x.Find, line, key+".find"); err != nil {
+	if err := c.selector(*x.Find, key+".find"); err != nil {
 		return err
 	}
 	if x.Per != nil {
 		if x.Count == "" {
-			return e(".per", "per goes with count")
+			return c.errAt(at("per"), key+".per", "per goes with count")
 		}
-		if err := checkSelector(d, *x.Per, line, key+".per"); err != nil {
+		if err := c.selector(*x.Per, key+".per"); err != nil {
 			return err
 		}
 	}
 	forms := 0
 	if x.Count != "" {
 		forms++
-		if op, n, err := parseComparison(x.Count); err != nil || op == "present" || op == "absent" || !isNumber(n) {
-			return e(".count", "want a number of entries such as 1, 0, \">=1\" or \"<=2\", got %q", x.Count)
+		op, num, err := parseComparison(x.Count)
+		if err != nil || op == "present" || op == "absent" || op == "has" || op == "lacks" || op == "~" || op == "!=" || !isWholeNumber(num) {
+			return c.errAt(valueOf(n, "count"), key+".count", "want a number of entries such as 1, 0, \">=1\" or \"<=2\", got %q", x.Count)
+		}
+		if v, _ := strconv.Atoi(num); v < 0 {
+			return c.errAt(valueOf(n, "count"), key+".count", "a number of entries is 0 or more, got %q", x.Count)
+		}
+		if v, _ := strconv.Atoi(num); v == 0 && (op == "<" || op == ">=") {
+			return c.errAt(valueOf(n, "count"), key+".count", "%q holds whatever happens (or never): say 0, \">=1\" or \"<=N\"", x.Count)
 		}
 	}
 	if x.At != nil {
@@ -285,61 +494,22 @@ func checkQuery(d *strictyaml.Decoder, x Query, line int, key string) error {
 		forms++
 	}
 	if forms > 1 {
-		return e("", "use one of count, at and same")
+		return c.errAt(n, key, "use one of count, at and same")
 	}
 	if x.Cycles != 0 && x.At == nil {
-		return e(".cycles", "cycles applies to at only")
-	}
-	if x.Cycles < 0 {
-		return e(".cycles", "must be positive")
+		return c.errAt(at("cycles"), key+".cycles", "cycles applies to at only")
 	}
 	if x.At != nil {
-		if x.Find.Nth != 0 && x.Cycles > 0 {
-			return e(".find.nth", "cycles picks the entries itself; drop nth")
-		}
-		if err := checkSelector(d, x.At.Since, line, key+".at.since"); err != nil {
+		if err := c.timing(x, n, key); err != nil {
 			return err
-		}
-		tokenWhat := ""
-		if x.At.Token != nil {
-			if err := checkSelector(d, *x.At.Token, line, key+".at.token"); err != nil {
-				return err
-			}
-			tokenWhat = x.At.Token.What
-		}
-		switch {
-		case x.At.Is != nil && len(x.At.Between) > 0:
-			return e(".at", "use is with within, or between, not both")
-		case x.At.Is != nil:
-			if x.At.Within == nil {
-				return e(".at.within", "a tolerance is required with is (for example 100ms)")
-			}
-		case len(x.At.Between) == 2:
-			if x.At.Within != nil {
-				return e(".at.within", "within goes with is, not between")
-			}
-		case len(x.At.Between) > 0:
-			return e(".at.between", "want two expressions [earliest, latest], got %d", len(x.At.Between))
-		default:
-			return e(".at", "say when: is (with within) or between")
-		}
-		exprs := append([]Expr(nil), x.At.Between...)
-		if x.At.Is != nil {
-			exprs = append(exprs, *x.At.Is, *x.At.Within)
-		}
-		for _, ex := range exprs {
-			for _, r := range ex.Refs() {
-				if err := checkRef(r, x.At.Since.What, tokenWhat); err != nil {
-					return e(".at", "%s: %v", ex.Src, err)
-				}
-			}
 		}
 	}
 	if x.Same != nil {
+		same := valueOf(n, "same")
 		if _, ok := timeline.Kinds[x.Find.What].Fields[x.Same.Field]; !ok {
-			return e(".same.field", "%s has no field %q", x.Find.What, x.Same.Field)
+			return c.errAt(keyNode(same, "field"), key+".same.field", "%s has no field %q", x.Find.What, x.Same.Field)
 		}
-		if err := checkSelector(d, x.Same.As, line, key+".same.as"); err != nil {
+		if err := c.selector(x.Same.As, key+".same.as"); err != nil {
 			return err
 		}
 		af := x.Same.AsField
@@ -347,7 +517,81 @@ func checkQuery(d *strictyaml.Decoder, x Query, line int, key string) error {
 			af = x.Same.Field
 		}
 		if _, ok := timeline.Kinds[x.Same.As.What].Fields[af]; !ok {
-			return e(".same.as-field", "%s has no field %q", x.Same.As.What, af)
+			return c.errAt(keyNode(same, "as-field"), key+".same.as-field", "%s has no field %q", x.Same.As.What, af)
+		}
+	}
+	return nil
+}
+
+func isWholeNumber(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil
+}
+
+func (c *checker) timing(x Query, n *yaml.Node, key string) error {
+	atNode := valueOf(n, "at")
+	at := func(k string) *yaml.Node {
+		if kn := keyNode(atNode, k); kn != nil {
+			return kn
+		}
+		return keyNode(n, "at")
+	}
+	if x.Find.Nth != 0 && x.Cycles != 0 {
+		return c.errAt(keyNode(valueOf(n, "find"), "nth"), key+".find.nth", "cycles picks the entries itself; drop nth")
+	}
+	if err := c.selector(x.At.Since, key+".at.since"); err != nil {
+		return err
+	}
+	tokenWhat := ""
+	if x.At.Token != nil {
+		if err := c.selector(*x.At.Token, key+".at.token"); err != nil {
+			return err
+		}
+		tokenWhat = x.At.Token.What
+	}
+	switch {
+	case x.At.Is != nil && len(x.At.Between) > 0:
+		return c.errAt(at("between"), key+".at", "use is with within, or between, not both")
+	case x.At.Is != nil:
+		if x.At.Within == nil {
+			return c.errAt(at("is"), key+".at.within", "a tolerance is required with is (for example 100ms)")
+		}
+	case len(x.At.Between) == 2:
+		if x.At.Within != nil {
+			return c.errAt(at("within"), key+".at.within", "within goes with is, not between")
+		}
+	case len(x.At.Between) > 0:
+		return c.errAt(at("between"), key+".at.between", "want two expressions [earliest, latest], got %d", len(x.At.Between))
+	default:
+		return c.errAt(keyNode(n, "at"), key+".at", "say when: is (with within) or between")
+	}
+	exprs := map[string]*Expr{}
+	if x.At.Is != nil {
+		exprs["is"], exprs["within"] = x.At.Is, x.At.Within
+	} else {
+		exprs["between"] = &x.At.Between[0]
+		exprs["between[2]"] = &x.At.Between[1]
+	}
+	for _, k := range strictyaml.Sorted(keys(exprs)) {
+		ex := exprs[k]
+		node := at(strings.TrimSuffix(k, "[2]"))
+		for _, r := range ex.Refs() {
+			if err := checkRef(r, x.At.Since.What, tokenWhat); err != nil {
+				return c.errAt(node, key+".at."+strings.TrimSuffix(k, "[2]"), "%s: %v", ex.Src, err)
+			}
+		}
+		if err := ex.TypeCheck(); err != nil {
+			return c.errAt(node, key+".at."+strings.TrimSuffix(k, "[2]"), "%v", err)
+		}
+	}
+	if w, ok := x.At.Within.Constant(); ok && w < 0 {
+		return c.errAt(at("within"), key+".at.within", "%s: a tolerance is 0 or more, got %s", x.At.Within.Src, w)
+	}
+	if len(x.At.Between) == 2 {
+		lo, okLo := x.At.Between[0].Constant()
+		hi, okHi := x.At.Between[1].Constant()
+		if okLo && okHi && lo > hi {
+			return c.errAt(at("between"), key+".at.between", "the earliest (%s) is after the latest (%s): no time can pass", lo, hi)
 		}
 	}
 	return nil
@@ -379,26 +623,50 @@ func checkRef(r, sinceWhat, tokenWhat string) error {
 	return nil
 }
 
-func checkSelector(d *strictyaml.Decoder, s Selector, line int, key string) error {
+// selector checks kinds, fields and values against the timeline's vocabulary:
+// a value an enumerated field never takes would make the selector match
+// nothing, and the expectation pass or skip for a typo.
+func (c *checker) selector(s Selector, key string) error {
+	n := s.node
 	k, ok := timeline.Kinds[s.What]
 	if !ok {
-		return &strictyaml.Error{File: d.File, Line: line, Key: key + ".what", Msg: fmt.Sprintf("unknown kind %q (known: %s)", s.What, strings.Join(keys(timeline.Kinds), ", "))}
+		return c.errAt(keyNode(n, "what"), key+".what", "unknown kind %q (known: %s)", s.What, strings.Join(keys(timeline.Kinds), ", "))
 	}
-	for f, v := range s.Where {
+	where := valueOf(n, "where")
+	for _, f := range strictyaml.Sorted(keys(s.Where)) {
+		v := s.Where[f]
+		kn := keyNode(where, f)
 		if _, ok := k.Fields[f]; !ok {
-			return &strictyaml.Error{File: d.File, Line: line, Key: key + ".where." + f, Msg: fmt.Sprintf("%s has no field %q (known: %s)", s.What, f, strings.Join(keys(k.Fields), ", "))}
+			return c.errAt(kn, key+".where."+f, "%s has no field %q (known: %s)", s.What, f, strings.Join(keys(k.Fields), ", "))
 		}
-		if _, _, err := parseComparison(v); err != nil {
-			return &strictyaml.Error{File: d.File, Line: line, Key: key + ".where." + f, Msg: err.Error()}
+		op, operand, err := parseComparison(v)
+		if err != nil {
+			return c.errAt(kn, key+".where."+f, "%v", err)
+		}
+		if values := timeline.Values[s.What][f]; len(values) > 0 && (op == "=" || op == "!=") && !strictyaml.Contains(values, operand) {
+			return c.errAt(kn, key+".where."+f, "%s's %s is never %q (it is one of %s)", s.What, f, operand, strings.Join(values, ", "))
 		}
 	}
 	if s.After != nil {
-		if err := checkSelector(d, *s.After, line, key+".after"); err != nil {
+		if err := c.selector(*s.After, key+".after"); err != nil {
 			return err
 		}
 	}
 	if s.Before != nil {
-		return checkSelector(d, *s.Before, line, key+".before")
+		return c.selector(*s.Before, key+".before")
+	}
+	return nil
+}
+
+// InRange checks a duration against its documented range.
+func InRange(d, lo, hi time.Duration) error {
+	switch {
+	case d < lo && lo == 0:
+		return fmt.Errorf("must not be negative, got %s", d)
+	case d < lo:
+		return fmt.Errorf("must be at least %s, got %s", lo, d)
+	case d > hi:
+		return fmt.Errorf("must be at most %s, got %s", hi, d)
 	}
 	return nil
 }

@@ -80,7 +80,7 @@ variants:
 		t.Fatalf("variants: %d containers", len(ss))
 	}
 	h := ss[0]
-	if *h.Client.RenewalFactor != 0.5 || h.Client.Flow != "code" || h.IdP.AccessTokenLifetime.D().Seconds() != 5 {
+	if *h.Client.RenewalFactor != 0.5 || h.Client.Flow != "code" || h.IdP.AccessTokenLifetime.Src != "5s" {
 		t.Errorf("override lost the base: %+v %+v", h.Client, h.IdP)
 	}
 	if h.Client.Library["a"] != 1 || h.Client.Library["b"] != 3 {

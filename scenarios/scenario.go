@@ -5,6 +5,7 @@ package scenarios
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/refreshsuite/refreshsuite/internal/strictyaml"
@@ -26,12 +27,17 @@ type Scenario struct {
 	Labels      []string `yaml:"labels"`
 	// Clock: virtual (default with the embedded IdP: the page runs on Chromium's
 	// virtual time and the IdP reads the page's clock) or real.
-	Clock    string        `yaml:"clock" rs:"enum=virtual|real"`
-	IdP      IdPSpec       `yaml:"idp"`
-	Browser  BrowserSpec   `yaml:"browser"`
-	Client   ClientSpec    `yaml:"client"`
-	Faults   []Fault       `yaml:"faults"`
-	Steps    []Step        `yaml:"steps" rs:"required"`
+	Clock   string      `yaml:"clock" rs:"enum=virtual|real"`
+	IdP     IdPSpec     `yaml:"idp"`
+	Browser BrowserSpec `yaml:"browser"`
+	Client  ClientSpec  `yaml:"client"`
+	Faults  []Fault     `yaml:"faults"`
+	Steps   []Step      `yaml:"steps" rs:"required"`
+	// Premises are what the expectations assume happened (the fault took
+	// hold, the client asked for the scope the scenario set, the race the
+	// steps set up took place). An expectation whose premise did not hold is
+	// not applicable: skipped with the premise's title as the reason.
+	Premises []Premise     `yaml:"premises"`
 	Expect   []Expectation `yaml:"expect" rs:"required"`
 	Variants []Variant     `yaml:"variants"`
 
@@ -39,6 +45,16 @@ type Scenario struct {
 	File    string `yaml:"-"`
 	Line    int    `yaml:"-"`
 	Variant string `yaml:"-"`
+
+	root, variant *yaml.Node // for errors found later, at the key's own line
+}
+
+// KeyError is an error about one of the scenario's keys (a path such as
+// client.renewal-before), found after loading, reported at the line that set
+// it: the variant's when the variant overrides the key.
+func (s *Scenario) KeyError(key, format string, args ...any) error {
+	c := &checker{d: &strictyaml.Decoder{File: s.File}, root: s.root, variant: s.variant}
+	return c.err(key, format, args...)
 }
 
 // Name is the scenario ID with its variant, as specs and reports show it.
@@ -64,17 +80,20 @@ func (s *Scenario) Requirements() []string {
 	return out
 }
 
-// IdPSpec configures the embedded IdP's client for this scenario.
+// IdPSpec configures the embedded IdP's client for this scenario. Lifetimes
+// are expressions over the client's declared values (client.renewal-before,
+// client.silent-refresh-timeout ...), so that one scenario gives every client
+// tokens long enough for its own renewal rule: "3 * client.renewal-before + 10s".
 type IdPSpec struct {
-	AccessTokenLifetime  strictyaml.Duration `yaml:"access-token-lifetime"`
-	IDTokenLifetime      strictyaml.Duration `yaml:"id-token-lifetime"`
-	RefreshTokenLifetime strictyaml.Duration `yaml:"refresh-token-lifetime"`
-	RefreshTokens        string              `yaml:"refresh-tokens" rs:"enum=strict|always|never"`
+	AccessTokenLifetime  *Expr  `yaml:"access-token-lifetime"`
+	IDTokenLifetime      *Expr  `yaml:"id-token-lifetime"`
+	RefreshTokenLifetime *Expr  `yaml:"refresh-token-lifetime"`
+	RefreshTokens        string `yaml:"refresh-tokens" rs:"enum=strict|always|never"`
 	// Rotation: rotate (default) or reuse (a weakened IdP that hands the same
 	// refresh token back); RotationGrace keeps a rotated token valid a while.
-	Rotation        string              `yaml:"refresh-token-rotation" rs:"enum=rotate|reuse"`
-	RotationGrace   Duration            `yaml:"rotation-grace"`
-	SessionLifetime strictyaml.Duration `yaml:"session-lifetime"`
+	Rotation        string    `yaml:"refresh-token-rotation" rs:"enum=rotate|reuse"`
+	RotationGrace   *Duration `yaml:"rotation-grace"`
+	SessionLifetime *Expr     `yaml:"session-lifetime"`
 }
 
 // BrowserSpec sets the browser conditions explicitly, never by Chromium's default.
@@ -112,14 +131,20 @@ type Fault struct {
 	When  map[string]string `yaml:"when"`
 	Do    string            `yaml:"do" rs:"required"`
 	Times int               `yaml:"times"`
+	// Skip lets the first Skip matching requests through before the fault
+	// fires: a scenario that proves the unfaulted path works first.
+	Skip int `yaml:"skip"`
 	// Delay is how long do: slow holds the request.
 	Delay Duration `yaml:"delay"`
 	Line  int      `yaml:"-"`
+
+	timesSet bool // times: 0 written out, which would never fire
 }
 
 func (f *Fault) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
 	type plain Fault
 	f.Line = n.Line
+	f.timesSet = valueOf(n, "times") != nil
 	return d.Struct(n, (*plain)(f), key)
 }
 
@@ -188,7 +213,7 @@ type Step struct {
 	WaitFor *Selector `yaml:"wait-for"`
 	// PassTime lets scenario time pass, for observing that something does NOT
 	// happen; waiting for something uses wait-for.
-	PassTime strictyaml.Duration `yaml:"pass-time"`
+	PassTime *Duration `yaml:"pass-time"`
 	// ReplayRefreshToken posts the refresh token issued by the nth successful token
 	// response again, as an attacker or a buggy second tab would.
 	ReplayRefreshToken int `yaml:"replay-refresh-token"`
@@ -197,7 +222,7 @@ type Step struct {
 	// Freeze freezes the page (the page lifecycle's frozen state: a tab in the
 	// background, a laptop asleep) for this long, then resumes it. Needs the
 	// real clock: a frozen page holds the virtual clock still.
-	Freeze Duration `yaml:"freeze"`
+	Freeze *Duration `yaml:"freeze"`
 	// Network takes the page offline or back online.
 	Network string `yaml:"network" rs:"enum=offline|online"`
 	// RotateSigningKey makes the IdP sign with a new key (a new kid) from now on.
@@ -211,11 +236,14 @@ type Step struct {
 	// context, sharing cookies and localStorage, as when a user opens the app
 	// in a second tab. Needs the real clock: virtual time is kept per page.
 	Tab int `yaml:"tab"`
-	// Timeout bounds login, call and wait-for.
-	Timeout strictyaml.Duration `yaml:"timeout"`
+	// Timeout bounds login, call and wait-for, in scenario time: an
+	// expression over the client's declared values, so that a wait lasts as
+	// long as the client under test may take ("2 * client.silent-refresh-timeout + 10s").
+	Timeout *Expr `yaml:"timeout"`
 
 	Line int    `yaml:"-"`
 	Text string `yaml:"-"`
+	node *yaml.Node
 }
 
 var bareSteps = map[string]func(*Step){
@@ -226,7 +254,7 @@ var bareSteps = map[string]func(*Step){
 }
 
 func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
-	s.Line = n.Line
+	s.Line, s.node = n.Line, n
 	if n.Kind == yaml.ScalarNode {
 		set, ok := bareSteps[n.Value]
 		if !ok {
@@ -242,21 +270,28 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 	}
 	if err := d.OneAction(n, key, map[string]bool{
 		"login": s.Login, "open": s.Open, "call": s.Call != "", "wait-for": s.WaitFor != nil,
-		"pass-time": s.PassTime > 0, "replay-refresh-token": s.ReplayRefreshToken != 0,
+		"pass-time": s.PassTime != nil, "replay-refresh-token": valueOf(n, "replay-refresh-token") != nil,
 		"end-idp-session": s.EndIdPSession, "forge-message": s.ForgeMessage != "",
-		"freeze": s.Freeze > 0, "network": s.Network != "", "rotate-signing-key": s.RotateSigningKey,
-		"tab": s.Tab != 0,
+		"freeze": s.Freeze != nil, "network": s.Network != "", "rotate-signing-key": s.RotateSigningKey,
+		"tab": valueOf(n, "tab") != nil,
 	}, "login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network, rotate-signing-key or tab"); err != nil {
 		return err
 	}
 	if s.Await != nil && s.Call == "" {
 		return d.Errorf(n, strictyaml.Join(key, "await"), "await applies to call only")
 	}
-	if s.Timeout > 0 && !(s.Login || s.Call != "" || s.WaitFor != nil) {
+	if s.Timeout != nil && !(s.Login || s.Call != "" || s.WaitFor != nil) {
 		return d.Errorf(n, strictyaml.Join(key, "timeout"), "timeout applies to login, call and wait-for only")
 	}
-	if s.ReplayRefreshToken < 0 {
-		return d.Errorf(n, strictyaml.Join(key, "replay-refresh-token"), "want the 1-based number of a token response, got %d", s.ReplayRefreshToken)
+	if v := valueOf(n, "replay-refresh-token"); v != nil && s.ReplayRefreshToken < 1 {
+		return d.Errorf(v, strictyaml.Join(key, "replay-refresh-token"), "want the 1-based number of a token response, got %d", s.ReplayRefreshToken)
+	}
+	if v := valueOf(n, "tab"); v != nil && s.Tab < 1 {
+		return d.Errorf(v, strictyaml.Join(key, "tab"), "tabs are numbered from 1, got %d", s.Tab)
+	}
+	if v := valueOf(n, "login"); v != nil && !s.Login || valueOf(n, "open") != nil && !s.Open ||
+		valueOf(n, "end-idp-session") != nil && !s.EndIdPSession || valueOf(n, "rotate-signing-key") != nil && !s.RotateSigningKey {
+		return d.Errorf(n, key, "a bare step is written as a word (- login), not as a mapping set to false")
 	}
 	b, _ := yaml.Marshal(n)
 	s.Text = strings.TrimSpace(strings.ReplaceAll(string(b), "\n", " "))
@@ -273,9 +308,54 @@ type Selector struct {
 	// Nth picks one match, 1-based; negative counts from the end (-1 is the last).
 	Nth int `yaml:"nth"`
 	// After keeps only entries later than the entry After picks; Before only
-	// those earlier than the entry Before picks.
+	// those earlier than the entry Before picks. When an anchor (after, before,
+	// or a timing's since and token, or same's as) picks nothing, the
+	// expectation's premise did not happen: it is not applicable.
 	After  *Selector `yaml:"after"`
 	Before *Selector `yaml:"before"`
+	// Required, on an anchor, makes its absence a failure instead: the
+	// scenario's steps guarantee it, so missing it is the client's fault.
+	Required bool `yaml:"required"`
+
+	node *yaml.Node
+}
+
+func (s *Selector) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
+	type plain Selector
+	if err := d.Struct(n, (*plain)(s), key); err != nil {
+		return err
+	}
+	s.node = n
+	if v := valueOf(n, "nth"); v != nil && s.Nth == 0 {
+		return d.Errorf(v, strictyaml.Join(key, "nth"), "0 picks nothing: nth counts from 1 (the first match), or from -1 (the last)")
+	}
+	return nil
+}
+
+// valueOf is the value node of a mapping's key, nil when absent.
+func valueOf(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// keyNode is a mapping's key node, for errors about a key's own line.
+func keyNode(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i]
+		}
+	}
+	return nil
 }
 
 func (s Selector) String() string {
@@ -307,12 +387,42 @@ type Expectation struct {
 	ID           string   `yaml:"id" rs:"required"`
 	Title        string   `yaml:"title" rs:"required"`
 	Requirements []string `yaml:"requirements" rs:"required"`
-	// Needs lists client capabilities this expectation alone depends on.
-	Needs []string `yaml:"needs"`
-	Query `yaml:",inline"`
-	AnyOf []Query `yaml:"any-of"`
+	// Needs lists client capabilities this expectation alone depends on;
+	// Unless lists capabilities that make it not apply (a client that adds
+	// offline_access itself, and says so, is not judged on asking for it).
+	Needs  []string `yaml:"needs"`
+	Unless []string `yaml:"unless"`
+	// Premises names the scenario's premises this expectation rests on;
+	// absent: all of them, [] none.
+	Premises *[]string `yaml:"premises"`
+	Query    `yaml:",inline"`
+	AnyOf    []Query `yaml:"any-of"`
 
 	Line int `yaml:"-"`
+	node *yaml.Node
+}
+
+// RestsOn reports whether the expectation assumes the premise holds.
+func (x Expectation) RestsOn(premise string) bool {
+	return x.Premises == nil || strictyaml.Contains(*x.Premises, premise)
+}
+
+// Premise is one condition the scenario's expectations assume: a query that
+// must hold for them to apply. It judges nobody; when it fails, the
+// expectations resting on it are skipped with its title as the reason.
+type Premise struct {
+	ID    string `yaml:"id" rs:"required"`
+	Title string `yaml:"title" rs:"required"`
+	Query `yaml:",inline"`
+
+	Line int `yaml:"-"`
+	node *yaml.Node
+}
+
+func (p *Premise) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
+	type plain Premise
+	p.Line, p.node = n.Line, n
+	return d.Struct(n, (*plain)(p), key)
 }
 
 // Query is one question put to the timeline.
@@ -329,14 +439,39 @@ type Query struct {
 	At *Timing `yaml:"at"`
 	// Same checks that a field of the found entry equals a field of another entry.
 	Same *Same `yaml:"same"`
-	// Cycles repeats At for the 1st..Nth found entry against the 1st..Nth since
-	// entry, for timers that must re-arm.
-	Cycles int `yaml:"cycles"`
+	// Cycles repeats At for the 1st..Nth found entry, each measured from its
+	// own since entry, for timers that must re-arm; all checks every entry
+	// found (a storm of early renewals cannot hide after the third).
+	Cycles Cycles `yaml:"cycles"`
+}
+
+// Cycles is a number of cycles (1 or more), or AllCycles.
+type Cycles int
+
+// AllCycles checks every found entry.
+const AllCycles Cycles = -1
+
+func (c *Cycles) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
+	if n.Kind == yaml.ScalarNode && n.Value == "all" {
+		*c = AllCycles
+		return nil
+	}
+	i, err := strconv.Atoi(n.Value)
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || err != nil || i < 1 {
+		return d.Errorf(n, key, "want a number of cycles from 1 up, or all, got %s", strictyaml.KindName(n))
+	}
+	*c = Cycles(i)
+	return nil
+}
+
+// JSONSchema: a whole number from 1, or "all".
+func (*Cycles) JSONSchema() map[string]any {
+	return map[string]any{"oneOf": []any{map[string]any{"type": "integer", "minimum": 1}, map[string]any{"const": "all"}}}
 }
 
 func (e *Expectation) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
 	type plain Expectation
-	e.Line = n.Line
+	e.Line, e.node = n.Line, n
 	return d.Struct(n, (*plain)(e), key)
 }
 

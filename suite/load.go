@@ -2,6 +2,7 @@ package suite
 
 import (
 	"fmt"
+	"os"
 	"sort"
 
 	"github.com/refreshsuite/refreshsuite/fixtures"
@@ -28,8 +29,16 @@ func Load(manifests []string, scenarioPath string) ([]*fixtures.Manifest, []*sce
 			return nil, nil, &strictyaml.Error{File: file, Key: "name", Msg: fmt.Sprintf("%q is already the name of %s", m.Name, prev)}
 		}
 		names[m.Name] = file
-		if err := m.CheckDeviations(all, false); err != nil {
+		// Against a whole scenario folder, a deviation that names a scenario
+		// it lacks is stale; against one file, the others are just not loaded.
+		st, _ := os.Stat(scenarioPath)
+		if err := m.CheckDeviations(all, st != nil && st.IsDir()); err != nil {
 			return nil, nil, err
+		}
+		for _, s := range all {
+			if _, err := NewPlan(m, s); err != nil {
+				return nil, nil, err
+			}
 		}
 		clients = append(clients, m)
 	}

@@ -34,14 +34,9 @@ const ClientID = "refreshsuite-spa"
 // set their own.
 const DefaultScope = "openid profile email offline_access"
 
-const (
-	defaultLoginTimeout = 20 * time.Second
-	defaultWaitTimeout  = 30 * time.Second
-	defaultCallTimeout  = 60 * time.Second
-)
-
 // Run is one scenario container being executed.
 type Run struct {
+	Plan     *Plan
 	Scenario *scenarios.Scenario
 	Manifest *fixtures.Manifest
 	Timeline *timeline.Timeline
@@ -81,16 +76,17 @@ func ClockMode(run string, s *scenarios.Scenario) string {
 	return "virtual"
 }
 
-// Start sets up the IdP, the app and a clean browser session for a scenario,
-// on the given clock mode (virtual or real).
-func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario, clockMode string) (*Run, error) {
+// Start sets up the IdP, the app and a clean browser session for a planned
+// scenario, on the given clock mode (virtual or real).
+func Start(pool *browser.Pool, p *Plan, clockMode string) (*Run, error) {
+	m, s := p.Manifest, p.Scenario
 	var vclock *browser.VirtualClock
 	var clock browser.Clock = browser.RealClock{}
 	if clockMode == "virtual" {
 		vclock = browser.NewVirtualClock()
 		clock = vclock
 	}
-	r := &Run{Scenario: s, Manifest: m, Timeline: timeline.New(clock), Clock: clock}
+	r := &Run{Plan: p, Scenario: s, Manifest: m, Timeline: timeline.New(clock), Clock: clock}
 	ok := false
 	defer func() {
 		if !ok {
@@ -118,17 +114,12 @@ func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario, cloc
 		}
 		inject = append(inject, string(b))
 	}
-	client := fakeidp.Client{
-		ID:                   ClientID,
-		RedirectURIs:         []string{r.app.url(m.App.Redirect), r.app.url(m.App.SilentRedirect)},
-		Origins:              []string{r.app.origin},
-		AccessTokenLifetime:  s.IdP.AccessTokenLifetime.D(),
-		IDTokenLifetime:      s.IdP.IDTokenLifetime.D(),
-		RefreshTokenLifetime: s.IdP.RefreshTokenLifetime.D(),
-		RefreshTokens:        fakeidp.RefreshPolicy(s.IdP.RefreshTokens),
-		Rotation:             fakeidp.Rotation(s.IdP.Rotation),
-		RotationGrace:        s.IdP.RotationGrace.D(),
+	client := p.IdPClient
+	client.RedirectURIs = []string{r.app.url(m.App.Redirect)}
+	if m.App.SilentRedirect != "" {
+		client.RedirectURIs = append(client.RedirectURIs, r.app.url(m.App.SilentRedirect))
 	}
+	client.Origins = []string{r.app.origin}
 	var faults []fakeidp.Fault
 	for _, f := range s.Faults {
 		if f.On != "silent-callback" {
@@ -140,7 +131,7 @@ func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario, cloc
 		return nil, err
 	}
 	r.IdP, err = fakeidp.Start(fakeidp.Config{
-		Clients: []fakeidp.Client{client}, Faults: faults, SessionLifetime: s.IdP.SessionLifetime.D(), SigningKey: key,
+		Clients: []fakeidp.Client{client}, Faults: faults, SessionLifetime: p.SessionLifetime, SigningKey: key,
 	}, r.Timeline)
 	if err != nil {
 		return nil, fmt.Errorf("embedded IdP: %w", err)
@@ -148,8 +139,7 @@ func Start(pool *browser.Pool, m *fixtures.Manifest, s *scenarios.Scenario, cloc
 	if r.Config, err = libraryConfig(m, s, r.IdP.URL, r.app); err != nil {
 		return nil, err
 	}
-	st := settings(m, s, r.IdP.Client(ClientID))
-	r.Client = scenarios.Client{Settings: st, Renewal: m.Renewal(st)}
+	r.Client = scenarios.Client{Settings: p.Settings, Renewal: m.Renewal(p.Settings)}
 	r.Timeline.Add("harness.config", timeline.Fields{
 		"app_origin": r.app.origin, "issuer": r.IdP.URL, "client_id": ClientID,
 		"redirect_uri": r.app.url(m.App.Redirect), "silent_redirect_uri": r.app.url(m.App.SilentRedirect),
@@ -211,6 +201,11 @@ func SkipSpec(m *fixtures.Manifest, x scenarios.Expectation) string {
 			return fmt.Sprintf("client %s does not declare capability %s", m.Name, n)
 		}
 	}
+	for _, n := range x.Unless {
+		if m.Has(n) {
+			return fmt.Sprintf("client %s declares capability %s, so this does not apply to it", m.Name, n)
+		}
+	}
 	for _, what := range x.Kinds() {
 		switch {
 		case strings.HasPrefix(what, "client.") && !m.ForwardsEvents():
@@ -247,7 +242,7 @@ func libraryConfig(m *fixtures.Manifest, s *scenarios.Scenario, issuer string, a
 				v = d.Milliseconds()
 			}
 		}
-		cfg[st.Key] = v
+		fixtures.SetPath(cfg, st.Key, v)
 		return nil
 	}
 	if s.Client.RenewalFactor != nil {
@@ -276,35 +271,6 @@ func libraryConfig(m *fixtures.Manifest, s *scenarios.Scenario, issuer string, a
 	return cfg, nil
 }
 
-// settings are the effective values expectations refer to: what the scenario
-// set, else the client's declared defaults, else the IdP's.
-func settings(m *fixtures.Manifest, s *scenarios.Scenario, c fakeidp.Client) map[string]float64 {
-	out := map[string]float64{
-		"idp.access-token-lifetime":  ms(c.AccessTokenLifetime),
-		"idp.id-token-lifetime":      ms(c.IDTokenLifetime),
-		"idp.refresh-token-lifetime": ms(c.RefreshTokenLifetime),
-	}
-	if m.Defaults.RenewalFactor > 0 {
-		out["client.renewal-factor"] = m.Defaults.RenewalFactor
-	}
-	if m.Defaults.SilentRefreshTimeout > 0 {
-		out["client.silent-refresh-timeout"] = ms(m.Defaults.SilentRefreshTimeout.D())
-	}
-	out["client.renewal-debounce"] = ms(m.Defaults.RenewalDebounce.D())
-	out["client.renewal-granularity"] = ms(m.Defaults.RenewalGranularity.D())
-	out["client.renewal-before"] = ms(m.Defaults.RenewalBefore.D())
-	if d := s.Client.RenewalBefore; d != nil {
-		out["client.renewal-before"] = ms(d.D())
-	}
-	if f := s.Client.RenewalFactor; f != nil {
-		out["client.renewal-factor"] = *f
-	}
-	if d := s.Client.SilentRefreshTimeout; d != nil {
-		out["client.silent-refresh-timeout"] = ms(d.D())
-	}
-	return out
-}
-
 // signingKey is one RSA key for all the IdPs a process starts.
 var signingKey = sync.OnceValues(func() (*rsa.PrivateKey, error) {
 	return rsa.GenerateKey(rand.Reader, 2048)
@@ -331,7 +297,7 @@ func (r *Run) Steps(ctx context.Context) error {
 			f["call"] = st.Call
 		}
 		r.Timeline.Add("harness.step", f)
-		if err := r.step(ctx, st); err != nil {
+		if err := r.step(ctx, i, st); err != nil {
 			return fmt.Errorf("%s:%d: step %d (%s): %w", r.Scenario.File, st.Line, i+1, st.Text, err)
 		}
 		r.snapshot(ctx)
@@ -339,17 +305,11 @@ func (r *Run) Steps(ctx context.Context) error {
 	return nil
 }
 
-func timeoutOr(d scenarios.Duration, def time.Duration) time.Duration {
-	if d > 0 {
-		return d.D()
-	}
-	return def
-}
-
-func (r *Run) step(ctx context.Context, st scenarios.Step) error {
+func (r *Run) step(ctx context.Context, i int, st scenarios.Step) error {
+	timeout := r.Plan.Timeouts[i]
 	switch {
 	case st.Login:
-		return r.login(ctx, timeoutOr(st.Timeout, defaultLoginTimeout))
+		return r.login(ctx, timeout)
 	case st.Open:
 		_, err := r.open(ctx, defaultLoginTimeout)
 		return err
@@ -359,7 +319,6 @@ func (r *Run) step(ctx context.Context, st scenarios.Step) error {
 		}
 		// A call that rejects or never settles is behaviour to check, not a
 		// broken run: it is recorded and the steps go on.
-		timeout := timeoutOr(st.Timeout, defaultCallTimeout)
 		at, err := r.call(ctx, st.Call, timeout)
 		var rej *browser.Rejected
 		switch {
@@ -376,14 +335,13 @@ func (r *Run) step(ctx context.Context, st scenarios.Step) error {
 	case st.WaitFor != nil:
 		// Likewise, what never came is recorded; the expectations say whether
 		// it should have.
-		timeout := timeoutOr(st.Timeout, defaultWaitTimeout)
 		_, err := r.waitFor(ctx, *st.WaitFor, timeout)
 		if errors.Is(err, browser.ErrScenarioTimeout) {
 			r.Timeline.Add("harness.wait", timeline.Fields{"for": st.WaitFor.String(), "outcome": "timeout", "after_ms": fmt.Sprint(timeout.Milliseconds())})
 			return nil
 		}
 		return err
-	case st.PassTime > 0:
+	case st.PassTime != nil:
 		err := r.Clock.Until(ctx, func() bool { return false }, st.PassTime.D())
 		if errors.Is(err, browser.ErrScenarioTimeout) {
 			return nil
@@ -396,7 +354,7 @@ func (r *Run) step(ctx context.Context, st scenarios.Step) error {
 		return nil
 	case st.ForgeMessage != "":
 		return r.forge(ctx, st.ForgeMessage)
-	case st.Freeze > 0:
+	case st.Freeze != nil:
 		if err := r.session.SetFrozen(true); err != nil {
 			return fmt.Errorf("freeze the page: %w", err)
 		}

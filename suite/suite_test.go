@@ -96,7 +96,10 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 	}
 	Describe(m.Name+"/"+s.Name(), Ordered, ContinueOnFailure, Label(labels...), func() {
 		var run *Run
-		var setupErr error
+		// setupErr: the run could not start, or a step could not be
+		// performed; harnessErr: the harness's own checks of the timeline
+		// failed, so no verdict drawn from it can be trusted.
+		var setupErr, harnessErr error
 		// The timeline as the steps left it: the page and the IdP keep recording
 		// until the container ends, and every spec must judge the same run.
 		var final []timeline.Entry
@@ -112,24 +115,28 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 			if policy := CookiePolicy(s); !pool.Supports(policy) {
 				Skip(fmt.Sprintf("needs third-party cookies %s; the browser at %s has them %s", policy, pool.Remote, pool.RemotePolicy))
 			}
-			run, setupErr = Start(&pool, m, s, ClockMode(*clockMode, s))
+			plan, err := NewPlan(m, s)
+			if err != nil {
+				setupErr = err
+				return
+			}
+			if plan.Skip != "" {
+				Skip(plan.Skip)
+			}
+			run, setupErr = Start(&pool, plan, ClockMode(*clockMode, s))
 			if setupErr != nil {
 				return
 			}
 			DeferCleanup(run.Close)
 			setupErr = run.Steps(ctx)
-			if setupErr == nil {
-				if err := checkClocks(run.Timeline, run.IdP.URL, run.Clock.Mode() == "virtual", run.ClockLapses()); err != nil {
-					setupErr = fmt.Errorf("harness self-check: %w", err)
-				}
+			if err := checkClocks(run.Timeline, run.IdP.URL, run.Clock.Mode() == "virtual", run.ClockLapses()); err != nil {
+				harnessErr = fmt.Errorf("harness self-check: %w", err)
 			}
 			final = run.Timeline.Entries()
-			if setupErr == nil {
-				if err := timeline.Validate(final); err != nil {
-					setupErr = fmt.Errorf("harness self-check: the timeline breaks its vocabulary: %w", err)
-				}
+			if err := timeline.Validate(final); err != nil && harnessErr == nil {
+				harnessErr = fmt.Errorf("harness self-check: the timeline breaks its vocabulary: %w", err)
 			}
-			if setupErr != nil || *traces == "always" {
+			if setupErr != nil || harnessErr != nil || *traces == "always" {
 				_, _ = run.SaveTrace(traceDir)
 			}
 		}, NodeTimeout(5*time.Minute))
@@ -143,15 +150,32 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 					Scenario: s.Name(), Expectation: x.ID, Requirements: x.Requirements,
 					Client: m.Name, Library: m.Library.Name + "@" + m.Library.Version, Clock: ClockMode(*clockMode, s),
 				}
-				if setupErr != nil {
+				if run == nil {
+					// The run never started (its setup failed): nothing to judge.
+					data.Trace, data.Message = traceDir, setupErr.Error()
+					AddReportEntry(reports.EntryName, data, ReportEntryVisibilityNever)
+					Fail(fmt.Sprintf("the scenario could not start: %v", setupErr))
+				}
+				if harnessErr != nil {
+					data.Trace, data.Message, data.Timeline = traceDir, harnessErr.Error(), final
+					AddReportEntry(reports.EntryName, data, ReportEntryVisibilityNever)
+					Fail(fmt.Sprintf("%v\n\n%s", harnessErr, tail(run)))
+				}
+				res := scenarios.Judge(s, x, final, run.Client)
+				if setupErr != nil && !res.Final {
+					// A step could not be performed: only a verdict the missing
+					// steps could not have changed stands; the rest is the step's
+					// failure.
 					data.Trace, data.Message = traceDir, setupErr.Error()
 					data.Timeline = final
 					AddReportEntry(reports.EntryName, data, ReportEntryVisibilityNever)
-					Fail(fmt.Sprintf("the scenario did not run to the end: %v\n\n%s", setupErr, tail(run)))
+					Fail(fmt.Sprintf("the scenario did not run to the end, and this expectation's evidence is incomplete: %v\n\n%s", setupErr, tail(run)))
 				}
-				entries := final
-				res := scenarios.Check(x, entries, run.Client)
-				data.Measurements, data.Message, data.Timeline = res.Measurements, res.Message, entries
+				data.Measurements, data.Message, data.Timeline = res.Measurements, res.Message, final
+				if res.NotApplicable {
+					AddReportEntry(reports.EntryName, data, ReportEntryVisibilityNever)
+					Skip(res.Message)
+				}
 				dev, known := m.Deviation(s, x.ID)
 				if !res.Pass && !known {
 					data.Trace, _ = run.SaveTrace(traceDir)
@@ -163,6 +187,9 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 				switch {
 				case known && !res.Pass:
 					Skip(fmt.Sprintf("known deviation: %s (%s)\nobserved: %s", dev.Reason, dev.Reference, res.Message))
+				case known && res.Pass && dev.Intermittent != "":
+					// Listed as reproducing in some runs only: this run is one
+					// where it did not, which is no failure.
 				case known && res.Pass:
 					Fail(fmt.Sprintf("listed as a known deviation (%s) but the client now meets it: remove %s/%s from %s\n%s",
 						dev.Reason, s.ID, x.ID, m.Path(m.Deviations), res.Message))

@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -63,6 +64,9 @@ func Validate(entries []Entry) error {
 			}
 			if v == "present" || v == "absent" {
 				return fmt.Errorf("entry %d (%s): field %s has the reserved value %q", e.Seq, e.What, f, v)
+			}
+			if vs := Values[e.What][f]; len(vs) > 0 && v != "" && !slices.Contains(vs, v) {
+				return fmt.Errorf("entry %d (%s): field %s is %q, not one of the values its kind lists (%s)", e.Seq, e.What, f, v, strings.Join(vs, ", "))
 			}
 		}
 	}

@@ -39,8 +39,12 @@ func TestMalformedInputs(t *testing.T) {
 				if strings.Contains(line, "\n") {
 					t.Fatalf("want one line, got:\n%s", out)
 				}
-				if !strings.HasPrefix(line, "refreshsuite: "+f) {
-					t.Errorf("the message does not start by naming the file %s:\n%s", f, line)
+				named := f
+				if other := headerLine(t, f, "# file: "); other != "" {
+					named = filepath.Join(filepath.Dir(f), other) // the mistake is in a file it refers to
+				}
+				if !strings.HasPrefix(line, "refreshsuite: "+named+":") {
+					t.Errorf("the message does not start by naming the file %s:\n%s", named, line)
 				}
 				if !strings.Contains(line, want) {
 					t.Errorf("want a message containing %q, got:\n%s", want, line)
@@ -51,6 +55,22 @@ func TestMalformedInputs(t *testing.T) {
 	if total < 25 {
 		t.Errorf("the malformed corpus has %d files; keep at least 25", total)
 	}
+}
+
+// headerLine is the value of a "# key: " line among a corpus file's first
+// lines, "" when there is none.
+func headerLine(t *testing.T, file, prefix string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.SplitN(string(b), "\n", 4)[:3] {
+		if v, ok := strings.CutPrefix(l, prefix); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 func wantLine(t *testing.T, file string) string {

@@ -418,6 +418,37 @@ func DecodeFileNode(file string, v any) (*yaml.Node, error) {
 	return doc, (&Decoder{File: file}).Decode(doc, v, "")
 }
 
+// Lookup is the line of a key path when the document has every part of it.
+func Lookup(doc *yaml.Node, path string) (int, bool) {
+	n := doc
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, m := range pathPart.FindAllStringSubmatch(path, -1) {
+		var next *yaml.Node
+		switch {
+		case n == nil:
+		case m[1] != "" && n.Kind == yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == m[1] {
+					line, next = n.Content[i].Line, n.Content[i+1]
+				}
+			}
+		case m[2] != "" && n.Kind == yaml.SequenceNode:
+			if i, _ := strconv.Atoi(m[2]); i >= 1 && i <= len(n.Content) {
+				next = n.Content[i-1]
+				line = next.Line
+			}
+		}
+		if next == nil {
+			return 0, false
+		}
+		n = next
+	}
+	return line, true
+}
+
 var pathPart = regexp.MustCompile(`([^.\[\]]+)|\[(\d+)\]`)
 
 // LineOf finds the line of a key path such as "config.settings.speed" or

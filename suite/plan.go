@@ -1,0 +1,233 @@
+package suite
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/refreshsuite/refreshsuite/fakeidp"
+	"github.com/refreshsuite/refreshsuite/fixtures"
+	"github.com/refreshsuite/refreshsuite/scenarios"
+)
+
+// Plan is everything a run of one scenario against one client decides before
+// it starts anything: the lifetimes the IdP issues, the settings expectations
+// read, the library configuration's keys, each step's timeout. Load makes the
+// plan of every client and scenario pair, so a pair that validate accepts is a
+// pair that run can start, and a mistake is found before any spec runs.
+type Plan struct {
+	Scenario *scenarios.Scenario
+	Manifest *fixtures.Manifest
+	// Skip says why the scenario cannot apply to this client ("" when it can).
+	Skip string
+	// Settings resolve client.* and idp.* in expressions (milliseconds for
+	// durations); a client.* value the client does not declare is absent.
+	Settings map[string]float64
+	// IdPClient is the embedded IdP's client for the scenario, without the
+	// redirect URIs and origins, which depend on the app's port.
+	IdPClient       fakeidp.Client
+	SessionLifetime time.Duration
+	// Timeouts are the steps' timeouts in scenario time (0 for steps that
+	// take none).
+	Timeouts []time.Duration
+}
+
+// Default step timeouts, in scenario time. A call's default also grows with
+// the client's declared silent-refresh timeout and attempts, so that a
+// library whose iframe gives up after 2 minutes is waited for.
+const (
+	defaultLoginTimeout = 20 * time.Second
+	defaultWaitTimeout  = 30 * time.Second
+	defaultCallTimeout  = 60 * time.Second
+)
+
+// NewPlan plans scenario s against client m. Errors name the scenario's key,
+// or the manifest's, that cannot work.
+func NewPlan(m *fixtures.Manifest, s *scenarios.Scenario) (*Plan, error) {
+	p := &Plan{Scenario: s, Manifest: m, Skip: SkipScenario(m, s)}
+	p.Settings = clientSettings(m, s)
+	env := p.env()
+	lifetime := func(key string, e *scenarios.Expr) (time.Duration, error) {
+		if e == nil {
+			return 0, nil
+		}
+		d, err := e.Eval(env)
+		var u *unsetRef
+		switch {
+		case errors.As(err, &u):
+			if p.Skip == "" {
+				p.Skip = fmt.Sprintf("%s is %s, and client %s declares no %s", key, e.Src, m.Name, u.name)
+			}
+			return 0, nil
+		case err != nil:
+			return 0, s.KeyError(key, "%v", err)
+		}
+		return d, nil
+	}
+	var err error
+	c := fakeidp.Client{
+		ID:            ClientID,
+		RefreshTokens: fakeidp.RefreshPolicy(s.IdP.RefreshTokens),
+		Rotation:      fakeidp.Rotation(s.IdP.Rotation),
+	}
+	if g := s.IdP.RotationGrace; g != nil {
+		c.RotationGrace = g.D()
+	}
+	if c.AccessTokenLifetime, err = lifetime("idp.access-token-lifetime", s.IdP.AccessTokenLifetime); err != nil {
+		return nil, err
+	}
+	if c.IDTokenLifetime, err = lifetime("idp.id-token-lifetime", s.IdP.IDTokenLifetime); err != nil {
+		return nil, err
+	}
+	if c.RefreshTokenLifetime, err = lifetime("idp.refresh-token-lifetime", s.IdP.RefreshTokenLifetime); err != nil {
+		return nil, err
+	}
+	if p.SessionLifetime, err = lifetime("idp.session-lifetime", s.IdP.SessionLifetime); err != nil {
+		return nil, err
+	}
+	for _, l := range []struct {
+		key string
+		d   time.Duration
+		max time.Duration
+	}{
+		{"idp.access-token-lifetime", c.AccessTokenLifetime, 24 * time.Hour},
+		{"idp.id-token-lifetime", c.IDTokenLifetime, 24 * time.Hour},
+		{"idp.refresh-token-lifetime", c.RefreshTokenLifetime, 30 * 24 * time.Hour},
+		{"idp.session-lifetime", p.SessionLifetime, 30 * 24 * time.Hour},
+	} {
+		if l.d == 0 {
+			continue // not set: the IdP's default
+		}
+		if err := scenarios.InRange(l.d, time.Second, l.max); err != nil {
+			return nil, s.KeyError(l.key, "for client %s this is %s, which %v", m.Name, l.d, err)
+		}
+	}
+	// The IdP's defaults fill what the scenario leaves out; expressions read
+	// the effective values.
+	if c, err = fakeidp.ClientDefaults(c); err != nil {
+		return nil, s.KeyError("idp", "%v", err)
+	}
+	p.IdPClient = c
+	p.Settings["idp.access-token-lifetime"] = ms(c.AccessTokenLifetime)
+	p.Settings["idp.id-token-lifetime"] = ms(c.IDTokenLifetime)
+	p.Settings["idp.refresh-token-lifetime"] = ms(c.RefreshTokenLifetime)
+	if p.SessionLifetime != 0 {
+		p.Settings["idp.session-lifetime"] = ms(p.SessionLifetime)
+	}
+	if err := checkSettingsMapped(m, s); err != nil {
+		return nil, err
+	}
+	for i, st := range s.Steps {
+		d, err := p.stepTimeout(i, st)
+		if err != nil {
+			return nil, err
+		}
+		p.Timeouts = append(p.Timeouts, d)
+	}
+	return p, nil
+}
+
+// unsetRef is a reference to a value the client does not declare.
+type unsetRef struct{ name string }
+
+func (u *unsetRef) Error() string { return u.name + " is not declared" }
+
+func (p *Plan) env() scenarios.Env {
+	return scenarios.Env{
+		Ref: func(name string) (float64, bool, error) {
+			v, ok := p.Settings[name]
+			if !ok {
+				return 0, false, &unsetRef{name}
+			}
+			return v, scenarios.Settings[name], nil
+		},
+		Call: func(fn string, arg float64) (float64, error) {
+			return p.Manifest.Renewal(p.Settings)(arg)
+		},
+	}
+}
+
+func (p *Plan) stepTimeout(i int, st scenarios.Step) (time.Duration, error) {
+	key := fmt.Sprintf("steps[%d].timeout", i+1)
+	if st.Timeout != nil {
+		d, err := st.Timeout.Eval(p.env())
+		var u *unsetRef
+		switch {
+		case errors.As(err, &u):
+			if p.Skip == "" {
+				p.Skip = fmt.Sprintf("step %d's timeout is %s, and client %s declares no %s", i+1, st.Timeout.Src, p.Manifest.Name, u.name)
+			}
+			return defaultCallTimeout, nil
+		case err != nil:
+			return 0, p.Scenario.KeyError(key, "%v", err)
+		}
+		if err := scenarios.InRange(d, time.Millisecond, time.Hour); err != nil {
+			return 0, p.Scenario.KeyError(key, "for client %s this is %s, which %v", p.Manifest.Name, d, err)
+		}
+		return d, nil
+	}
+	switch {
+	case st.Login:
+		return defaultLoginTimeout, nil
+	case st.WaitFor != nil:
+		return defaultWaitTimeout, nil
+	case st.Call != "":
+		// Long enough for every attempt the client declares to time out
+		// twice over: the call's outcome, not the harness's patience, is
+		// what the expectations judge.
+		t := time.Duration(p.Settings["client.silent-refresh-timeout"]) * time.Millisecond
+		attempts := max(1, p.Manifest.Defaults.SilentRefreshAttempts)
+		return defaultCallTimeout + 2*time.Duration(attempts)*t, nil
+	}
+	return 0, nil
+}
+
+// checkSettingsMapped: a scenario that sets a suite setting the manifest does
+// not map would run with the library's default instead and fail every spec
+// for it; it is a configuration error, naming both files.
+func checkSettingsMapped(m *fixtures.Manifest, s *scenarios.Scenario) error {
+	for key, set := range map[string]bool{
+		"renewal-factor":         s.Client.RenewalFactor != nil,
+		"renewal-before":         s.Client.RenewalBefore != nil,
+		"silent-refresh-timeout": s.Client.SilentRefreshTimeout != nil,
+		"silent-refresh":         s.Client.SilentRefresh != nil,
+	} {
+		if _, mapped := m.Config.Settings[key]; set && !mapped && SkipScenario(m, s) == "" {
+			return s.KeyError("client."+key, "the scenario sets it for every client, but client %s's manifest %s does not map it to a library setting (config.settings.%s); map it, or let the scenario need a capability the client lacks", m.Name, m.File, key)
+		}
+	}
+	return nil
+}
+
+// clientSettings are the client's values expressions refer to: what the
+// scenario sets, else what the manifest declares. A value the client does not
+// declare is left out, so that an expression needing it makes its spec not
+// applicable instead of measuring against zero.
+func clientSettings(m *fixtures.Manifest, s *scenarios.Scenario) map[string]float64 {
+	out := map[string]float64{}
+	d := m.Defaults
+	if d.RenewalFactor > 0 {
+		out["client.renewal-factor"] = d.RenewalFactor
+	}
+	if d.SilentRefreshTimeout != nil {
+		out["client.silent-refresh-timeout"] = ms(d.SilentRefreshTimeout.D())
+	}
+	out["client.renewal-debounce"] = ms(d.RenewalDebounce.D())
+	out["client.renewal-granularity"] = ms(d.RenewalGranularity.D())
+	// Zero for a client whose rule is not before-expiry: in a lifetime such
+	// as "client.renewal-before + 6s" it then adds nothing.
+	out["client.renewal-before"] = 0
+	if d.RenewalBefore != nil {
+		out["client.renewal-before"] = ms(d.RenewalBefore.D())
+	}
+	if v := s.Client.RenewalBefore; v != nil {
+		out["client.renewal-before"] = ms(v.D())
+	}
+	if f := s.Client.RenewalFactor; f != nil {
+		out["client.renewal-factor"] = *f
+	}
+	if v := s.Client.SilentRefreshTimeout; v != nil {
+		out["client.silent-refresh-timeout"] = ms(v.D())
+	}
+	return out
+}
