@@ -22,6 +22,9 @@ type Fault struct {
 	Do string
 	// Times limits how often the fault fires; 0 means every matching request.
 	Times int
+	// Skip lets the first Skip matching requests through unharmed, so that a
+	// scenario can show the unfaulted path works before the fault takes hold.
+	Skip int
 	// Delay is how long a slow endpoint waits before answering normally.
 	Delay time.Duration
 }
@@ -56,6 +59,9 @@ func (f Fault) validate() error {
 	if f.Times < 0 {
 		return fmt.Errorf("times: must not be negative")
 	}
+	if f.Skip < 0 {
+		return fmt.Errorf("skip: must not be negative")
+	}
 	switch {
 	case f.Do == "slow" && (f.Delay <= 0 || f.Delay > MaxDelay):
 		return fmt.Errorf("delay: do: slow needs a delay between 1ms and %s", MaxDelay)
@@ -76,13 +82,14 @@ func ActionNames() []string {
 }
 
 type faultSet struct {
-	mu     sync.Mutex
-	faults []Fault
-	fired  []int
+	mu      sync.Mutex
+	faults  []Fault
+	fired   []int
+	matched []int
 }
 
 func newFaultSet(fs []Fault) *faultSet {
-	return &faultSet{faults: fs, fired: make([]int, len(fs))}
+	return &faultSet{faults: fs, fired: make([]int, len(fs)), matched: make([]int, len(fs))}
 }
 
 // match returns the first fault that applies to this request and counts it as
@@ -102,6 +109,9 @@ func (s *faultSet) match(endpoint string, params url.Values) (Fault, bool) {
 			}
 		}
 		if ok {
+			if s.matched[i]++; s.matched[i] <= f.Skip {
+				continue
+			}
 			s.fired[i]++
 			return f, true
 		}

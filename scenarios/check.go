@@ -87,7 +87,7 @@ func Judge(s *Scenario, x Expectation, entries []timeline.Entry, c Client) Resul
 		if !x.RestsOn(p.ID) {
 			continue
 		}
-		pr := Check(Expectation{ID: p.ID, Query: p.Query}, entries, c)
+		pr := Check(Expectation{ID: p.ID, Query: p.Query, AnyOf: p.AnyOf}, entries, c)
 		switch {
 		case pr.Pass:
 			continue
@@ -257,8 +257,10 @@ func checkTiming(x Query, found, entries []timeline.Entry, c Client) Result {
 	final := true
 	switch {
 	case x.Cycles == AllCycles:
+		// Every one of them, and there are none: nothing to time, which is
+		// neither a pass nor a failure ("no renewal comes early" when none came).
 		if len(found) == 0 {
-			return Result{Message: fmt.Sprintf("no entry matches %s, so its time cannot be checked", x.Find)}
+			return notApplicable("not applicable: no entry matches %s, so there is nothing to time", x.Find)
 		}
 		targets, final = found, false // more could come, each to be checked
 	case x.Cycles > 0:

@@ -218,7 +218,7 @@ func validate(d *strictyaml.Decoder, s *Scenario, root, variant *yaml.Node) erro
 			return c.errAt(keyNode(p.node, "id"), key+".id", "%q appears twice in this scenario's premises", p.ID)
 		}
 		premises[p.ID] = true
-		if err := c.query(p.Query, p.node, key); err != nil {
+		if err := c.queries(p.Query, p.AnyOf, p.node, key); err != nil {
 			return err
 		}
 	}
@@ -420,24 +420,24 @@ func (c *checker) expectation(x Expectation, key string, premises map[string]boo
 			}
 		}
 	}
-	hasCheck := x.Find != nil || x.Count != "" || x.At != nil || x.Same != nil || x.Per != nil || x.Cycles != 0
+	return c.queries(x.Query, x.AnyOf, x.node, key)
+}
+
+// queries checks a query, or the alternatives of any-of, of the mapping n.
+func (c *checker) queries(q Query, anyOf []Query, n *yaml.Node, key string) error {
+	hasCheck := q.Find != nil || q.Count != "" || q.At != nil || q.Same != nil || q.Per != nil || q.Cycles != 0
 	switch {
-	case hasCheck && len(x.AnyOf) > 0:
-		return c.errAt(at("any-of"), key, "give one query (find ...) or any-of, not both")
-	case len(x.AnyOf) > 0:
-		anyOf := valueOf(x.node, "any-of")
-		for i, q := range x.AnyOf {
-			var n *yaml.Node
-			if anyOf != nil && i < len(anyOf.Content) {
-				n = anyOf.Content[i]
-			}
-			if err := c.query(q, n, fmt.Sprintf("%s.any-of[%d]", key, i+1)); err != nil {
+	case hasCheck && len(anyOf) > 0:
+		return c.errAt(keyNode(n, "any-of"), key, "give one query (find ...) or any-of, not both")
+	case len(anyOf) > 0:
+		for i, alt := range anyOf {
+			if err := c.query(alt, itemOf(n, "any-of", i), fmt.Sprintf("%s.any-of[%d]", key, i+1)); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	return c.query(x.Query, x.node, key)
+	return c.query(q, n, key)
 }
 
 // itemOf is the node of the i-th item of a mapping's list value.

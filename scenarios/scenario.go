@@ -414,6 +414,7 @@ type Premise struct {
 	ID    string `yaml:"id" rs:"required"`
 	Title string `yaml:"title" rs:"required"`
 	Query `yaml:",inline"`
+	AnyOf []Query `yaml:"any-of"`
 
 	Line int `yaml:"-"`
 	node *yaml.Node

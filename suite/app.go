@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/refreshsuite/refreshsuite/scenarios"
 	"github.com/refreshsuite/refreshsuite/timeline"
@@ -39,17 +40,30 @@ func startApp(dir, silentPage, host string, faults []scenarios.Fault, tl *timeli
 		return nil, fmt.Errorf("the client app is not built: %s is missing", dir)
 	}
 	files := http.FileServer(http.Dir(dir))
-	noPost := false
+	var noPost *scenarios.Fault
 	for _, f := range faults {
 		if f.On == "silent-callback" && f.Do == "no-post-message" {
-			noPost = true
+			noPost = &f
 		}
+	}
+	var mu sync.Mutex
+	loads, fired := 0, 0
+	// fires counts the callback's loads against the fault's skip and times.
+	fires := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		loads++
+		if loads <= noPost.Skip || (noPost.Times > 0 && fired >= noPost.Times) {
+			return false
+		}
+		fired++
+		return true
 	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Every load must reach the server: a cached page would hide faults and
 		// make runs depend on each other.
 		w.Header().Set("Cache-Control", "no-store")
-		if noPost && strings.TrimPrefix(path.Clean(r.URL.Path), "/") == silentPage {
+		if noPost != nil && strings.TrimPrefix(path.Clean(r.URL.Path), "/") == silentPage && fires() {
 			tl.Add("app.fault", timeline.Fields{"on": "silent-callback", "do": "no-post-message", "path": r.URL.Path})
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			fmt.Fprint(w, "<!doctype html><html><body><!-- callback served without its postMessage --></body></html>")

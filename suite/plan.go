@@ -212,6 +212,7 @@ func clientSettings(m *fixtures.Manifest, s *scenarios.Scenario) map[string]floa
 	if d.SilentRefreshTimeout != nil {
 		out["client.silent-refresh-timeout"] = ms(d.SilentRefreshTimeout.D())
 	}
+	out["client.silent-refresh-attempts"] = float64(max(1, d.SilentRefreshAttempts))
 	out["client.renewal-debounce"] = ms(d.RenewalDebounce.D())
 	out["client.renewal-granularity"] = ms(d.RenewalGranularity.D())
 	// Zero for a client whose rule is not before-expiry: in a lifetime such

@@ -123,7 +123,7 @@ func Start(pool *browser.Pool, p *Plan, clockMode string) (*Run, error) {
 	var faults []fakeidp.Fault
 	for _, f := range s.Faults {
 		if f.On != "silent-callback" {
-			faults = append(faults, fakeidp.Fault{On: f.On, When: f.When, Do: f.Do, Times: f.Times, Delay: f.Delay.D()})
+			faults = append(faults, fakeidp.Fault{On: f.On, When: f.When, Do: f.Do, Times: f.Times, Skip: f.Skip, Delay: f.Delay.D()})
 		}
 	}
 	key, err := signingKey()
