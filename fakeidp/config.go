@@ -310,7 +310,7 @@ func (c *Config) checkListen() error {
 		return cfgErr("addr", "host %q is not an IP address or localhost", host)
 	}
 	if c.Host == "" && (host == "" || (ip != nil && ip.IsUnspecified())) && c.Issuer == "" {
-		return cfgErr("host", "listening on every interface (%s) needs a host: the name clients reach the IdP by", c.Addr)
+		return cfgErr("addr", "listening on every interface (%s) needs host: the name clients reach the IdP by", c.Addr)
 	}
 	if c.Host != "" {
 		if c.Issuer != "" {

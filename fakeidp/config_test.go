@@ -40,7 +40,7 @@ func TestConfigErrors(t *testing.T) {
 		{Config{Clients: []Client{ok}, Addr: "0.0.0.0:9400"}, "addr", "not a loopback address"},
 		{Config{Clients: []Client{ok}, Addr: ":9400"}, "addr", "not a loopback address"},
 		{Config{Clients: []Client{ok}, Addr: "10.1.2.3:9400"}, "addr", "not a loopback address"},
-		{Config{Clients: []Client{ok}, Addr: "0.0.0.0:9400", ListenPublic: true}, "host", "needs a host"},
+		{Config{Clients: []Client{ok}, Addr: "0.0.0.0:9400", ListenPublic: true}, "addr", "needs host"},
 		{Config{Clients: []Client{ok}, Addr: "127.0.0.1:99999"}, "addr", "0 to 65535"},
 		{Config{Clients: []Client{ok}, Addr: "127.0.0.1"}, "addr", "not host:port"},
 		{Config{Clients: []Client{ok}, Host: "idp.example.com"}, "host", "not loopback"},

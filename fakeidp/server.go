@@ -13,9 +13,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -96,7 +98,7 @@ func Start(cfg Config, tl *timeline.Timeline) (*Server, error) {
 		return nil, err
 	}
 	s.ln, s.ca = ln, ca
-	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(quietHandshakes{os.Stderr}, "", log.LstdFlags)}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	if ca != nil {
 		u, _ := url.Parse(origin)
@@ -118,6 +120,18 @@ func Start(cfg Config, tl *timeline.Timeline) (*Server, error) {
 		}
 	}()
 	return s, nil
+}
+
+// quietHandshakes drops net/http's "TLS handshake error" lines: a client that
+// does not trust the CA (a test proving it must not) reports it itself, and
+// a browser retries, so the lines would only bury what matters.
+type quietHandshakes struct{ w io.Writer }
+
+func (q quietHandshakes) Write(b []byte) (int, error) {
+	if bytes.Contains(b, []byte("TLS handshake error")) {
+		return len(b), nil
+	}
+	return q.w.Write(b)
 }
 
 // issuer is the origin every endpoint is under, and the issuer: the
