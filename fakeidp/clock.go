@@ -7,7 +7,6 @@ import (
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/handler/openid"
-	"github.com/ory/fosite/token/jwt"
 	"github.com/ory/x/errorsx"
 )
 
@@ -22,9 +21,15 @@ import (
 //     expires_in of each response, the iat, exp and auth_time of each id_token
 //     (re-signed below), and token, code and session expiry (enforced below).
 //
+// fosite's own validators that read the wall clock are kept off the
+// request's path: id_token_hint is decoded by hintSigner, max_age and
+// prompt=login are decided in authorize, both on the scenario clock.
+//
 // On the real clock the two clocks are the same and nothing changes.
 const (
-	internalLifespan = 30 * 24 * time.Hour
+	// internalLifespan outlasts MaxLifetime, so fosite's wall-clock expiry
+	// never comes before the scenario clock's.
+	internalLifespan = 400 * 24 * time.Hour
 	codeLifetime     = time.Minute
 	// authTimeClaim carries the scenario-time auth_time inside the session (it
 	// survives refreshes with it) until the id_token is re-signed.
@@ -42,12 +47,18 @@ func (c clockedStrategy) ValidateAccessToken(ctx context.Context, r fosite.Reque
 	if err := c.s.tokens.expired(token, c.s.now(ctx), "Access token"); err != nil {
 		return err
 	}
+	if isJWT(token) {
+		return c.s.validateJWT(token, accessTokenTyp, "", "Access token")
+	}
 	return c.CoreStrategy.ValidateAccessToken(ctx, r, token)
 }
 
 func (c clockedStrategy) ValidateRefreshToken(ctx context.Context, r fosite.Requester, token string) error {
 	if err := c.s.tokens.expired(token, c.s.now(ctx), "Refresh token"); err != nil {
 		return err
+	}
+	if isJWT(token) {
+		return c.s.validateJWT(token, "JWT", refreshTyp, "Refresh token")
 	}
 	return c.CoreStrategy.ValidateRefreshToken(ctx, r, token)
 }
@@ -88,11 +99,20 @@ func (st idTokenStrategy) GenerateIDToken(ctx context.Context, lifespan time.Dur
 		claims["auth_time"] = at
 		delete(claims, authTimeClaim)
 	}
+	// rat is fosite's wall-clock request time; nothing on the scenario clock
+	// could be compared with it.
+	delete(claims, "rat")
+	claims["azp"] = r.GetClient().GetID()
+	if r.GetRequestForm().Get("grant_type") == "refresh_token" {
+		// OpenID Connect Core 12.2: a refreshed id_token SHOULD NOT carry a
+		// nonce; fosite copies the first one's from the session. A client
+		// that accepts a refreshed id_token only without one (as it may, the
+		// nonce it sent being long gone) would throw its tokens away.
+		delete(claims, "nonce")
+	}
 	// Signed with the current key and its kid, whatever the session recorded
 	// when the authorization began (the key may have been rotated since).
-	_, kid := st.s.keys.current()
-	signed, _, err := st.s.signer.Generate(ctx, jwt.MapClaims(claims), &jwt.Headers{Extra: map[string]interface{}{"kid": kid}})
-	return signed, err
+	return st.s.sign(ctx, claims, "")
 }
 
 // expired reports a token past its scenario-time expiry the way fosite does.

@@ -1,7 +1,6 @@
 package fakeidp
 
 import (
-	"net/http"
 	"net/url"
 	"sync"
 	"testing"
@@ -31,13 +30,22 @@ func (c *manualClock) advance(d time.Duration) {
 
 func startOnClock(t *testing.T, c Client) (*Server, *manualClock) {
 	t.Helper()
+	return startOnClockWith(t, Config{SessionLifetime: 10 * time.Minute}, c)
+}
+
+// startOnClockWith runs the provider on a scenario clock years ahead of the
+// wall clock, as a virtual clock can be (the page's Date.now() after hours of
+// simulated time), so any check still reading the wall clock shows.
+func startOnClockWith(t *testing.T, cfg Config, c Client) (*Server, *manualClock) {
+	t.Helper()
 	clock := &manualClock{now: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
 	c.ID, c.RedirectURIs, c.Origins = "spa", []string{redirect}, []string{appOrigin}
-	s, err := Start(Config{Clients: []Client{c}, SessionLifetime: 10 * time.Minute}, timeline.New(clock))
+	cfg.Clients = []Client{c}
+	s, err := Start(cfg, timeline.New(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Close)
+	closeAndValidate(t, s)
 	return s, clock
 }
 
@@ -59,16 +67,7 @@ func TestIDTokenTimesFollowTheScenarioClock(t *testing.T) {
 func TestExpiryFollowsTheScenarioClock(t *testing.T) {
 	s, clock := startOnClock(t, Client{AccessTokenLifetime: 5 * time.Second, RefreshTokenLifetime: time.Minute})
 	hc, tr := login(t, s, "openid offline_access")
-	userinfo := func(at string) int {
-		req, _ := http.NewRequest(http.MethodGet, s.URL+"/userinfo", nil)
-		req.Header.Set("Authorization", "Bearer "+at)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	userinfo := func(at string) int { return userinfoStatus(t, s, at) }
 	if code := userinfo(tr.AccessToken); code != 200 {
 		t.Fatalf("fresh access token: userinfo %d", code)
 	}

@@ -43,30 +43,37 @@ var Actions = map[string]string{
 
 var faultEndpoints = map[string]bool{"authorize": true, "token": true, "userinfo": true, "revoke": true}
 
-func (f Fault) validate() error {
+// MaxTimes bounds how often a fault fires.
+const MaxTimes = 10000
+
+// validate names the offending key of the fault (on, do, times, delay).
+func (f Fault) validate() *ConfigError {
 	if !faultEndpoints[f.On] {
-		return fmt.Errorf("on: %q is not one of authorize, token, userinfo, revoke", f.On)
+		return cfgErr("on", "%q is not one of authorize, token, userinfo, revoke", f.On)
 	}
 	if _, ok := Actions[f.Do]; !ok {
-		return fmt.Errorf("do: %q is not one of %s", f.Do, strings.Join(ActionNames(), ", "))
+		return cfgErr("do", "%q is not one of %s", f.Do, strings.Join(ActionNames(), ", "))
 	}
 	if (f.Do == "page-without-redirect" || f.Do == "deny-framing") && f.On != "authorize" {
-		return fmt.Errorf("do: %q applies to authorize only", f.Do)
+		return cfgErr("do", "%q applies to authorize only", f.Do)
 	}
 	if f.Do == "invalid-grant" && f.On != "token" {
-		return fmt.Errorf("do: %q applies to token only", f.Do)
+		return cfgErr("do", "%q applies to token only", f.Do)
 	}
 	if f.Times < 0 {
-		return fmt.Errorf("times: must not be negative")
+		return cfgErr("times", "must not be negative")
+	}
+	if f.Times > MaxTimes {
+		return cfgErr("times", "at most %d, got %d", MaxTimes, f.Times)
 	}
 	if f.Skip < 0 {
 		return fmt.Errorf("skip: must not be negative")
 	}
 	switch {
 	case f.Do == "slow" && (f.Delay <= 0 || f.Delay > MaxDelay):
-		return fmt.Errorf("delay: do: slow needs a delay between 1ms and %s", MaxDelay)
+		return cfgErr("delay", "do: slow needs a delay between 1ms and %s", MaxDelay)
 	case f.Do != "slow" && f.Delay != 0:
-		return fmt.Errorf("delay: only do: slow takes a delay")
+		return cfgErr("delay", "only do: slow takes a delay")
 	}
 	return nil
 }
@@ -168,4 +175,9 @@ func (d *denyFramingWriter) Write(b []byte) (int, error) {
 
 // ValidateFault checks a fault the way Start does, for loaders that want to
 // report a bad fault against the line that declared it.
-func ValidateFault(f Fault) error { return f.validate() }
+func ValidateFault(f Fault) error {
+	if err := f.validate(); err != nil {
+		return err
+	}
+	return nil
+}

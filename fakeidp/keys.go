@@ -28,6 +28,18 @@ func (k *keyRing) current() (*rsa.PrivateKey, string) {
 	return k.keys[len(k.keys)-1], kidFor(len(k.keys) - 1)
 }
 
+// public is the key published under kid, if the provider ever signed with it.
+func (k *keyRing) public(kid string) (*rsa.PublicKey, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for i, key := range k.keys {
+		if kidFor(i) == kid {
+			return &key.PublicKey, true
+		}
+	}
+	return nil, false
+}
+
 func (k *keyRing) rotate() (string, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

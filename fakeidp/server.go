@@ -5,16 +5,21 @@
 package fakeidp
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"encoding/json"
-
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +31,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/refreshsuite/refreshsuite/timeline"
+	"github.com/refreshsuite/refreshsuite/tlsca"
 )
 
 const (
@@ -37,16 +43,22 @@ const (
 
 // Server is a running provider. It listens until Close.
 type Server struct {
-	// URL is the issuer, for example http://127.0.0.1:43117.
+	// URL is the issuer exactly as tokens carry it, for example
+	// http://127.0.0.1:43117, https://localhost:43117/ or
+	// https://127.0.0.1:43117/realms/refreshsuite. Endpoint gives the URL of
+	// an endpoint; URL+"/token" is one only in the default layout.
 	URL      string
 	Timeline *timeline.Timeline
 
+	origin    string
+	paths     map[Endpoint]string
+	ca        *tlsca.CA
+	client    *http.Client
 	cfg       Config
 	clients   map[string]Client
 	origins   map[string]bool
 	oauth     fosite.OAuth2Provider
 	keys      *keyRing
-	signer    *jwt.DefaultSigner
 	faults    *faultSet
 	sessions  *sessions
 	tokens    *tokenBook
@@ -67,30 +79,100 @@ func Start(cfg Config, tl *timeline.Timeline) (*Server, error) {
 	if tl == nil {
 		tl = timeline.New(nil)
 	}
+	var ca *tlsca.CA
+	if c.HTTPS {
+		if ca = c.CA; ca == nil {
+			if ca, err = tlsca.Shared(); err != nil {
+				return nil, fmt.Errorf("fakeidp: %w", err)
+			}
+		}
+	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("fakeidp: listen %s: %w", c.Addr, err)
 	}
-	issuer := c.Issuer
-	if issuer == "" {
-		issuer = "http://" + ln.Addr().String()
-	}
-	issuer = strings.TrimSuffix(issuer, "/")
-	s, err := build(c, issuer, tl)
+	origin, issuer := c.issuer(ln.Addr().String())
+	s, err := build(c, origin, issuer, tl)
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
-	s.ln = ln
-	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.ln, s.ca = ln, ca
+	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(quietHandshakes{os.Stderr}, "", log.LstdFlags)}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	if ca != nil {
+		u, _ := url.Parse(origin)
+		leaf, err := ca.Leaf(leafHosts(u.Hostname(), ln.Addr().String())...)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("fakeidp: %w", err)
+		}
+		s.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS12}
+		transport.TLSClientConfig = &tls.Config{RootCAs: ca.Pool(), MinVersion: tls.VersionTLS12}
+	}
+	s.client = &http.Client{Transport: transport}
 	go func() {
 		defer close(s.done)
-		_ = s.http.Serve(ln)
+		if ca != nil {
+			_ = s.http.ServeTLS(ln, "", "")
+		} else {
+			_ = s.http.Serve(ln)
+		}
 	}()
 	return s, nil
 }
 
-func build(c Config, issuer string, tl *timeline.Timeline) (*Server, error) {
+// quietHandshakes drops net/http's "TLS handshake error" lines: a client that
+// does not trust the CA (a test proving it must not) reports it itself, and
+// a browser retries, so the lines would only bury what matters.
+type quietHandshakes struct{ w io.Writer }
+
+func (q quietHandshakes) Write(b []byte) (int, error) {
+	if bytes.Contains(b, []byte("TLS handshake error")) {
+		return len(b), nil
+	}
+	return q.w.Write(b)
+}
+
+// issuer is the origin every endpoint is under, and the issuer: the
+// override as given, else the listener's (or Host's) origin with the
+// layout's path and, when asked, a trailing slash.
+func (c *Config) issuer(listening string) (origin, issuer string) {
+	if c.Issuer != "" {
+		u, _ := url.Parse(c.Issuer) // checked by withDefaults
+		return u.Scheme + "://" + u.Host, c.Issuer
+	}
+	host, port, _ := net.SplitHostPort(listening)
+	if c.Host != "" {
+		host = c.Host
+	}
+	scheme := "http"
+	if c.HTTPS {
+		scheme = "https"
+	}
+	origin = scheme + "://" + net.JoinHostPort(host, port)
+	issuer = origin + issuerPath(c.Layout, c.Realm)
+	if c.IssuerTrailingSlash {
+		issuer += "/"
+	}
+	return origin, issuer
+}
+
+// leafHosts are the names the certificate covers: every loopback name (a
+// client may reach a loopback IdP by any of them), the issuer's host and the
+// listening IP.
+func leafHosts(issuerHost, listening string) []string {
+	hosts := []string{"localhost", "127.0.0.1", "::1"}
+	ip, _, _ := net.SplitHostPort(listening)
+	for _, h := range []string{issuerHost, ip} {
+		if p := net.ParseIP(h); (p == nil || !p.IsUnspecified()) && !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
+}
+
+func build(c Config, origin, issuer string, tl *timeline.Timeline) (*Server, error) {
 	key := c.SigningKey
 	if key == nil {
 		var err error
@@ -105,6 +187,8 @@ func build(c Config, issuer string, tl *timeline.Timeline) (*Server, error) {
 	s := &Server{
 		URL:      issuer,
 		Timeline: tl,
+		origin:   origin,
+		paths:    layoutPaths(c.Layout, c.Realm),
 		cfg:      c,
 		clients:  map[string]Client{},
 		origins:  map[string]bool{},
@@ -135,25 +219,26 @@ func build(c Config, issuer string, tl *timeline.Timeline) (*Server, error) {
 // Configurator that answers the refresh-token policy per client.
 func (s *Server) compose(st *store, secret []byte) fosite.OAuth2Provider {
 	base := &fosite.Config{
-		AccessTokenLifespan:         internalLifespan,
-		RefreshTokenLifespan:        internalLifespan,
-		IDTokenLifespan:             internalLifespan,
-		AuthorizeCodeLifespan:       internalLifespan,
-		IDTokenIssuer:               s.URL,
-		AccessTokenIssuer:           s.URL,
-		TokenURL:                    s.URL + "/token",
-		GlobalSecret:                secret,
-		EnforcePKCEForPublicClients: true,
-		ScopeStrategy:               fosite.ExactScopeStrategy,
-		AudienceMatchingStrategy:    fosite.DefaultAudienceMatchingStrategy,
+		AccessTokenLifespan:          internalLifespan,
+		RefreshTokenLifespan:         internalLifespan,
+		IDTokenLifespan:              internalLifespan,
+		AuthorizeCodeLifespan:        internalLifespan,
+		IDTokenIssuer:                s.URL,
+		AccessTokenIssuer:            s.URL,
+		TokenURL:                     s.Endpoint(EndpointToken),
+		GlobalSecret:                 secret,
+		EnforcePKCEForPublicClients:  true,
+		ScopeStrategy:                fosite.ExactScopeStrategy,
+		AudienceMatchingStrategy:     fosite.DefaultAudienceMatchingStrategy,
+		ResponseModeHandlerExtension: messageModes{s},
 	}
 	cfg := &providerConfig{Config: base, server: s}
 	keyGetter := func(context.Context) (interface{}, error) { k, _ := s.keys.current(); return k, nil }
-	s.signer = &jwt.DefaultSigner{GetPrivateKey: keyGetter}
+	signer := hintSigner{&jwt.DefaultSigner{GetPrivateKey: keyGetter}, s}
 	strategy := &compose.CommonStrategy{
 		CoreStrategy:               clockedStrategy{compose.NewOAuth2HMACStrategy(base), s},
-		OpenIDConnectTokenStrategy: idTokenStrategy{compose.NewOpenIDConnectStrategy(keyGetter, cfg), s},
-		Signer:                     s.signer,
+		OpenIDConnectTokenStrategy: idTokenStrategy{&openid.DefaultStrategy{Signer: signer, Config: cfg}, s},
+		Signer:                     signer,
 	}
 	for _, factory := range []compose.Factory{
 		compose.OAuth2AuthorizeExplicitFactory,
@@ -232,7 +317,11 @@ func newFositeClient(c Client) (*fositeClient, error) {
 }
 
 func (c *fositeClient) GetResponseModes() []fosite.ResponseModeType {
-	return []fosite.ResponseModeType{fosite.ResponseModeDefault, fosite.ResponseModeQuery, fosite.ResponseModeFragment, fosite.ResponseModeFormPost}
+	modes := []fosite.ResponseModeType{fosite.ResponseModeDefault}
+	for _, m := range c.cfg.ResponseModes {
+		modes = append(modes, fosite.ResponseModeType(m))
+	}
+	return modes
 }
 
 func (c *fositeClient) GetEffectiveLifespan(fosite.GrantType, fosite.TokenType, time.Duration) time.Duration {
@@ -251,7 +340,16 @@ func (s *Server) Close() {
 		s.http.Close()
 	}
 	<-s.done
+	s.client.CloseIdleConnections()
 }
+
+// HTTPClient is a client for the harness's own requests to the provider
+// (replaying a token): over https it trusts the provider's CA, and only
+// the system's roots besides.
+func (s *Server) HTTPClient() *http.Client { return s.client }
+
+// CA is the authority of the provider's certificate, nil over http.
+func (s *Server) CA() *tlsca.CA { return s.ca }
 
 // RotateSigningKey makes the provider sign with a new key from now on; the key
 // set keeps the old key too, so tokens already issued stay verifiable.
@@ -285,17 +383,94 @@ func (s *Server) EndSessions() {
 // the timeline or a log in full.
 func (s *Server) Token(fingerprint string) (string, bool) { return s.tokens.get(fingerprint) }
 
-// Handler serves every endpoint of the provider.
+// Handler serves every endpoint of the provider's layout, and records every
+// other request as idp.not-found.
 func (s *Server) Handler() http.Handler {
+	get, post, getPost := []string{http.MethodGet}, []string{http.MethodPost}, []string{http.MethodGet, http.MethodPost}
+	token, revoke := s.token, s.revoke
+	if s.cfg.Layout == LayoutAuth0 {
+		token, revoke = jsonBody(token), jsonBody(revoke)
+	}
+	handlers := map[Endpoint]http.HandlerFunc{
+		EndpointDiscovery:              s.cors(EndpointDiscovery, corsPublic, get, s.discovery),
+		EndpointJWKS:                   s.cors(EndpointJWKS, corsPublic, get, s.jwks),
+		EndpointAuthorize:              s.cors(EndpointAuthorize, corsNone, nil, s.authorize),
+		EndpointToken:                  s.cors(EndpointToken, corsCredentialed, post, token),
+		EndpointRevoke:                 s.cors(EndpointRevoke, corsCredentialed, post, revoke),
+		EndpointUserinfo:               s.cors(EndpointUserinfo, corsCredentialed, getPost, s.userinfo),
+		EndpointEndSession:             s.cors(EndpointEndSession, corsNone, nil, s.endSession),
+		EndpointAuth0Logout:            s.cors(EndpointAuth0Logout, corsNone, nil, s.auth0Logout),
+		EndpointThirdPartyCookies:      s.cors(EndpointThirdPartyCookies, corsNone, nil, s.thirdPartyStep1),
+		EndpointThirdPartyCookiesStep2: s.cors(EndpointThirdPartyCookiesStep2, corsNone, nil, s.thirdPartyStep2),
+	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/.well-known/openid-configuration", s.discovery)
-	mux.HandleFunc("/jwks", s.jwks)
-	mux.HandleFunc("/authorize", s.authorize)
-	mux.HandleFunc("/token", s.cors(s.token))
-	mux.HandleFunc("/revoke", s.cors(s.revoke))
-	mux.HandleFunc("/userinfo", s.cors(s.userinfo))
-	mux.HandleFunc("/end-session", s.endSession)
-	return s.clocked(mux)
+	for e, p := range s.paths {
+		mux.HandleFunc(p, handlers[e])
+	}
+	mux.HandleFunc("/", s.notFound)
+	return s.clocked(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// ServeMux answers a path it would clean (//token, /a/../token)
+		// with a redirect to the clean one; the provider serves the paths
+		// it serves, and nothing else, as a real one does.
+		if p := r.URL.Path; p == "" || p[0] != '/' || strings.Contains(p, "//") || strings.Contains(p+"/", "/./") || strings.Contains(p+"/", "/../") {
+			s.notFound(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
+}
+
+// notFound records a request for a path the layout does not serve.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.record(r.Context(), "idp.not-found", timeline.Fields{
+		"method": r.Method, "path": redactPath(r.URL.EscapedPath()), "origin": r.Header.Get("Origin"), "status": "404",
+	})
+	http.NotFound(w, r)
+}
+
+// redactPath keeps a path readable without what a client may have put in it
+// by mistake: a segment longer than any of the provider's own (tokens are)
+// becomes its fingerprint. The query is never recorded.
+func redactPath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, seg := range parts {
+		if len(seg) > 32 {
+			parts[i] = fingerprint(seg)
+		}
+	}
+	return timeline.Redact(strings.Join(parts, "/"))
+}
+
+// jsonBody lets an endpoint take a JSON object as a form, as Auth0's do:
+// auth0-spa-js posts JSON when its useFormData is false.
+func jsonBody(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if ct := r.Header.Get("Content-Type"); r.Method != http.MethodPost || !strings.HasPrefix(ct, "application/json") {
+			next(w, r)
+			return
+		}
+		var body map[string]any
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&body); err != nil {
+			writeJSONError(w, http.StatusBadRequest, "invalid_request", "The body is not a JSON object.")
+			return
+		}
+		form := url.Values{}
+		for k, v := range body {
+			switch x := v.(type) {
+			case string:
+				form.Set(k, x)
+			case float64:
+				form.Set(k, strconv.FormatFloat(x, 'f', -1, 64))
+			case bool:
+				form.Set(k, strconv.FormatBool(x))
+			}
+		}
+		enc := form.Encode()
+		r.Body = io.NopCloser(bytes.NewReader([]byte(enc)))
+		r.ContentLength = int64(len(enc))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		next(w, r)
+	}
 }
 
 type nowKey struct{}
@@ -351,66 +526,14 @@ func (s *Server) record(ctx context.Context, what string, f timeline.Fields) {
 	s.Timeline.AddWall(s.now(ctx), what, f)
 }
 
-func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
-	s.record(r.Context(), "idp.discovery", timeline.Fields{"origin": r.Header.Get("Origin")})
-	writePublicJSON(w, map[string]any{
-		"issuer":                                s.URL,
-		"authorization_endpoint":                s.URL + "/authorize",
-		"token_endpoint":                        s.URL + "/token",
-		"userinfo_endpoint":                     s.URL + "/userinfo",
-		"revocation_endpoint":                   s.URL + "/revoke",
-		"end_session_endpoint":                  s.URL + "/end-session",
-		"jwks_uri":                              s.URL + "/jwks",
-		"scopes_supported":                      DefaultScopes,
-		"response_types_supported":              []string{"code", "id_token", "id_token token", "code id_token"},
-		"response_modes_supported":              []string{"query", "fragment", "form_post"},
-		"grant_types_supported":                 []string{"authorization_code", "implicit", "refresh_token"},
-		"subject_types_supported":               []string{"public"},
-		"id_token_signing_alg_values_supported": []string{"RS256"},
-		"code_challenge_methods_supported":      []string{"S256"},
-		"token_endpoint_auth_methods_supported": []string{"none", "client_secret_basic", "client_secret_post"},
-		"claims_supported":                      []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "name", "email"},
-	})
+// requestFields are what every request's entry says about where it came from.
+func (s *Server) requestFields(r *http.Request) timeline.Fields {
+	return timeline.Fields{"origin": r.Header.Get("Origin"), "cors": corsDecision(r.Context()), "path": r.URL.Path}
 }
 
-func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
-	s.record(r.Context(), "idp.jwks", timeline.Fields{"origin": r.Header.Get("Origin")})
-	writePublicJSON(w, s.keys.jwks())
-}
-
-// writePublicJSON serves documents every origin may read (discovery, keys).
-func writePublicJSON(w http.ResponseWriter, v any) {
+func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Access-Control-Allow-Origin", "*")
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// cors lets the SPA origins registered for any client call an endpoint from the
-// browser, and answers their preflights.
-func (s *Server) cors(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
-		allowed := origin != "" && s.origins[origin]
-		if allowed {
-			h := w.Header()
-			h.Set("Access-Control-Allow-Origin", origin)
-			h.Add("Vary", "Origin")
-		}
-		if r.Method == http.MethodOptions {
-			s.record(r.Context(), "idp.preflight", timeline.Fields{
-				"endpoint": strings.TrimPrefix(r.URL.Path, "/"), "origin": origin, "allowed": yesNo(allowed),
-			})
-			if allowed {
-				h := w.Header()
-				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept")
-				h.Set("Access-Control-Max-Age", "0")
-			}
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		next(w, r)
-	}
 }
 
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
@@ -428,8 +551,11 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		"nonce":                 fingerprint(q.Get("nonce")),
 		"code_challenge_method": q.Get("code_challenge_method"),
 		"dest":                  r.Header.Get("Sec-Fetch-Dest"),
+		"id_token_hint":         fingerprint(q.Get("id_token_hint")),
+		"max_age":               q.Get("max_age"),
 	}
 	ctx = context.WithValue(ctx, clientIDKey{}, q.Get("client_id"))
+	ctx = context.WithValue(ctx, authorizeFieldsKey{}, f)
 	sess, loggedIn := s.sessions.get(r, s.now(ctx))
 	f["session"] = yesNo(loggedIn)
 	rec := &statusRecorder{ResponseWriter: w}
@@ -469,12 +595,25 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		s.authorizeError(ctx, w, ar, err, f)
 		return
 	}
-	prompt := q.Get("prompt")
-	if !loggedIn {
-		if prompt == "none" {
-			s.authorizeError(ctx, w, ar, fosite.ErrLoginRequired.WithHint("There is no login session at the provider."), f)
-			return
-		}
+	// max_age and prompt=login are judged here, on the scenario clock; fosite
+	// would judge max_age again against its wall-clock auth_time, which on a
+	// virtual clock says nothing about the session's age.
+	prompts := strings.Fields(q.Get("prompt"))
+	stale := false
+	if maxAge, err := strconv.ParseInt(q.Get("max_age"), 10, 64); err == nil && maxAge >= 0 && loggedIn {
+		stale = s.now(ctx).Sub(sess.authTime) > time.Duration(maxAge)*time.Second
+	}
+	ar.GetRequestForm().Del("max_age")
+	switch {
+	case slices.Contains(prompts, "none") && !loggedIn:
+		s.authorizeError(ctx, w, ar, fosite.ErrLoginRequired.WithHint("There is no login session at the provider."), f)
+		return
+	case slices.Contains(prompts, "none") && stale:
+		s.authorizeError(ctx, w, ar, fosite.ErrLoginRequired.WithHint("The login session is older than max_age."), f)
+		return
+	case !loggedIn || stale || slices.Contains(prompts, "login"):
+		// The test user logs in (again) at once: an interactive login that
+		// takes no time.
 		sess = s.sessions.login(w, s.cfg.User.Subject, s.now(ctx), time.Now(), s.cfg.SessionLifetime)
 		f["login"] = "yes"
 	}
@@ -498,6 +637,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	s.recordIssued(ctx, f, cl, params.Get("code"), params.Get("access_token"), "", params.Get("id_token"))
 	f["outcome"] = "ok"
+	f["delivery"] = delivery(ar)
 	s.oauth.WriteAuthorizeResponse(ctx, w, ar, resp)
 }
 
@@ -539,7 +679,25 @@ func (s *Server) slowDown(ctx context.Context, r *http.Request, d time.Duration,
 func (s *Server) authorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error, f timeline.Fields) {
 	f["outcome"] = "error"
 	f["error"] = fosite.ErrorToRFC6749Error(err).ErrorField
+	f["delivery"] = delivery(ar)
 	s.oauth.WriteAuthorizeError(ctx, w, ar, err)
+}
+
+// delivery is the response mode a response to ar goes back by, or "" when it
+// cannot go back (no valid redirect URI, or a message mode the client may
+// not use: the user sees an error page). fosite answers by its own modes even
+// when the client may not use them, an error saying so.
+func delivery(ar fosite.AuthorizeRequester) string {
+	if ar == nil || !ar.IsRedirectURIValid() {
+		return ""
+	}
+	if (messageModes{}).ResponseModes().Has(ar.GetResponseMode()) && !modeAllowed(ar) {
+		return ""
+	}
+	if m := ar.GetResponseMode(); m != fosite.ResponseModeDefault {
+		return string(m)
+	}
+	return string(ar.GetDefaultResponseMode())
 }
 
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
@@ -551,20 +709,16 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		clientID = id
 	}
 	f := timeline.Fields{
-		"client":                  clientID,
-		"grant_type":              form.Get("grant_type"),
-		"scope":                   form.Get("scope"),
-		"presented_refresh_token": fingerprint(form.Get("refresh_token")),
-		"presented_code":          fingerprint(form.Get("code")),
-		"code_verifier":           yesNo(form.Get("code_verifier") != ""),
-		"origin":                  r.Header.Get("Origin"),
-		"actor":                   actor(r),
+		"client":         clientID,
+		"grant_type":     form.Get("grant_type"),
+		"scope":          form.Get("scope"),
+		"presented_code": fingerprint(form.Get("code")),
+		"code_verifier":  yesNo(form.Get("code_verifier") != ""),
+		"origin":         r.Header.Get("Origin"),
+		"cors":           corsDecision(ctx),
+		"actor":          actor(r),
 	}
-	if rt := form.Get("refresh_token"); rt != "" && !s.tokens.known(rt) {
-		// A value the IdP never issued, such as the literal "null" a client sends
-		// when it has no refresh token: keep it readable, it is not a secret.
-		f["presented_refresh_token"] = "unknown:" + truncate(rt, 16)
-	}
+	f["presented_refresh_token"] = s.tokens.presented(form.Get("refresh_token"))
 	ctx = context.WithValue(ctx, clientIDKey{}, clientID)
 	replayed := new(bool)
 	ctx = context.WithValue(ctx, replayKey{}, replayed)
@@ -632,6 +786,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		"token":  fingerprint(r.PostForm.Get("token")),
 		"hint":   r.PostForm.Get("token_type_hint"),
 		"origin": r.Header.Get("Origin"),
+		"cors":   corsDecision(ctx),
 	}
 	if ft, ok := s.fault(r.Context(), "revoke", r.PostForm, f); ok {
 		if ft.Do == "slow" {
@@ -655,7 +810,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	f := timeline.Fields{"origin": r.Header.Get("Origin")}
+	f := timeline.Fields{"origin": r.Header.Get("Origin"), "cors": corsDecision(ctx)}
 	defer func() { s.record(r.Context(), "idp.userinfo", f) }()
 	if ft, ok := s.fault(r.Context(), "userinfo", r.URL.Query(), f); ok {
 		if ft.Do == "slow" {
@@ -668,7 +823,12 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	tok := fosite.AccessTokenFromRequest(r)
 	f["access_token"] = fingerprint(tok)
-	_, ar, err := s.oauth.IntrospectToken(ctx, tok, fosite.AccessToken, s.emptySession())
+	// fosite's introspection falls back to refresh tokens when the token is
+	// no access token; a refresh token is no bearer credential.
+	use, ar, err := s.oauth.IntrospectToken(ctx, tok, fosite.AccessToken, s.emptySession())
+	if err == nil && use != fosite.AccessToken {
+		err = fosite.ErrRequestUnauthorized
+	}
 	if err != nil {
 		f["outcome"], f["error"] = "error", "invalid_token"
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
@@ -680,33 +840,6 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]string{
 		"sub": ar.GetSession().GetSubject(), "name": s.cfg.User.Name, "email": s.cfg.User.Email,
 	})
-}
-
-func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	target := q.Get("post_logout_redirect_uri")
-	f := timeline.Fields{"post_logout_redirect_uri": target}
-	s.sessions.logout(w, r)
-	if target != "" {
-		u, err := url.Parse(target)
-		if err == nil && s.origins[u.Scheme+"://"+u.Host] {
-			if st := q.Get("state"); st != "" {
-				v := u.Query()
-				v.Set("state", st)
-				u.RawQuery = v.Encode()
-			}
-			f["outcome"] = "redirect"
-			s.record(r.Context(), "idp.end-session", f)
-			http.Redirect(w, r, u.String(), http.StatusFound)
-			return
-		}
-		f["outcome"] = "unregistered-redirect"
-	} else {
-		f["outcome"] = "ok"
-	}
-	s.record(r.Context(), "idp.end-session", f)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprint(w, "<!doctype html><title>Signed out</title><p>You are signed out.")
 }
 
 // recordIssued notes what a response hands out: fingerprints and lifetimes, never
@@ -797,10 +930,3 @@ func yesNo(b bool) string {
 }
 
 func ms(d time.Duration) string { return fmt.Sprint(d.Milliseconds()) }
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
-}

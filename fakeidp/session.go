@@ -57,9 +57,12 @@ func (s *sessions) login(w http.ResponseWriter, subject string, now, wall time.T
 	return ls
 }
 
-func (s *sessions) logout(w http.ResponseWriter, r *http.Request) {
+// logout ends the request's session, if it has one, and clears the cookie.
+func (s *sessions) logout(w http.ResponseWriter, r *http.Request) bool {
+	ended := false
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		s.mu.Lock()
+		_, ended = s.byID[c.Value]
 		delete(s.byID, c.Value)
 		s.mu.Unlock()
 	}
@@ -67,6 +70,7 @@ func (s *sessions) logout(w http.ResponseWriter, r *http.Request) {
 		Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: true, SameSite: http.SameSiteNoneMode,
 	})
+	return ended
 }
 
 func (s *sessions) clear() int {

@@ -53,6 +53,37 @@ type claims struct {
 	Iat int64  `json:"iat"`
 }
 
+// jwtSegment is the i-th of a JWT's three segments.
+func jwtSegment(tok string, i int) (string, bool) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return "", false
+	}
+	return parts[i], true
+}
+
+// placeholders are what clients send when they hold no token (a JavaScript
+// null or undefined turned into a string): not secrets, and the readable
+// value is what tells the timeline's reader that the client sent nothing.
+var placeholders = map[string]bool{"null": true, "undefined": true}
+
+// presented names a token a client sent: its fingerprint when the provider
+// issued it; else "unknown:" and the placeholder a client sends when it holds
+// none, or the fingerprint of whatever else it was. Nothing a client sends
+// enters the timeline in clear, lest a token from another provider (or one
+// pasted into the wrong field) end up in a log.
+func (b *tokenBook) presented(tok string) string {
+	switch {
+	case tok == "":
+		return ""
+	case b.known(tok):
+		return fingerprint(tok)
+	case placeholders[tok]:
+		return "unknown:" + tok
+	}
+	return "unknown:" + fingerprint(tok)
+}
+
 // decodeJWT reads the payload of a JWT this provider signed itself into v; no
 // signature check is needed for its own tokens.
 func decodeJWT(tok string, v any) error {

@@ -1,25 +1,31 @@
 package timeline
 
 // idpKinds are what the embedded IdP records: one entry per request it
-// serves, and its own events (faults, key rotations).
+// serves (a preflight only as idp.preflight, a path it does not serve as
+// idp.not-found), and its own events (faults, key rotations).
 var idpKinds = map[string]Kind{
-	"idp.authorize": {"a request to the IdP's /authorize endpoint", map[string]string{
+	"idp.authorize": {"a request to the IdP's authorization endpoint", map[string]string{
 		"client": "client_id", "prompt": "prompt parameter", "response_type": "response_type",
-		"response_mode": "response_mode", "redirect_uri": "redirect_uri", "scope": "requested scope",
+		"response_mode": "response_mode parameter, as requested",
+		"delivery":      "how the response went back: query, fragment, form_post, web_message or okta_post_message; empty when it could not (an error page)",
+		"target_origin": "web_message and okta_post_message: the origin the page posted to (the redirect URI's)",
+		"redirect_uri":  "redirect_uri", "scope": "requested scope",
 		"state": "fingerprint of state", "nonce": "fingerprint of nonce",
+		"id_token_hint": "fingerprint of id_token_hint", "max_age": "max_age parameter",
 		"code_challenge_method": "PKCE method", "dest": "Sec-Fetch-Dest: iframe or document",
-		"session": "yes when a live login session came with the request", "login": "yes when this request logged the user in",
+		"session": "yes when a live login session came with the request", "login": "yes when this request logged the user in (no session, prompt=login or a session older than max_age)",
 		"fault": "injected fault applied", "outcome": "ok, error or fault", "error": "OAuth error code",
 		"status": "HTTP status", "code": "fingerprint of the issued code",
 		"access_token": "fingerprint of the issued access token", "id_token": "fingerprint of the issued id_token",
 		"expires_in_ms": "expires_in of the issued access token", "id_token_ttl_ms": "from issue to the id_token's exp",
 		"id_token_sub": "sub claim", "id_token_iss": "iss claim", "id_token_kid": "kid of the key that signed the id_token",
 	}},
-	"idp.token": {"a request to the IdP's /token endpoint", map[string]string{
+	"idp.token": {"a request to the IdP's token endpoint", map[string]string{
 		"client": "client_id", "grant_type": "grant_type", "scope": "scope parameter",
-		"presented_refresh_token": "fingerprint of the refresh token sent (unknown:<value> when never issued)",
+		"presented_refresh_token": "fingerprint of the refresh token sent; unknown:null or unknown:undefined for those placeholders, unknown:<fingerprint> for anything else the IdP never issued",
 		"presented_code":          "fingerprint of the code sent", "code_verifier": "yes when one was sent",
-		"origin": "Origin header", "actor": "client, or harness for the suite's own requests",
+		"origin": "Origin header", "cors": "allowed (a registered origin), refused, or empty (no Origin)",
+		"actor": "client, or harness for the suite's own requests",
 		"fault": "injected fault applied", "outcome": "ok, error or fault", "error": "OAuth error code",
 		"status": "HTTP status", "granted_scope": "scope granted",
 		"access_token": "fingerprint of the issued access token", "refresh_token": "fingerprint of the issued refresh token",
@@ -28,12 +34,36 @@ var idpKinds = map[string]Kind{
 		"id_token_kid": "kid of the key that signed the id_token", "code": "unused at the token endpoint",
 		"replay": "refresh grants: yes when the presented refresh token had already been rotated (accepted within a rotation grace, else rejected and the chain revoked)",
 	}},
-	"idp.preflight":      {"a CORS preflight", map[string]string{"endpoint": "endpoint path", "origin": "Origin", "allowed": "yes or no"}},
-	"idp.revoke":         {"a request to /revoke", map[string]string{"client": "client_id", "token": "fingerprint", "hint": "token_type_hint", "origin": "Origin", "outcome": "ok, error or fault", "error": "OAuth error code", "fault": "injected fault"}},
-	"idp.userinfo":       {"a request to /userinfo", map[string]string{"origin": "Origin", "access_token": "fingerprint", "outcome": "ok, error or fault", "error": "error code", "fault": "injected fault"}},
-	"idp.end-session":    {"a request to /end-session", map[string]string{"post_logout_redirect_uri": "target", "outcome": "redirect, ok or unregistered-redirect"}},
-	"idp.discovery":      {"the discovery document was fetched", map[string]string{"origin": "Origin"}},
-	"idp.jwks":           {"the key set was fetched", map[string]string{"origin": "Origin"}},
+	"idp.preflight": {"a CORS preflight (an OPTIONS request), answered and recorded as nothing else", map[string]string{
+		"endpoint": "token, revoke, userinfo, discovery, jwks, ... (the endpoint's name, whatever the layout's path)",
+		"path":     "URL path", "origin": "Origin",
+		"method": "Access-Control-Request-Method", "headers": "Access-Control-Request-Headers, as sent",
+		"allowed": "yes or no", "reason": "why not: origin not registered, method not allowed, ...",
+	}},
+	"idp.revoke": {"a request to the revocation endpoint", map[string]string{
+		"client": "client_id", "token": "fingerprint", "hint": "token_type_hint", "origin": "Origin",
+		"cors": "allowed, refused or empty", "outcome": "ok, error or fault", "error": "OAuth error code", "fault": "injected fault",
+	}},
+	"idp.userinfo": {"a request to the userinfo endpoint", map[string]string{
+		"origin": "Origin", "cors": "allowed, refused or empty", "access_token": "fingerprint",
+		"outcome": "ok, error or fault", "error": "error code", "fault": "injected fault",
+	}},
+	"idp.end-session": {"a request to a logout endpoint (RP-Initiated Logout, or Auth0's /v2/logout)", map[string]string{
+		"path": "URL path", "client": "the client: client_id, or whom id_token_hint was issued to",
+		"id_token_hint":            "fingerprint of id_token_hint",
+		"post_logout_redirect_uri": "target (returnTo at /v2/logout)",
+		"outcome":                  "redirect, ok (signed out, no redirect), unregistered-redirect or error (both refused: nobody is logged out)",
+		"error":                    "OAuth error code", "status": "HTTP status", "session": "yes when a login session was ended",
+	}},
+	"idp.discovery": {"the discovery document was fetched", map[string]string{"origin": "Origin", "cors": "allowed, public (\"*\") or empty", "path": "URL path"}},
+	"idp.jwks":      {"the key set was fetched", map[string]string{"origin": "Origin", "cors": "allowed, public (\"*\") or empty", "path": "URL path"}},
+	"idp.page": {"a helper page of the IdP's layout (Keycloak's third-party cookie check)", map[string]string{
+		"page": "3p-cookies or 3p-cookies-step2", "path": "URL path", "result": "step 2: supported or unsupported, as the page tells its parent",
+	}},
+	"idp.not-found": {"a request for a path the IdP's layout does not serve", map[string]string{
+		"method": "HTTP method", "path": "URL path (a segment longer than 32 characters as its fingerprint; never the query)",
+		"origin": "Origin", "status": "404",
+	}},
 	"idp.fault":          {"a declared fault fired", map[string]string{"on": "endpoint", "do": "action", "delay_ms": "how long a slow endpoint holds the request"}},
 	"idp.sessions-ended": {"the harness ended every IdP login session", map[string]string{"count": "sessions ended"}},
 	"idp.key-rotated":    {"the IdP signs with a new key from now on", map[string]string{"kid": "the new key ID"}},
