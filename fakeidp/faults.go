@@ -67,7 +67,7 @@ func (f Fault) validate() *ConfigError {
 		return cfgErr("times", "at most %d, got %d", MaxTimes, f.Times)
 	}
 	if f.Skip < 0 {
-		return fmt.Errorf("skip: must not be negative")
+		return cfgErr("skip", "must not be negative")
 	}
 	switch {
 	case f.Do == "slow" && (f.Delay <= 0 || f.Delay > MaxDelay):

@@ -545,14 +545,14 @@ func (r *Run) replay(ctx context.Context, nth int) error {
 		return fmt.Errorf("replay-refresh-token %d: token %s unknown to the IdP", nth, fp)
 	}
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {ClientID}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.IdP.URL+"/token", strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.IdP.Endpoint(fakeidp.EndpointToken), strings.NewReader(form.Encode()))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", r.app.origin)
 	req.Header.Set(fakeidp.ActorHeader, "harness")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := r.IdP.HTTPClient().Do(req)
 	if err != nil {
 		return fmt.Errorf("replay-refresh-token: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/refreshsuite/refreshsuite/browser"
+	"github.com/refreshsuite/refreshsuite/fakeidp"
 	"github.com/refreshsuite/refreshsuite/timeline"
 )
 
@@ -18,9 +19,12 @@ import (
 // past any fixed limit: it is recorded there, not judged.
 const maxClockSkew = 50 * time.Millisecond
 
-var idpPaths = map[string]string{
-	"idp.authorize": "/authorize", "idp.token": "/token", "idp.userinfo": "/userinfo", "idp.revoke": "/revoke",
-	"idp.end-session": "/end-session", "idp.discovery": "/.well-known/openid-configuration", "idp.jwks": "/jwks",
+// idpEndpoints names the endpoint each IdP entry kind records; its URL is the
+// layout's (Server.Endpoint).
+var idpEndpoints = map[string]fakeidp.Endpoint{
+	"idp.authorize": fakeidp.EndpointAuthorize, "idp.token": fakeidp.EndpointToken, "idp.userinfo": fakeidp.EndpointUserinfo,
+	"idp.revoke": fakeidp.EndpointRevoke, "idp.end-session": fakeidp.EndpointEndSession,
+	"idp.discovery": fakeidp.EndpointDiscovery, "idp.jwks": fakeidp.EndpointJWKS,
 }
 
 // checkClocks proves the one-clock claim on every run: for each request the page
@@ -35,17 +39,18 @@ var idpPaths = map[string]string{
 // pair two requests sent 10 ms apart crosswise and report a skew that never
 // was. The IdP stamps an entry with the instant the request arrived, so its
 // entries sorted by time are in arrival order whatever order they finished in.
-func checkClocks(tl *timeline.Timeline, issuer string, virtual bool, lapses int) error {
+func checkClocks(tl *timeline.Timeline, endpoint func(fakeidp.Endpoint) string, virtual bool, lapses int) error {
 	entries := tl.Entries()
 	sent := map[string][]timeline.Entry{}
 	served := map[string][]timeline.Entry{}
 	for _, e := range entries {
-		switch path, ok := idpPaths[e.What]; {
+		switch ep, ok := idpEndpoints[e.What]; {
 		case ok:
 			if e.Fields["actor"] == "harness" || e.Fields["fault"] == "slow" {
 				continue // the harness's own requests; a slow answer's time is when it was answered
 			}
-			served[issuer+path] = append(served[issuer+path], e)
+			url := endpoint(ep)
+			served[url] = append(served[url], e)
 		case e.What == "browser.request" && !strings.EqualFold(e.Fields["type"], "Preflight"):
 			sent[e.Fields["url"]] = append(sent[e.Fields["url"]], e)
 		}

@@ -5,8 +5,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/refreshsuite/refreshsuite/fakeidp"
 	"github.com/refreshsuite/refreshsuite/timeline"
 )
+
+// endpoints is the discovery layout's URLs at issuer.
+func endpoints(issuer string) func(fakeidp.Endpoint) string {
+	return func(e fakeidp.Endpoint) string {
+		return map[fakeidp.Endpoint]string{fakeidp.EndpointToken: issuer + "/token", fakeidp.EndpointJWKS: issuer + "/jwks"}[e]
+	}
+}
 
 type fixedClock struct{ t time.Time }
 
@@ -29,7 +37,7 @@ func TestCheckClocksPairsInOrder(t *testing.T) {
 	tl.AddAt(at(85), "idp.token", timeline.Fields{})
 	tl.AddAt(at(45), "idp.token", timeline.Fields{})
 	tl.AddAt(at(300), "idp.token", timeline.Fields{"actor": "harness"})
-	if err := checkClocks(tl, issuer, true, 0); err != nil {
+	if err := checkClocks(tl, endpoints(issuer), true, 0); err != nil {
 		t.Fatal(err)
 	}
 	last := tl.Entries()[len(tl.Entries())-1]
@@ -40,10 +48,10 @@ func TestCheckClocksPairsInOrder(t *testing.T) {
 	// The same skew beyond the limit fails a virtual run, and only a virtual one.
 	tl.AddAt(at(400), "browser.request", timeline.Fields{"url": issuer + "/jwks", "type": "Fetch"})
 	tl.AddAt(at(480), "idp.jwks", timeline.Fields{})
-	if err := checkClocks(tl, issuer, true, 0); err == nil || !strings.Contains(err.Error(), "80.0ms") {
+	if err := checkClocks(tl, endpoints(issuer), true, 0); err == nil || !strings.Contains(err.Error(), "80.0ms") {
 		t.Fatalf("want a skew of 80.0ms reported, got %v", err)
 	}
-	if err := checkClocks(tl, issuer, false, 0); err != nil {
+	if err := checkClocks(tl, endpoints(issuer), false, 0); err != nil {
 		t.Fatalf("the real clock records the skew, it does not judge it: %v", err)
 	}
 }
@@ -51,7 +59,7 @@ func TestCheckClocksPairsInOrder(t *testing.T) {
 // A lapse of the ordering guarantee fails a virtual run, whatever the skew.
 func TestCheckClocksFailsOnLapses(t *testing.T) {
 	tl := timeline.New(fixedClock{time.Unix(1000, 0)})
-	err := checkClocks(tl, "http://127.0.0.1:1", true, 2)
+	err := checkClocks(tl, endpoints("http://127.0.0.1:1"), true, 2)
 	if err == nil || !strings.Contains(err.Error(), "2 times") {
 		t.Fatalf("want the lapses reported, got %v", err)
 	}

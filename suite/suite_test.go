@@ -129,7 +129,7 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 			}
 			DeferCleanup(run.Close)
 			setupErr = run.Steps(ctx)
-			if err := checkClocks(run.Timeline, run.IdP.URL, run.Clock.Mode() == "virtual", run.ClockLapses()); err != nil {
+			if err := checkClocks(run.Timeline, run.IdP.Endpoint, run.Clock.Mode() == "virtual", run.ClockLapses()); err != nil {
 				harnessErr = fmt.Errorf("harness self-check: %w", err)
 			}
 			final = run.Timeline.Entries()
