@@ -81,6 +81,7 @@ var DriverFunctions = map[string]string{
 	"refreshToken":                "renew with the refresh_token grant",
 	"silentRefresh":               "renew through the hidden iframe",
 	"setupAutomaticSilentRefresh": "start automatic renewal",
+	"getToken":                    "ask for an access token the way an app does before an API call: an on-demand client renews it when it is within its renewal window",
 	"logout":                      "forget the tokens locally",
 }
 
