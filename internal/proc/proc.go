@@ -45,3 +45,19 @@ func KillUsing(path string, limit time.Duration) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// names says whether arg contains path followed by its end or a slash.
+func names(arg, path string) bool {
+	for i := strings.Index(arg, path); i >= 0; {
+		rest := arg[i+len(path):]
+		if rest == "" || rest[0] == '/' {
+			return true
+		}
+		j := strings.Index(arg[i+1:], path)
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
