@@ -14,6 +14,7 @@ import (
 
 	"github.com/refreshsuite/refreshsuite/browser"
 	"github.com/refreshsuite/refreshsuite/fixtures"
+	"github.com/refreshsuite/refreshsuite/internal/proc"
 	"github.com/refreshsuite/refreshsuite/reports"
 	"github.com/refreshsuite/refreshsuite/scenarios"
 	"github.com/refreshsuite/refreshsuite/timeline"
@@ -30,6 +31,7 @@ var (
 	shard        = flag.String("refreshsuite.shard", "", "i/n: run the i-th of n deterministic parts of the containers")
 	browserURL   = flag.String("refreshsuite.browser-url", "", "a running Chrome's DevTools URL (ws://...) to use instead of launching Chromium")
 	remoteCookie = flag.String("refreshsuite.browser-third-party-cookies", "allowed", "the third-party-cookie setting of the browser at -refreshsuite.browser-url")
+	publishAs    = flag.String("refreshsuite.publish-as", "", "where -refreshsuite.out will be moved once the run is judged: the reports name their traces by that path")
 )
 
 var pool browser.Pool
@@ -39,6 +41,11 @@ func TestConformance(t *testing.T) {
 		t.Skip("the conformance run needs Chromium and the built fixtures; make unit runs this package's unit tests with -short")
 	}
 	RegisterFailHandler(Fail)
+	// ginkgo starts this process and does not tie it to itself: a run killed
+	// outright must not leave it (and its Chromium, its listeners) running.
+	if err := proc.DieWithParent(); err != nil {
+		t.Fatal(err)
+	}
 	if *deviations != "skip" && *deviations != "fail" {
 		t.Fatalf("-refreshsuite.deviations: want skip or fail, got %q", *deviations)
 	}
@@ -76,11 +83,39 @@ func TestConformance(t *testing.T) {
 var _ = AfterSuite(func() { pool.Close() })
 
 var _ = ReportAfterSuite("refreshsuite reports", func(r Report) {
+	if r.SuiteConfig.DryRun {
+		// ginkgo reports every spec of a dry run as passed: no verdict to write.
+		GinkgoWriter.Println("refreshsuite: a dry run; no reports written")
+		return
+	}
 	res := reports.FromReport(r, reports.Options{DeviationsAsFailures: *deviations == "fail"})
-	if err := res.WriteFiles(*outDir); err != nil {
+	published := *outDir
+	if *publishAs != "" {
+		published = *publishAs
+		movePaths(res, *outDir, published)
+	}
+	if err := res.WriteFilesAs(*outDir, published); err != nil {
 		Fail("writing the reports: " + err.Error())
 	}
 })
+
+// movePaths rewrites the trace paths the specs recorded under from (the
+// folder the run writes in) to the path it will have once published.
+func movePaths(res *reports.Results, from, to string) {
+	fix := func(sp *reports.Spec) {
+		sp.Trace = strings.ReplaceAll(sp.Trace, from, to)
+		sp.Message = strings.ReplaceAll(sp.Message, from, to)
+		sp.Failure = strings.ReplaceAll(sp.Failure, from, to)
+	}
+	for i := range res.Containers {
+		for j := range res.Containers[i].Specs {
+			fix(&res.Containers[i].Specs[j])
+		}
+	}
+	for i := range res.Errors {
+		fix(&res.Errors[i])
+	}
+}
 
 var unsafePath = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
 
