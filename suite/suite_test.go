@@ -18,6 +18,7 @@ import (
 	"github.com/refreshsuite/refreshsuite/reports"
 	"github.com/refreshsuite/refreshsuite/scenarios"
 	"github.com/refreshsuite/refreshsuite/timeline"
+	"github.com/refreshsuite/refreshsuite/tlsca"
 )
 
 // The suite's own flags; `refreshsuite run` passes them after --.
@@ -64,6 +65,13 @@ func TestConformance(t *testing.T) {
 	} else if pool.Bin, err = browser.Find(); err != nil {
 		t.Fatal(err)
 	}
+	// The suite's Chromium trusts the suite's CA, and nothing else beyond the
+	// system's roots: an IdP a manifest wants on https gets a leaf from it.
+	ca, err := tlsca.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.TrustSPKI = ca.SPKIHash()
 	part, parts, err := ParseShard(*shard)
 	if err != nil {
 		t.Fatal(err)
@@ -147,6 +155,9 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 			if s.Clock == "real" && *clockMode == "virtual" {
 				Skip("the scenario needs the real clock (a frozen page holds the virtual clock still); this run forces the virtual one")
 			}
+			if m.Clock == "real" && *clockMode == "virtual" {
+				Skip(fmt.Sprintf("client %s can only run on the real clock (its manifest says clock: real); this run forces the virtual one", m.Name))
+			}
 			if policy := CookiePolicy(s); !pool.Supports(policy) {
 				Skip(fmt.Sprintf("needs third-party cookies %s; the browser at %s has them %s", policy, pool.Remote, pool.RemotePolicy))
 			}
@@ -158,7 +169,7 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 			if plan.Skip != "" {
 				Skip(plan.Skip)
 			}
-			run, setupErr = Start(&pool, plan, ClockMode(*clockMode, s))
+			run, setupErr = Start(&pool, plan, ClockMode(*clockMode, m, s))
 			if setupErr != nil {
 				return
 			}
@@ -183,7 +194,7 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 				}
 				data := reports.SpecData{
 					Scenario: s.Name(), Expectation: x.ID, Requirements: x.Requirements,
-					Client: m.Name, Library: m.Library.Name + "@" + m.Library.Version, Clock: ClockMode(*clockMode, s),
+					Client: m.Name, Library: m.Library.Name + "@" + m.Library.Version, Clock: ClockMode(*clockMode, m, s),
 				}
 				if run == nil {
 					// The run never started (its setup failed): nothing to judge.
