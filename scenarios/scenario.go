@@ -509,6 +509,15 @@ func (x Expectation) TokensRead() []string {
 // Kinds lists every entry kind the expectation reads.
 func (x Expectation) Kinds() []string {
 	var out []string
+	for _, q := range x.Queries() {
+		out = append(out, q.Kinds()...)
+	}
+	return out
+}
+
+// Kinds lists every entry kind the query reads.
+func (q Query) Kinds() []string {
+	var out []string
 	var add func(*Selector)
 	add = func(s *Selector) {
 		if s == nil {
@@ -518,16 +527,14 @@ func (x Expectation) Kinds() []string {
 		add(s.After)
 		add(s.Before)
 	}
-	for _, c := range x.Queries() {
-		add(c.Find)
-		add(c.Per)
-		if c.At != nil {
-			add(&c.At.Since)
-			add(c.At.Token)
-		}
-		if c.Same != nil {
-			add(&c.Same.As)
-		}
+	add(q.Find)
+	add(q.Per)
+	if q.At != nil {
+		add(&q.At.Since)
+		add(q.At.Token)
+	}
+	if q.Same != nil {
+		add(&q.Same.As)
 	}
 	return out
 }

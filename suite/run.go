@@ -142,7 +142,7 @@ func Start(pool *browser.Pool, p *Plan, clockMode string) (*Run, error) {
 	if r.Config, err = libraryConfig(m, s, r.IdP, r.app); err != nil {
 		return nil, err
 	}
-	r.Client = scenarios.Client{Settings: p.Settings, Renewal: m.Renewal(p.Settings)}
+	r.Client = scenarios.Client{Settings: p.Settings, Renewal: m.Renewal(p.Settings), Unobservable: func(what string) string { return Unobservable(m, what) }}
 	r.Timeline.Add("harness.config", timeline.Fields{
 		"app_origin": r.app.origin, "issuer": r.IdP.URL, "client_id": ClientID,
 		"redirect_uri": r.app.url(m.App.Redirect), "silent_redirect_uri": r.app.url(m.App.SilentRedirect),
@@ -214,13 +214,31 @@ func SkipSpec(m *fixtures.Manifest, x scenarios.Expectation) string {
 			return fmt.Sprintf("client %s declares capability %s, so this does not apply to it", m.Name, n)
 		}
 	}
-	for _, what := range x.Kinds() {
-		switch {
-		case strings.HasPrefix(what, "client.") && !m.ForwardsEvents():
-			return fmt.Sprintf("client %s forwards no library events: %s cannot be observed", m.Name, what)
-		case what == "harness.tokens" && !m.Drives("tokens"):
-			return fmt.Sprintf("client %s registers no tokens() driver function: the tokens it holds cannot be observed", m.Name)
+	// An any-of applies while one of its alternatives can be observed; the
+	// others are left out when it is judged (Unobservable).
+	why := ""
+	for _, q := range x.Queries() {
+		w := ""
+		for _, what := range q.Kinds() {
+			if w = Unobservable(m, what); w != "" {
+				break
+			}
 		}
+		if w == "" {
+			return ""
+		}
+		why = w
+	}
+	return why
+}
+
+// Unobservable says why a client's run cannot show entries of a kind, or "".
+func Unobservable(m *fixtures.Manifest, what string) string {
+	switch {
+	case strings.HasPrefix(what, "client.") && !m.ForwardsEvents():
+		return fmt.Sprintf("client %s forwards no library events: %s cannot be observed", m.Name, what)
+	case what == "harness.tokens" && !m.Drives("tokens"):
+		return fmt.Sprintf("client %s registers no tokens() driver function: the tokens it holds cannot be observed", m.Name)
 	}
 	return ""
 }
