@@ -456,7 +456,9 @@ func TestSessionsStartClean(t *testing.T) {
 	if n := hits.Load(); n != 1 {
 		t.Fatalf("the cached script was fetched %d times in the first session, want 1 (the second from the cache)", n)
 	}
-	concurrent, _ := open("/read")
+	concurrent, ctl := open("/read")
+	// Its fetch of the script counts in the total below: let it happen first.
+	waitFor(t, ctl, "client.event", func(f timeline.Fields) bool { return f["type"] == "page" })
 	used := []proto.BrowserBrowserContextID{first.sc.rod.BrowserContextID, concurrent.sc.rod.BrowserContextID}
 	if used[0] == used[1] {
 		t.Fatalf("two live sessions share the context %s", used[0])
