@@ -59,6 +59,10 @@ var browserKinds = map[string]Kind{
 	"browser.log": {"an error or warning the browser itself reported (a refused frame, a postMessage to a non-matching origin, a CORS refusal)", map[string]string{
 		"source": "the browser's category: security, javascript, rendering, ...", "level": "error or warning", "text": "message", "url": "URL it concerns",
 	}},
+	"browser.callback-probe": {"the harness framed the client's callback page, with a response in its URL, in a page of a foreign origin (Session.ProbeCallback)", map[string]string{
+		"url": "the callback page", "outcome": "delivered (the foreign page received the response), refused (the browser dropped it: the target origin was not the foreign page's) or silent (nothing was posted to the parent)",
+		"target_origin": "the target origin of a refused message", "origin": "event.origin of a delivered message", "data": "start of a delivered message",
+	}},
 	"client.event": {"an event the client library emitted, through the bridge", map[string]string{
 		"type": "event name (the suite's)", "native": "the library's own name, when the manifest maps it", "info": "event detail", "frame": "top or child",
 	}},
