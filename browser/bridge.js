@@ -138,7 +138,7 @@
     return typeof value === 'string' ? value : walk(value, 0);
   };
 
-  const report = (what, fields, secrets, wait) => {
+  const report = (what, fields, secrets) => {
     let s = '{"what":' + quote(what) + ',"now":' + now() + ',"fields":{';
     const keys = ownKeys(fields);
     for (let i = 0; i < keys.length; i++) {
@@ -150,7 +150,6 @@
       for (let i = 0; i < secrets.n; i++) s += (i ? ',' : '') + quote(secrets[i]);
       s += ']';
     }
-    if (wait) s += ',"await":true';
     try {
       call(binding, window, [s + '}']);
     } catch (e) {
