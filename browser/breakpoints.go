@@ -22,9 +22,9 @@ import (
 // session sets them again (arm). Setting one on a native function makes V8 walk
 // the renderer's heap for the functions to redirect: arming took 10 ms on a
 // small page and 27 to 55 ms on the default client's pages (growing with the
-// heap over a session's navigations), wall time only; a run of the default
-// client took 53-55 s before and 61-75 s after on the shared 2-core machine,
-// within its noise.
+// heap over a session's navigations), wall time only. A whole run of the
+// default client took 53 and 55 s before the instrument and 61 and 75 s with
+// it, on the shared 2-core machine while others' load came and went.
 
 // armFunction is the bridge's function that pauses to be armed.
 const armFunction = "__refreshsuite_arm"
