@@ -25,6 +25,20 @@ const beforeBridge = `(() => {
 	} });
 })()`
 
+// checkTimeline fails the test when the timeline leaves the vocabulary, and
+// shows the timeline when the test failed.
+func checkTimeline(t *testing.T, tl *timeline.Timeline) {
+	t.Helper()
+	if err := timeline.Validate(tl.Entries()); err != nil {
+		t.Error(err)
+	}
+	if t.Failed() {
+		for _, e := range tl.Entries() {
+			t.Log(e)
+		}
+	}
+}
+
 // entry is the first entry of a kind whose fields include all of want.
 func entry(tl *timeline.Timeline, what string, want timeline.Fields) (timeline.Entry, bool) {
 	for _, e := range tl.Entries() {
@@ -183,14 +197,7 @@ func TestChannelsObservedUnaltered(t *testing.T) {
 	if e, ok := entry(tl, "browser.message", timeline.Fields{"origin": idp}); ok && !strings.Contains(e.Fields["data"], `"code":"fp:`) {
 		t.Errorf("the web_message response was recorded as %q, want its code fingerprinted", e.Fields["data"])
 	}
-	if t.Failed() {
-		for _, e := range tl.Entries() {
-			t.Log(e)
-		}
-	}
-	if err := timeline.Validate(tl.Entries()); err != nil {
-		t.Error(err)
-	}
+	checkTimeline(t, tl)
 }
 
 // With and without the instrument, the same page sees the same page-time

@@ -52,23 +52,8 @@ func TestNetworkProblems(t *testing.T) {
 	// quoted from what it recorded.
 	call := func(fn string) string {
 		from := len(tl.Entries())
-		wait, err := s.Begin(fn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		settled := make(chan error, 1)
-		go func() { _, _, err := wait(ctx); settled <- err }()
-		var result error
-		done := func() bool {
-			select {
-			case result = <-settled:
-				return true
-			default:
-				return false
-			}
-		}
-		if err := clock.Until(ctx, done, 10*time.Second); err != nil || result != nil {
-			t.Fatalf("%s: %v %v", fn, err, result)
+		if _, _, err := callOnClock(t, s, clock, fn); err != nil {
+			t.Fatalf("%s: %v", fn, err)
 		}
 		// Let the page report what followed (an exception thrown from a timer).
 		if err := clock.Until(ctx, func() bool { return false }, 200*time.Millisecond); err != ErrScenarioTimeout {
@@ -104,14 +89,7 @@ func TestNetworkProblems(t *testing.T) {
 	if got := call("fail"); !strings.HasPrefix(got, "uncaught TypeError: the discovery document has no issuer") {
 		t.Errorf("Problem after an uncaught exception = %q", got)
 	}
-	if t.Failed() {
-		for _, e := range tl.Entries() {
-			t.Log(e)
-		}
-	}
-	if err := timeline.Validate(tl.Entries()); err != nil {
-		t.Error(err)
-	}
+	checkTimeline(t, tl)
 }
 
 // Problem prefers a request's failure or an exception to a console error

@@ -88,7 +88,5 @@ func TestProbeCallback(t *testing.T) {
 			t.Errorf("the timeline holds the probe's code: %v", e)
 		}
 	}
-	if err := timeline.Validate(tl.Entries()); err != nil {
-		t.Error(err)
-	}
+	checkTimeline(t, tl)
 }

@@ -103,9 +103,5 @@ func TestSecretsStayOut(t *testing.T) {
 			t.Errorf("the timeline holds a part of the JWT: %q", part)
 		}
 	}
-	if t.Failed() {
-		for _, e := range entries {
-			t.Log(e)
-		}
-	}
+	checkTimeline(t, tl)
 }
