@@ -280,7 +280,7 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 		"end-idp-session": s.EndIdPSession, "forge-message": s.ForgeMessage != "",
 		"freeze": s.Freeze != nil, "network": s.Network != "", "rotate-signing-key": s.RotateSigningKey,
 		"probe-callback": s.ProbeCallback,
-		"tab": valueOf(n, "tab") != nil,
+		"tab":            valueOf(n, "tab") != nil,
 	}, "login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network, rotate-signing-key, probe-callback or tab"); err != nil {
 		return err
 	}
