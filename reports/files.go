@@ -11,14 +11,19 @@ import (
 // WriteFiles writes junit.xml, results.json and report.html into dir. It writes
 // all three even when one fails, so CI keeps its JUnit file whatever happens
 // to the others.
-func (r *Results) WriteFiles(dir string) error {
+func (r *Results) WriteFiles(dir string) error { return r.WriteFilesAs(dir, dir) }
+
+// WriteFilesAs writes the files into dir for a folder that is moved to
+// published once it is complete: report.html links the traces, which r names
+// by their published paths, relative to published.
+func (r *Results) WriteFilesAs(dir, published string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	return errors.Join(
 		writeJUnit(filepath.Join(dir, "junit.xml"), r),
 		writeJSON(filepath.Join(dir, "results.json"), r),
-		writeHTML(filepath.Join(dir, "report.html"), dir, r),
+		writeHTML(filepath.Join(dir, "report.html"), published, r),
 	)
 }
 

@@ -33,6 +33,7 @@ var Requirements = map[string]string{
 	"NET-3": "a slow token response is waited for: no second refresh request while one is in flight, and the renewed token is taken when it arrives",
 	"TAB-1": "tabs of one app never present a refresh token another tab already rotated (reuse detection would revoke the chain and log every tab out)",
 	"TAB-2": "with two tabs renewing on their own, every renewal succeeds: the session survives",
+	"OD-1":  "a client that renews when the app asks for a token hands back the token it holds outside its renewal window, and renews inside it",
 
 	"IDP-DISC-1": "discovery: exact issuer, endpoints, offline_access in scopes_supported, refresh_token grant, S256 PKCE, fragment/query response modes",
 	"IDP-CODE-1": "code + PKCE for a public client; CORS on the token endpoint for the SPA origin",
@@ -69,6 +70,7 @@ var Settings = map[string]bool{
 	"client.renewal-debounce":        true,
 	"client.renewal-before":          true,
 	"client.renewal-granularity":     true,
+	"client.renewal-window":          true,
 	"client.silent-refresh-attempts": false,
 	"idp.access-token-lifetime":      true,
 	"idp.id-token-lifetime":          true,
@@ -81,6 +83,7 @@ var DriverFunctions = map[string]string{
 	"refreshToken":                "renew with the refresh_token grant",
 	"silentRefresh":               "renew through the hidden iframe",
 	"setupAutomaticSilentRefresh": "start automatic renewal",
+	"getToken":                    "ask for an access token the way an app does before an API call: an on-demand client renews it when it is within its renewal window",
 	"logout":                      "forget the tokens locally",
 }
 

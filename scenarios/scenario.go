@@ -484,6 +484,28 @@ func (x Expectation) Queries() []Query {
 	return []Query{x.Query}
 }
 
+// TokensRead lists the tokens (access_token, id_token, refresh_token) the
+// expectation compares in what the client holds (harness.tokens).
+func (x Expectation) TokensRead() []string {
+	var out []string
+	for _, q := range x.Queries() {
+		if q.Same == nil {
+			continue
+		}
+		if q.Find != nil && q.Find.What == "harness.tokens" {
+			out = append(out, q.Same.Field)
+		}
+		if q.Same.As.What == "harness.tokens" {
+			f := q.Same.AsField
+			if f == "" {
+				f = q.Same.Field
+			}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Kinds lists every entry kind the expectation reads.
 func (x Expectation) Kinds() []string {
 	var out []string

@@ -13,6 +13,7 @@ import (
 
 	"github.com/refreshsuite/refreshsuite/scenarios"
 	"github.com/refreshsuite/refreshsuite/timeline"
+	"github.com/refreshsuite/refreshsuite/tlsca"
 )
 
 // appServer serves a client's built app for one scenario, applying the
@@ -35,7 +36,11 @@ func userApp(base string) (*appServer, error) {
 	return &appServer{origin: u.Scheme + "://" + u.Host, base: base}, nil
 }
 
-func startApp(dir, silentPage, host string, faults []scenarios.Fault, tl *timeline.Timeline) (*appServer, error) {
+// startApp serves the built app on localhost, over https with a leaf of the
+// suite's CA when the client's IdP is on https: an app and an IdP on
+// different schemes are cross-site, whatever the hosts, and the IdP's
+// session cookie would not reach its iframe.
+func startApp(dir, silentPage string, https bool, faults []scenarios.Fault, tl *timeline.Timeline) (*appServer, error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("the client app is not built: %s is missing", dir)
 	}
@@ -71,9 +76,23 @@ func startApp(dir, silentPage, host string, faults []scenarios.Fault, tl *timeli
 		}
 		files.ServeHTTP(w, r)
 	})
-	srv := httptest.NewServer(h)
+	srv := httptest.NewUnstartedServer(h)
+	scheme := "http"
+	if https {
+		ca, err := tlsca.Shared()
+		if err != nil {
+			return nil, err
+		}
+		if srv.TLS, err = ca.ServerConfig(); err != nil {
+			return nil, err
+		}
+		srv.StartTLS()
+		scheme = "https"
+	} else {
+		srv.Start()
+	}
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	origin := "http://" + host + ":" + port
+	origin := scheme + "://localhost:" + port
 	return &appServer{srv: srv, origin: origin, base: origin + "/"}, nil
 }
 

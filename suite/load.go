@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/refreshsuite/refreshsuite/fixtures"
 	"github.com/refreshsuite/refreshsuite/internal/strictyaml"
@@ -67,13 +69,26 @@ func Containers(clients []*fixtures.Manifest, all []*scenarios.Scenario) []Conta
 	return out
 }
 
-// ParseShard reads "i/n"; "" is the whole run, 1/1.
+// ParseShard reads "i/n"; "" is the whole run, 1/1. Anything else, "1/2/3"
+// or " 1/2" included, is an error: a CI matrix that builds the value wrongly
+// must not run another part than it says.
 func ParseShard(s string) (part, parts int, err error) {
 	if s == "" {
 		return 1, 1, nil
 	}
-	if _, err := fmt.Sscanf(s, "%d/%d", &part, &parts); err != nil || parts < 1 || part < 1 || part > parts {
-		return 0, 0, fmt.Errorf("shard %q: want i/n with 1 <= i <= n", s)
+	bad := fmt.Errorf("shard %q: want i/n with 1 <= i <= n", s)
+	i, n, ok := strings.Cut(s, "/")
+	if !ok {
+		return 0, 0, bad
+	}
+	if part, err = strconv.Atoi(i); err != nil || strings.TrimLeft(i, "+-") != i {
+		return 0, 0, bad
+	}
+	if parts, err = strconv.Atoi(n); err != nil || strings.TrimLeft(n, "+-") != n {
+		return 0, 0, bad
+	}
+	if parts < 1 || part < 1 || part > parts {
+		return 0, 0, bad
 	}
 	return part, parts, nil
 }

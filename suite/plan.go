@@ -7,6 +7,7 @@ import (
 
 	"github.com/refreshsuite/refreshsuite/fakeidp"
 	"github.com/refreshsuite/refreshsuite/fixtures"
+	"github.com/refreshsuite/refreshsuite/internal/strictyaml"
 	"github.com/refreshsuite/refreshsuite/scenarios"
 )
 
@@ -23,8 +24,11 @@ type Plan struct {
 	// Settings resolve client.* and idp.* in expressions (milliseconds for
 	// durations); a client.* value the client does not declare is absent.
 	Settings map[string]float64
-	// IdPClient is the embedded IdP's client for the scenario, without the
-	// redirect URIs and origins, which depend on the app's port.
+	// IdP is the embedded IdP for the scenario, as the client needs it
+	// (https, its layout...), without clients and faults; IdPClient is its
+	// client, without the redirect URIs and origins, which depend on the
+	// app's port.
+	IdP             fakeidp.Config
 	IdPClient       fakeidp.Client
 	SessionLifetime time.Duration
 	// Timeouts are the steps' timeouts in scenario time (0 for steps that
@@ -65,10 +69,28 @@ func NewPlan(m *fixtures.Manifest, s *scenarios.Scenario) (*Plan, error) {
 		return d, nil
 	}
 	var err error
+	needs := m.IdP
+	p.IdP = fakeidp.Config{
+		HTTPS: needs.HTTPS, Layout: fakeidp.Layout(needs.Layout), Realm: needs.Realm, IssuerTrailingSlash: needs.IssuerTrailingSlash,
+	}
+	if s.Browser.Sites == "same-site" {
+		// The app is on localhost: an IdP on localhost too, another port, is
+		// the same site (and the app keeps its own host, where a library may
+		// behave as it does in production only on localhost).
+		p.IdP.Host = "localhost"
+	}
 	c := fakeidp.Client{
-		ID:            ClientID,
-		RefreshTokens: fakeidp.RefreshPolicy(s.IdP.RefreshTokens),
-		Rotation:      fakeidp.Rotation(s.IdP.Rotation),
+		ID:                 ClientID,
+		RefreshTokens:      fakeidp.RefreshPolicy(s.IdP.RefreshTokens),
+		Rotation:           fakeidp.Rotation(s.IdP.Rotation),
+		AccessTokenFormat:  fakeidp.TokenFormat(needs.AccessTokenFormat),
+		RefreshTokenFormat: fakeidp.TokenFormat(needs.RefreshTokenFormat),
+	}
+	if len(needs.ResponseModes) > 0 {
+		c.ResponseModes = append([]fakeidp.ResponseMode(nil), fakeidp.DefaultResponseModes...)
+		for _, mode := range needs.ResponseModes {
+			c.ResponseModes = append(c.ResponseModes, fakeidp.ResponseMode(mode))
+		}
 	}
 	if g := s.IdP.RotationGrace; g != nil {
 		c.RotationGrace = g.D()
@@ -108,6 +130,12 @@ func NewPlan(m *fixtures.Manifest, s *scenarios.Scenario) (*Plan, error) {
 		return nil, s.KeyError("idp", "%v", err)
 	}
 	p.IdPClient = c
+	probe := p.IdP
+	probe.Clients = []fakeidp.Client{c}
+	probe.Clients[0].RedirectURIs = []string{"http://localhost/"}
+	if err := probe.Validate(); err != nil {
+		return nil, &strictyaml.Error{File: m.File, Key: "idp", Msg: err.Error()}
+	}
 	p.Settings["idp.access-token-lifetime"] = ms(c.AccessTokenLifetime)
 	p.Settings["idp.id-token-lifetime"] = ms(c.IDTokenLifetime)
 	p.Settings["idp.refresh-token-lifetime"] = ms(c.RefreshTokenLifetime)
@@ -211,6 +239,9 @@ func clientSettings(m *fixtures.Manifest, s *scenarios.Scenario) map[string]floa
 	}
 	if d.SilentRefreshTimeout != nil {
 		out["client.silent-refresh-timeout"] = ms(d.SilentRefreshTimeout.D())
+	}
+	if d.RenewalWindow != nil {
+		out["client.renewal-window"] = ms(d.RenewalWindow.D())
 	}
 	out["client.silent-refresh-attempts"] = float64(max(1, d.SilentRefreshAttempts))
 	out["client.renewal-debounce"] = ms(d.RenewalDebounce.D())

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -65,11 +66,14 @@ func CookiePolicy(s *scenarios.Scenario) browser.CookiePolicy {
 }
 
 // ClockMode picks a scenario's clock: the run's choice when it makes one, else
-// the scenario's, else virtual (the embedded IdP follows any clock).
-func ClockMode(run string, s *scenarios.Scenario) string {
+// the client's when it can only run on the real clock, else the scenario's,
+// else virtual (the embedded IdP follows any clock).
+func ClockMode(run string, m *fixtures.Manifest, s *scenarios.Scenario) string {
 	switch {
 	case run != "":
 		return run
+	case m.Clock == "real":
+		return "real"
 	case s.Clock != "":
 		return s.Clock
 	}
@@ -93,14 +97,10 @@ func Start(pool *browser.Pool, p *Plan, clockMode string) (*Run, error) {
 			r.Close()
 		}
 	}()
-	appHost := "localhost"
-	if s.Browser.Sites == "same-site" {
-		appHost = "127.0.0.1"
-	}
 	var err error
 	if m.App.URL != "" {
 		r.app, err = userApp(m.App.URL)
-	} else if r.app, err = startApp(m.Path(m.App.Dir), m.App.SilentRedirect, appHost, s.Faults, r.Timeline); err != nil {
+	} else if r.app, err = startApp(m.Path(m.App.Dir), m.App.SilentRedirect, m.IdP.HTTPS, s.Faults, r.Timeline); err != nil {
 		err = fmt.Errorf("%w (build it with: cd %s && %s)", err, filepath.Dir(m.File), m.App.Build)
 	}
 	if err != nil {
@@ -119,6 +119,9 @@ func Start(pool *browser.Pool, p *Plan, clockMode string) (*Run, error) {
 	if m.App.SilentRedirect != "" {
 		client.RedirectURIs = append(client.RedirectURIs, r.app.url(m.App.SilentRedirect))
 	}
+	for _, name := range sortedKeys(m.App.Pages) {
+		client.RedirectURIs = append(client.RedirectURIs, r.app.url(m.App.Pages[name]))
+	}
 	client.Origins = []string{r.app.origin}
 	var faults []fakeidp.Fault
 	for _, f := range s.Faults {
@@ -130,13 +133,13 @@ func Start(pool *browser.Pool, p *Plan, clockMode string) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.IdP, err = fakeidp.Start(fakeidp.Config{
-		Clients: []fakeidp.Client{client}, Faults: faults, SessionLifetime: p.SessionLifetime, SigningKey: key,
-	}, r.Timeline)
+	cfg := p.IdP
+	cfg.Clients, cfg.Faults, cfg.SigningKey = []fakeidp.Client{client}, faults, key
+	r.IdP, err = fakeidp.Start(cfg, r.Timeline)
 	if err != nil {
 		return nil, fmt.Errorf("embedded IdP: %w", err)
 	}
-	if r.Config, err = libraryConfig(m, s, r.IdP.URL, r.app); err != nil {
+	if r.Config, err = libraryConfig(m, s, r.IdP, r.app); err != nil {
 		return nil, err
 	}
 	r.Client = scenarios.Client{Settings: p.Settings, Renewal: m.Renewal(p.Settings)}
@@ -196,6 +199,11 @@ func SkipScenario(m *fixtures.Manifest, s *scenarios.Scenario) string {
 
 // SkipSpec says why one expectation cannot apply to a client, or "".
 func SkipSpec(m *fixtures.Manifest, x scenarios.Expectation) string {
+	for _, tok := range x.TokensRead() {
+		if !m.ShowsToken(tok) {
+			return fmt.Sprintf("client %s keeps its %s where the page cannot read it (tokens-visible), so what it holds cannot be compared", m.Name, tok)
+		}
+	}
 	for _, n := range x.Needs {
 		if !m.Has(n) {
 			return fmt.Sprintf("client %s does not declare capability %s", m.Name, n)
@@ -219,15 +227,19 @@ func SkipSpec(m *fixtures.Manifest, x scenarios.Expectation) string {
 
 // libraryConfig renders the manifest's template with this run's values, then
 // the suite settings the scenario sets, then the scenario's raw library keys.
-func libraryConfig(m *fixtures.Manifest, s *scenarios.Scenario, issuer string, app *appServer) (map[string]any, error) {
+func libraryConfig(m *fixtures.Manifest, s *scenarios.Scenario, idp *fakeidp.Server, app *appServer) (map[string]any, error) {
 	scope := orDefault(s.Client.Scope, DefaultScope)
 	responseType := "code"
 	if s.Client.Flow == "implicit" {
 		responseType = "id_token token"
 	}
 	values := map[string]string{
-		"issuer": issuer, "client-id": ClientID, "redirect-uri": app.url(m.App.Redirect),
-		"silent-redirect-uri": app.url(m.App.SilentRedirect), "scope": scope, "response-type": responseType,
+		"issuer": idp.URL, "issuer-origin": idp.Origin(), "issuer-host": strings.TrimPrefix(strings.TrimPrefix(idp.Origin(), "https://"), "http://"),
+		"client-id": ClientID, "redirect-uri": app.url(m.App.Redirect), "silent-redirect-uri": app.url(m.App.SilentRedirect),
+		"app-origin": app.origin, "scope": scope, "response-type": responseType,
+	}
+	for name, page := range m.App.Pages {
+		values["page."+name] = app.url(page)
 	}
 	cfg := m.Render(values)
 	set := func(name string, v any) error {
@@ -235,15 +247,17 @@ func libraryConfig(m *fixtures.Manifest, s *scenarios.Scenario, issuer string, a
 		if !ok {
 			return fmt.Errorf("scenario %s sets client.%s, but the manifest %s does not map it to a library setting", s.Name(), name, m.File)
 		}
-		if d, isDur := v.(time.Duration); isDur {
-			if st.Unit == "s" {
-				v = d.Seconds()
-			} else {
-				v = d.Milliseconds()
-			}
+		v, err := st.Value(v)
+		if err != nil {
+			return fmt.Errorf("%s: config.settings.%s: %w", m.File, name, err)
 		}
 		fixtures.SetPath(cfg, st.Key, v)
 		return nil
+	}
+	if _, mapped := m.Config.Settings["flow"]; mapped {
+		if err := set("flow", orDefault(s.Client.Flow, "code")); err != nil {
+			return nil, err
+		}
 	}
 	if s.Client.RenewalFactor != nil {
 		if err := set("renewal-factor", *s.Client.RenewalFactor); err != nil {
@@ -275,6 +289,15 @@ func libraryConfig(m *fixtures.Manifest, s *scenarios.Scenario, issuer string, a
 var signingKey = sync.OnceValues(func() (*rsa.PrivateKey, error) {
 	return rsa.GenerateKey(rand.Reader, 2048)
 })
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
 
 func orDefault(v, def string) string {
 	if v == "" {

@@ -14,9 +14,11 @@ import (
 
 	"github.com/refreshsuite/refreshsuite/browser"
 	"github.com/refreshsuite/refreshsuite/fixtures"
+	"github.com/refreshsuite/refreshsuite/internal/proc"
 	"github.com/refreshsuite/refreshsuite/reports"
 	"github.com/refreshsuite/refreshsuite/scenarios"
 	"github.com/refreshsuite/refreshsuite/timeline"
+	"github.com/refreshsuite/refreshsuite/tlsca"
 )
 
 // The suite's own flags; `refreshsuite run` passes them after --.
@@ -30,6 +32,7 @@ var (
 	shard        = flag.String("refreshsuite.shard", "", "i/n: run the i-th of n deterministic parts of the containers")
 	browserURL   = flag.String("refreshsuite.browser-url", "", "a running Chrome's DevTools URL (ws://...) to use instead of launching Chromium")
 	remoteCookie = flag.String("refreshsuite.browser-third-party-cookies", "allowed", "the third-party-cookie setting of the browser at -refreshsuite.browser-url")
+	publishAs    = flag.String("refreshsuite.publish-as", "", "where -refreshsuite.out will be moved once the run is judged: the reports name their traces by that path")
 )
 
 var pool browser.Pool
@@ -39,6 +42,11 @@ func TestConformance(t *testing.T) {
 		t.Skip("the conformance run needs Chromium and the built fixtures; make unit runs this package's unit tests with -short")
 	}
 	RegisterFailHandler(Fail)
+	// ginkgo starts this process and does not tie it to itself: a run killed
+	// outright must not leave it (and its Chromium, its listeners) running.
+	if err := proc.DieWithParent(); err != nil {
+		t.Fatal(err)
+	}
 	if *deviations != "skip" && *deviations != "fail" {
 		t.Fatalf("-refreshsuite.deviations: want skip or fail, got %q", *deviations)
 	}
@@ -57,6 +65,13 @@ func TestConformance(t *testing.T) {
 	} else if pool.Bin, err = browser.Find(); err != nil {
 		t.Fatal(err)
 	}
+	// The suite's Chromium trusts the suite's CA, and nothing else beyond the
+	// system's roots: an IdP a manifest wants on https gets a leaf from it.
+	ca, err := tlsca.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.TrustSPKI = ca.SPKIHash()
 	part, parts, err := ParseShard(*shard)
 	if err != nil {
 		t.Fatal(err)
@@ -76,11 +91,39 @@ func TestConformance(t *testing.T) {
 var _ = AfterSuite(func() { pool.Close() })
 
 var _ = ReportAfterSuite("refreshsuite reports", func(r Report) {
+	if r.SuiteConfig.DryRun {
+		// ginkgo reports every spec of a dry run as passed: no verdict to write.
+		GinkgoWriter.Println("refreshsuite: a dry run; no reports written")
+		return
+	}
 	res := reports.FromReport(r, reports.Options{DeviationsAsFailures: *deviations == "fail"})
-	if err := res.WriteFiles(*outDir); err != nil {
+	published := *outDir
+	if *publishAs != "" {
+		published = *publishAs
+		movePaths(res, *outDir, published)
+	}
+	if err := res.WriteFilesAs(*outDir, published); err != nil {
 		Fail("writing the reports: " + err.Error())
 	}
 })
+
+// movePaths rewrites the trace paths the specs recorded under from (the
+// folder the run writes in) to the path it will have once published.
+func movePaths(res *reports.Results, from, to string) {
+	fix := func(sp *reports.Spec) {
+		sp.Trace = strings.ReplaceAll(sp.Trace, from, to)
+		sp.Message = strings.ReplaceAll(sp.Message, from, to)
+		sp.Failure = strings.ReplaceAll(sp.Failure, from, to)
+	}
+	for i := range res.Containers {
+		for j := range res.Containers[i].Specs {
+			fix(&res.Containers[i].Specs[j])
+		}
+	}
+	for i := range res.Errors {
+		fix(&res.Errors[i])
+	}
+}
 
 var unsafePath = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
 
@@ -112,6 +155,9 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 			if s.Clock == "real" && *clockMode == "virtual" {
 				Skip("the scenario needs the real clock (a frozen page holds the virtual clock still); this run forces the virtual one")
 			}
+			if m.Clock == "real" && *clockMode == "virtual" {
+				Skip(fmt.Sprintf("client %s can only run on the real clock (its manifest says clock: real); this run forces the virtual one", m.Name))
+			}
 			if policy := CookiePolicy(s); !pool.Supports(policy) {
 				Skip(fmt.Sprintf("needs third-party cookies %s; the browser at %s has them %s", policy, pool.Remote, pool.RemotePolicy))
 			}
@@ -123,7 +169,7 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 			if plan.Skip != "" {
 				Skip(plan.Skip)
 			}
-			run, setupErr = Start(&pool, plan, ClockMode(*clockMode, s))
+			run, setupErr = Start(&pool, plan, ClockMode(*clockMode, m, s))
 			if setupErr != nil {
 				return
 			}
@@ -148,7 +194,7 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 				}
 				data := reports.SpecData{
 					Scenario: s.Name(), Expectation: x.ID, Requirements: x.Requirements,
-					Client: m.Name, Library: m.Library.Name + "@" + m.Library.Version, Clock: ClockMode(*clockMode, s),
+					Client: m.Name, Library: m.Library.Name + "@" + m.Library.Version, Clock: ClockMode(*clockMode, m, s),
 				}
 				if run == nil {
 					// The run never started (its setup failed): nothing to judge.

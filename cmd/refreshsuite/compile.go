@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -9,6 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"syscall"
+	"time"
+
+	"github.com/refreshsuite/refreshsuite/internal/proc"
 )
 
 // compileSuite builds the suite's test binary and returns a copy of it in tmp,
@@ -18,14 +22,17 @@ import (
 // runs in one checkout (a test's shards, a user's runs) from running or
 // replacing each other's binary. Without a usable cache folder the suite is
 // built straight into tmp.
-func compileSuite(root, tmp string, stderr io.Writer) (string, error) {
+//
+// The go command and what it starts run with tmp as their temporary folder
+// (the run's reaper finds and removes them by it), and stop when ctx ends.
+func compileSuite(ctx context.Context, root, tmp string, stderr io.Writer) (string, error) {
 	bin := filepath.Join(tmp, "suite.test")
 	built, unlock, err := cachedBuildPath(root)
 	if err != nil {
-		return bin, goTestC(root, bin, stderr)
+		return bin, goTestC(ctx, root, tmp, bin, stderr)
 	}
 	defer unlock()
-	if err := goTestC(root, built, stderr); err != nil {
+	if err := goTestC(ctx, root, tmp, built, stderr); err != nil {
 		return "", err
 	}
 	return bin, copyFile(built, bin)
@@ -54,13 +61,34 @@ func cachedBuildPath(root string) (string, func(), error) {
 	return filepath.Join(dir, "suite.test"), func() { lock.Close() }, nil
 }
 
-func goTestC(root, out string, stderr io.Writer) error {
-	build := exec.Command("go", "test", "-c", "-o", out, "./suite")
-	build.Dir, build.Stdout, build.Stderr = root, stderr, stderr
+func goTestC(ctx context.Context, root, tmp, out string, stderr io.Writer) error {
+	build := child(ctx, root, tmp, "go", "test", "-c", "-o", out, "./suite")
+	build.Stdout, build.Stderr = stderr, stderr
 	if err := build.Run(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return fmt.Errorf("compile the suite: %w", err)
 	}
 	return nil
+}
+
+// child is a process of the run (the go command, ginkgo): a process group of
+// its own that dies with this process, with tmp as its temporary folder, and
+// killed, group and all, when ctx ends.
+func child(ctx context.Context, root, tmp, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	cmd.SysProcAttr = proc.Attr()
+	cmd.Cancel = func() error {
+		proc.KillGroup(cmd.Process.Pid)
+		return nil
+	}
+	// Output pipes a killed process's children still hold must not keep
+	// Wait from returning.
+	cmd.WaitDelay = 10 * time.Second
+	return cmd
 }
 
 func copyFile(from, to string) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,7 +38,7 @@ func TestCompileSuiteCache(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			var out bytes.Buffer
-			bin, err := compileSuite(root, t.TempDir(), &out)
+			bin, err := compileSuite(context.Background(), root, t.TempDir(), &out)
 			if err != nil {
 				t.Errorf("compile %d: %v\n%s", i, err, out.String())
 			}

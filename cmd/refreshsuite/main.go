@@ -2,7 +2,9 @@
 // lists scenarios, and serves the embedded IdP on its own.
 //
 // Exit codes: 0 every spec passed or is a declared known deviation, 1 a spec
-// failed, 2 a usage or configuration error.
+// failed (or the run was interrupted: no verdict), 2 a usage or configuration
+// error, or a run that can give no verdict (no spec ran, or ginkgo and the
+// report disagree).
 package main
 
 import (

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,6 +34,48 @@ func TestUsageErrors(t *testing.T) {
 		if code, out := runCmd(t, args...); code != 2 {
 			t.Errorf("refreshsuite %v: exit %d, want 2\n%s", args, code, out)
 		}
+	}
+}
+
+// A run configured so that it cannot give a verdict stops before anything is
+// built or started, with exit 2 and one line that names the flag.
+func TestRunConfigurationErrors(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	users := t.TempDir()
+	for _, f := range []string{file, filepath.Join(users, "notes.txt")} {
+		if err := os.WriteFile(f, []byte("not a report"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	realOnly := filepath.Join("..", "..", "scenarios", "lifecycle-background-tab.yaml")
+	out := filepath.Join(t.TempDir(), "out")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-focus", "("}, "-focus: error parsing regexp: missing closing )"},
+		{[]string{"-label-filter", "TO-1 && ("}, "-label-filter: Syntax Error Parsing Label Filter"},
+		{[]string{"-shard", "1/2/3"}, `-shard: shard "1/2/3": want i/n`},
+		{[]string{"-shard", "2/1"}, "-shard:"},
+		{[]string{"-shard", "1/0"}, "-shard:"},
+		{[]string{"-shard", "+1/2"}, "-shard:"},
+		{[]string{"-shard", "1000/1000"}, "-shard 1000/1000 selects no container"},
+		{[]string{"-clock", "virtual", "-scenarios", realOnly}, "-clock virtual: every container of the run (1) needs the real clock"},
+		{[]string{"-out", file}, "-out " + file + ": not a folder"},
+		{[]string{"-out", users}, "-out " + users + " is a folder refreshsuite did not write"},
+		{[]string{"-browser-start-timeout", "0s"}, "-browser-start-timeout: want a positive duration"},
+	} {
+		args := append([]string{"run", "-client", filepath.Join("..", "..", "fixtures", "angular-oauth2-oidc", "client.yaml"), "-out", out}, tc.args...)
+		code, text := runCmd(t, args...)
+		if code != 2 || !strings.Contains(text, tc.want) || strings.Count(strings.TrimSpace(text), "\n") != 0 {
+			t.Errorf("refreshsuite %v: exit %d, want 2 and one line containing %q:\n%s", tc.args, code, tc.want, text)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("a run that stopped on its configuration made %s", out)
+	}
+	if got, _ := os.ReadDir(users); len(got) != 1 {
+		t.Errorf("the user's folder now holds %v", got)
 	}
 }
 
@@ -85,12 +128,31 @@ func TestRunConformance(t *testing.T) {
 }
 
 // Deliberately broken client configurations must fail, each with the evidence
-// a reader needs in its message, and the run must exit 1.
+// a reader needs in its message, and the run must exit 1. The report folder
+// holds an earlier run's reports that claim success, with a junit.xml that
+// cannot be removed (where chattr can make it immutable): the verdict and the
+// summary are this run's all the same, and the folder holds this run's reports.
 func TestRunBrokenClientFails(t *testing.T) {
-	out := t.TempDir()
+	parent := t.TempDir()
+	out := filepath.Join(parent, "out")
+	write(t, filepath.Join(out, markerName), markerText)
+	stale := `<testsuites name="refreshsuite" tests="1"><testsuite name="angular-oauth2-oidc/earlier" tests="1"><testcase name="stale: passed"></testcase></testsuite></testsuites>`
+	write(t, filepath.Join(out, "junit.xml"), stale)
+	immutable := exec.Command("chattr", "+i", filepath.Join(out, "junit.xml")).Run() == nil
+	if immutable {
+		t.Cleanup(func() { _ = exec.Command("chattr", "-R", "-i", parent).Run() })
+	} else {
+		t.Log("chattr +i failed; the stale junit.xml stays removable")
+	}
 	code, text := runCmd(t, "run", "-out", out, "-client", filepath.Join("..", "..", "fixtures", "angular-oauth2-oidc", "client.yaml"), "-scenarios", filepath.Join("testdata", "broken"))
 	if code != 1 {
 		t.Fatalf("refreshsuite run on broken clients: exit %d, want 1\n%s", code, text)
+	}
+	if !strings.Contains(text, "\nFAIL: 4 specs, 0 passed, 4 failed") || strings.Contains(text, "PASS:") || strings.Contains(text, "stale") {
+		t.Errorf("the summary is not this run's:\n%s", text)
+	}
+	if immutable && !strings.Contains(text, "refreshsuite: warning: the reports are at "+out+", but the previous ones") {
+		t.Errorf("no warning that the earlier reports could not be removed:\n%s", text)
 	}
 	j := readJUnit(t, filepath.Join(out, "junit.xml"))
 	want := map[string][]string{
@@ -126,8 +188,21 @@ func TestRunBrokenClientFails(t *testing.T) {
 	if failed != len(want) {
 		t.Errorf("%d of %d broken specs failed", failed, len(want))
 	}
-	if _, err := os.Stat(filepath.Join(out, "traces", "angular-oauth2-oidc", "broken-client-drops-offline-access", "timeline.txt")); err != nil {
+	trace := filepath.Join(out, "traces", "angular-oauth2-oidc", "broken-client-drops-offline-access")
+	if _, err := os.Stat(filepath.Join(trace, "timeline.txt")); err != nil {
 		t.Errorf("no trace saved for a failed scenario: %v", err)
+	}
+	// The reports were written elsewhere and moved: they name the trace where
+	// it is now.
+	for _, s := range j.Suites {
+		for _, c := range s.Cases {
+			if c.Failure != nil && s.Name == "angular-oauth2-oidc/broken-client-drops-offline-access" && !strings.Contains(c.Failure.Text, "full timeline and screenshot: "+trace+"\n") {
+				t.Errorf("%s/%s does not name its trace %s:\n%s", s.Name, c.Name, trace, c.Failure.Text)
+			}
+		}
+	}
+	if html := read(t, filepath.Join(out, "report.html")); !strings.Contains(html, `<a href="traces/angular-oauth2-oidc/broken-client-drops-offline-access/">`) {
+		t.Error("report.html does not link the trace")
 	}
 }
 

@@ -16,7 +16,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	}
 	root, _ := moduleRoot()
 	fs := newFlags("report merge", stderr)
-	out := fs.String("out", filepath.Join(root, defaultOut), "where the merged reports go")
+	out := fs.String("out", filepath.Join(root, defaultOut, "merged"), "where the merged reports go: a new or empty folder, or one refreshsuite wrote, which is replaced whole")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -35,14 +35,29 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if err := merged.WriteFiles(*out); err != nil {
-		return err
-	}
-	sum, err := summarize(filepath.Join(*out, "junit.xml"))
+	dest, err := newReportDir(abs(*out))
 	if err != nil {
 		return err
 	}
-	sum.print(stdout, 0, filepath.Join(*out, "junit.xml"))
+	published := false
+	defer func() {
+		if !published {
+			dest.discard()
+		}
+	}()
+	if err := merged.WriteFiles(dest.staging); err != nil {
+		return err
+	}
+	if err := dest.publish(stderr); err != nil {
+		return err
+	}
+	published = true
+	junit := filepath.Join(dest.final, "junit.xml")
+	sum, err := summarize(junit)
+	if err != nil {
+		return err
+	}
+	sum.print(stdout, 0, junit)
 	if sum.failed > 0 {
 		return errFailed
 	}

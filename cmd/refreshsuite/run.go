@@ -1,22 +1,27 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/onsi/ginkgo/v2/types"
+
 	"github.com/refreshsuite/refreshsuite/browser"
 	"github.com/refreshsuite/refreshsuite/fixtures"
 	"github.com/refreshsuite/refreshsuite/reports"
+	"github.com/refreshsuite/refreshsuite/scenarios"
 	"github.com/refreshsuite/refreshsuite/suite"
 )
 
@@ -26,8 +31,11 @@ const (
 	// (mutants live one level deeper and run only when named).
 	defaultClients   = "fixtures/*/client.yaml"
 	defaultScenarios = "scenarios"
-	defaultOut       = "reports/out"
-	modulePath       = "github.com/refreshsuite/refreshsuite"
+	// defaultOut holds each command's own report folder (run, merged,
+	// mutants, flake, certify): a run replaces its folder whole, so no
+	// other command's may be inside it.
+	defaultOut = "reports/out"
+	modulePath = "github.com/refreshsuite/refreshsuite"
 )
 
 // moduleRoot finds the checkout the command runs in: the suite is compiled by
@@ -67,7 +75,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	var clients listFlag
 	fs.Var(&clients, "client", "a client manifest (repeatable; default: every shipped client, "+defaultClients+")")
 	scen := fs.String("scenarios", filepath.Join(root, defaultScenarios), "scenario file or directory")
-	out := fs.String("out", filepath.Join(root, defaultOut), "report directory")
+	out := fs.String("out", filepath.Join(root, defaultOut, "run"), "report folder: a new or empty one, or one an earlier run wrote, which this run replaces whole")
 	procs := fs.Int("procs", defaultProcs(), "parallel ginkgo processes")
 	focus := fs.String("focus", "", "run only specs whose text matches this regular expression")
 	labels := fs.String("label-filter", "", "ginkgo label filter over requirement IDs, e.g. 'TF-1 || TO-1'")
@@ -77,6 +85,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	shard := fs.String("shard", "", "i/n: run the i-th of n parts of the containers (merge the parts with 'refreshsuite report merge')")
 	browserURL := fs.String("browser-url", "", "use the running Chrome at this DevTools URL (ws://...) instead of launching Chromium")
 	remoteCookies := fs.String("browser-third-party-cookies", "allowed", "with -browser-url: that browser's third-party-cookie setting (allowed or blocked); scenarios that need the other are skipped")
+	startTimeout := fs.Duration("browser-start-timeout", browser.DefaultStartTimeout, "how long Chromium may take to start, or the browser at -browser-url to answer")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -95,11 +104,24 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if *procs < 1 {
 		return usagef("-procs: want at least 1, got %d", *procs)
 	}
-	if _, _, err := suite.ParseShard(*shard); err != nil {
+	// ginkgo would panic on these in every suite process, after the build.
+	if _, err := regexp.Compile(*focus); err != nil {
+		return usagef("-focus: %v", err)
+	}
+	if *labels != "" {
+		if _, err := types.ParseLabelFilter(*labels); err != nil {
+			return usagef("-label-filter: %s", oneLine(ansi.ReplaceAllString(err.Error(), "")))
+		}
+	}
+	part, parts, err := suite.ParseShard(*shard)
+	if err != nil {
 		return usagef("-shard: %v", err)
 	}
 	if *remoteCookies != "allowed" && *remoteCookies != "blocked" {
 		return usagef("-browser-third-party-cookies: want allowed or blocked, got %q", *remoteCookies)
+	}
+	if *startTimeout <= 0 {
+		return usagef("-browser-start-timeout: want a positive duration, got %s", *startTimeout)
 	}
 	if len(clients) == 0 {
 		if clients, err = shippedClients(root); err != nil {
@@ -120,27 +142,49 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		}
 		names = append(names, m.Library.Name+" "+m.Library.Version)
 	}
+	sel, err := selectContainers(ms, all, part, parts, *clock)
+	if err != nil {
+		return err
+	}
+	var chromium string
 	if *browserURL == "" {
-		if _, err := browser.Find(); err != nil {
+		if chromium, err = browser.Find(); err != nil {
 			return usageError{err}
 		}
 	}
-	junit := filepath.Join(abs(*out), "junit.xml")
-	_ = os.Remove(junit)
-	if err := os.RemoveAll(filepath.Join(abs(*out), "traces")); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "refreshsuite: %d scenario containers against %s, %d processes\n", len(all)*len(ms), strings.Join(names, " and "), *procs)
-	tmp, err := os.MkdirTemp("", "refreshsuite-")
+	dest, err := newReportDir(abs(*out))
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
-	bin, err := compileSuite(root, tmp, stderr)
+	r, err := startRun(dest)
 	if err != nil {
+		dest.discard()
 		return err
 	}
-	gargs := []string{"tool", "ginkgo", "run", fmt.Sprintf("--procs=%d", *procs), "--silence-skips"}
+	defer r.close()
+
+	fmt.Fprintf(stdout, "refreshsuite: %d scenario containers against %s, %d processes\n", len(sel.containers), strings.Join(names, " and "), *procs)
+	// The browser is tried while the suite compiles: a Chromium that does not
+	// start, or a -browser-url nobody answers, is a configuration error found
+	// before any spec runs, not a row of failed specs.
+	r.background(func() error {
+		if err := checkBrowser(chromium, *browserURL, browser.CookiePolicy(*remoteCookies), *startTimeout, r.tmp); err != nil {
+			return usageError{err}
+		}
+		return nil
+	})
+	for _, m := range ms {
+		r.background(func() error { return appAnswers(r.ctx, m, *startTimeout) })
+	}
+	bin, err := compileSuite(r.ctx, root, r.tmp, stderr)
+	if err := r.wait(err); err != nil {
+		return err
+	}
+	ginkgo, err := ginkgoCLI(r.ctx, root, r.tmp)
+	if err := r.wait(err); err != nil {
+		return err
+	}
+	gargs := []string{"run", fmt.Sprintf("--procs=%d", *procs), "--silence-skips"}
 	if *focus != "" {
 		gargs = append(gargs, "--focus="+*focus)
 	}
@@ -149,27 +193,166 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	gargs = append(gargs, bin, "--",
 		"-refreshsuite.clients="+strings.Join(clients, ","), "-refreshsuite.scenarios="+abs(*scen),
-		"-refreshsuite.out="+abs(*out), "-refreshsuite.deviations="+*deviations, "-refreshsuite.trace="+*trace, "-refreshsuite.clock="+*clock,
+		"-refreshsuite.out="+dest.staging, "-refreshsuite.publish-as="+dest.final,
+		"-refreshsuite.deviations="+*deviations, "-refreshsuite.trace="+*trace, "-refreshsuite.clock="+*clock,
 		"-refreshsuite.shard="+*shard, "-refreshsuite.browser-url="+*browserURL, "-refreshsuite.browser-third-party-cookies="+*remoteCookies)
-	cmd := exec.Command("go", gargs...)
-	cmd.Dir = root
+	cmd := child(r.ctx, root, r.tmp, ginkgo, gargs...)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	start := time.Now()
-	if err := runForwardingSignals(cmd); err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			return fmt.Errorf("start the ginkgo CLI: %w", err)
-		}
+	ran := cmd.Run()
+	if err := r.wait(nil); err != nil {
+		return err
 	}
-	sum, err := summarize(junit)
-	if err != nil {
-		return fmt.Errorf("no report: %w (the run stopped before the suite wrote it)", err)
+	sum, err := readReports(dest.staging)
+	if err := judge(ran, sum, err); err != nil {
+		return err
 	}
+	if err := nothingRan(sum, sel, *focus, *labels, *clock, *shard); err != nil {
+		return err
+	}
+	if err := r.publish(stderr); err != nil {
+		return err
+	}
+	junit := filepath.Join(dest.final, "junit.xml")
 	sum.print(stdout, time.Since(start), junit)
 	if sum.failed > 0 {
 		return errFailed
 	}
 	return nil
+}
+
+// oneLine joins an error that spans lines (ginkgo's label-filter errors draw
+// the position under the input) into one.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// ansi matches the colour codes ginkgo puts in its error texts.
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// checkBrowser starts Chromium, or connects to the browser at url, and closes
+// it again.
+func checkBrowser(bin, url string, policy browser.CookiePolicy, timeout time.Duration, tmp string) error {
+	var b *browser.Browser
+	var err error
+	if url != "" {
+		if b, err = browser.ConnectWith(url, browser.Options{Policy: policy, StartTimeout: timeout}); err != nil {
+			return fmt.Errorf("-browser-url: %w", err)
+		}
+	} else if b, err = browser.LaunchWith(bin, browser.Options{Policy: browser.ThirdPartyAllowed, StartTimeout: timeout, TempDir: tmp}); err != nil {
+		return err
+	}
+	b.Close()
+	return nil
+}
+
+// ginkgoCLI is the path of the ginkgo CLI pinned in go.mod, built if needed:
+// the run starts it itself rather than through 'go tool', so that it is the
+// run's own child, dies with it and is killed with its group.
+func ginkgoCLI(ctx context.Context, root, tmp string) (string, error) {
+	cmd := child(ctx, root, tmp, "go", "tool", "-n", "ginkgo")
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	b, err := cmd.Output()
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", fmt.Errorf("find the ginkgo CLI (go tool -n ginkgo): %v: %s", err, oneLine(errb.String()))
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// selection is what the run's own filters leave, before ginkgo's: the
+// containers of the shard, and those of them that -clock virtual skips.
+type selection struct {
+	containers   []suite.Container
+	clockSkipped map[string]bool
+}
+
+// selectContainers finds the containers the run will declare; a shard or a
+// clock that leaves nothing to run is a configuration error, found here
+// before anything is built.
+func selectContainers(ms []*fixtures.Manifest, all []*scenarios.Scenario, part, parts int, clock string) (*selection, error) {
+	sel := &selection{clockSkipped: map[string]bool{}}
+	every := suite.Containers(ms, all)
+	for i, c := range every {
+		if i%parts == part-1 {
+			sel.containers = append(sel.containers, c)
+			if clock == "virtual" && c.Scenario.Clock == "real" {
+				sel.clockSkipped[c.Name()] = true
+			}
+		}
+	}
+	if len(sel.containers) == 0 {
+		return nil, usagef("-shard %d/%d selects no container: the run has %d (%d clients by %d scenarios and variants), so use at most %d parts", part, parts, len(every), len(ms), len(all), len(every))
+	}
+	if len(sel.clockSkipped) == len(sel.containers) {
+		return nil, usagef("-clock virtual: every container of the run (%d) needs the real clock (a frozen page holds the virtual clock still), so no spec would run; use -clock real, or leave -clock out", len(sel.containers))
+	}
+	return sel, nil
+}
+
+// judge says whether ginkgo's exit status and the report agree. A report that
+// is missing, or that contradicts ginkgo, is no verdict.
+func judge(ran error, sum *summary, readErr error) error {
+	code := 0
+	if ran != nil {
+		var ee *exec.ExitError
+		if !errors.As(ran, &ee) {
+			return usagef("start the ginkgo CLI: %v", ran)
+		}
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return usagef("ginkgo was killed (%s) before the run ended: no verdict", ws.Signal())
+		}
+		code = ee.ExitCode()
+	}
+	switch {
+	case readErr != nil:
+		return usagef("ginkgo exited with status %d and the suite wrote no complete report (%v): no verdict; ginkgo's output above says why", code, readErr)
+	case code != 0 && sum.ginkgoFailed == 0:
+		return usagef("ginkgo exited with status %d, but the report says no spec failed: no verdict; ginkgo's output above says why", code)
+	case code == 0 && sum.ginkgoFailed > 0:
+		return usagef("ginkgo exited with status 0, but the report lists %d failed specs: no verdict", sum.ginkgoFailed)
+	}
+	return nil
+}
+
+// nothingRan makes a run that executed no spec a configuration error naming
+// what filtered the specs out. A spec skipped for a capability its client (or
+// the browser) lacks is a verdict about the client; but a run made only of
+// such specs has checked nothing, and says so as well.
+func nothingRan(sum *summary, sel *selection, focus, labels, clock, shard string) error {
+	if sum.passed+sum.failed+sum.deviations > 0 {
+		return nil
+	}
+	var why []string
+	if sum.filtered > 0 {
+		var filters []string
+		if focus != "" {
+			filters = append(filters, fmt.Sprintf("-focus %q", focus))
+		}
+		if labels != "" {
+			filters = append(filters, fmt.Sprintf("-label-filter %q", labels))
+		}
+		why = append(why, fmt.Sprintf("%s left out %d of the %d specs", strings.Join(filters, " and "), sum.filtered, sum.tests))
+	}
+	clocked, lacking := 0, 0
+	for name, n := range sum.skippedIn {
+		if sel.clockSkipped[name] {
+			clocked += n
+		} else {
+			lacking += n
+		}
+	}
+	if clocked > 0 {
+		why = append(why, fmt.Sprintf("-clock %s skipped %d (their scenarios need the real clock)", clock, clocked))
+	}
+	if lacking > 0 {
+		why = append(why, fmt.Sprintf("%d were skipped for what the client or the browser lacks (%s)", lacking, sum.firstSkip))
+	}
+	if shard != "" {
+		why = append(why, "in shard "+shard)
+	}
+	return usagef("no spec ran: %s", strings.Join(why, "; "))
 }
 
 func shippedClients(root string) ([]string, error) {
@@ -188,6 +371,30 @@ func defaultProcs() int {
 	return max(n, 2)
 }
 
+// appAnswers checks that an app its user serves (app.url) answers HTTP within
+// limit: a dev server that is not up is a configuration error, not a row of
+// specs that each wait out a login.
+func appAnswers(ctx context.Context, m *fixtures.Manifest, limit time.Duration) error {
+	if m.App.URL == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.App.URL, nil)
+	if err != nil {
+		return usagef("%s: app.url: %v", m.File, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return usagef("%s: app.url: %s did not answer within %s; start the app, or check the URL", m.File, m.App.URL, limit)
+		}
+		return usagef("%s: app.url: %s does not answer (%v); start the app, or check the URL", m.File, m.App.URL, errors.Unwrap(err))
+	}
+	resp.Body.Close()
+	return nil
+}
+
 // appBuilt checks that the client app exists before Chromium starts, so a
 // forgotten build is a configuration error, not a row of failed specs.
 func appBuilt(m *fixtures.Manifest) error {
@@ -201,33 +408,34 @@ func appBuilt(m *fixtures.Manifest) error {
 	return nil
 }
 
-// runForwardingSignals runs cmd and passes SIGINT/SIGTERM on to it, so ginkgo can
-// run its cleanup (closing browsers) before everything stops.
-func runForwardingSignals(cmd *exec.Cmd) error {
-	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	for {
-		select {
-		case s := <-sig:
-			_ = cmd.Process.Signal(s)
-		case err := <-done:
-			return err
-		}
-	}
-}
-
 type summary struct {
 	tests, passed, failed, skipped, deviations int
-	failures                                   []string
-	known                                      []string
-	byScenario                                 map[string][4]int // passed, failed, deviation, skipped
-	order                                      []string
+	// filtered are the specs ginkgo's own filters (-focus, -label-filter) left
+	// out: ginkgo reports them skipped with no reason, since none ever started.
+	filtered int
+	// ginkgoFailed is what ginkgo itself counted as failed: failures and
+	// errors, without the known deviations that -deviations fail reports as
+	// failures (ginkgo skipped those).
+	ginkgoFailed int
+	// skippedIn counts the specs skipped with a reason, per container, and
+	// firstSkip is the first such reason.
+	skippedIn  map[string]int
+	firstSkip  string
+	failures   []string
+	known      []string
+	byScenario map[string][4]int // passed, failed, deviation, skipped
+	order      []string
+}
+
+// readReports reads a run's report folder: all three files must be there,
+// and the summary comes from the JUnit file, exactly what CI sees.
+func readReports(dir string) (*summary, error) {
+	for _, f := range []string{"results.json", "report.html"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return nil, fmt.Errorf("no %s", f)
+		}
+	}
+	return summarize(filepath.Join(dir, "junit.xml"))
 }
 
 // summarize reads the JUnit file back: the summary shows exactly what CI sees.
@@ -236,11 +444,8 @@ func summarize(path string) (*summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &summary{byScenario: map[string][4]int{}}
+	s := &summary{byScenario: map[string][4]int{}, skippedIn: map[string]int{}}
 	for _, su := range jf.Suites {
-		if _, ok := s.byScenario[su.Name]; !ok {
-			s.order = append(s.order, su.Name)
-		}
 		row := s.byScenario[su.Name]
 		for _, c := range su.Cases {
 			s.tests++
@@ -255,6 +460,7 @@ func summarize(path string) (*summary, error) {
 				}
 			case c.Failure != nil || c.Error != nil:
 				s.failed++
+				s.ginkgoFailed++
 				row[1]++
 				msg := ""
 				if c.Failure != nil {
@@ -263,15 +469,25 @@ func summarize(path string) (*summary, error) {
 					msg = c.Error.Message
 				}
 				s.failures = append(s.failures, fmt.Sprintf("%s / %s\n      %s", su.Name, c.Name, msg))
+			case c.Skipped != nil && c.Skipped.Message == "":
+				s.filtered++
+				continue
 			case c.Skipped != nil:
 				s.skipped++
+				s.skippedIn[su.Name]++
+				if s.firstSkip == "" {
+					s.firstSkip, _, _ = strings.Cut(c.Skipped.Message, "\n")
+				}
 				row[3]++
 			default:
 				s.passed++
 				row[0]++
 			}
+			if _, ok := s.byScenario[su.Name]; !ok {
+				s.order = append(s.order, su.Name)
+			}
+			s.byScenario[su.Name] = row
 		}
-		s.byScenario[su.Name] = row
 	}
 	sort.Strings(s.order)
 	return s, nil
@@ -299,7 +515,10 @@ func (s *summary) print(w io.Writer, took time.Duration, junit string) {
 	if s.failed > 0 {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(w, "\n%s: %d specs, %d passed, %d failed, %d known deviations, %d skipped", verdict, s.tests, s.passed, s.failed, s.deviations, s.skipped)
+	fmt.Fprintf(w, "\n%s: %d specs, %d passed, %d failed, %d known deviations, %d skipped", verdict, s.tests-s.filtered, s.passed, s.failed, s.deviations, s.skipped)
+	if s.filtered > 0 {
+		fmt.Fprintf(w, " (%d more not selected)", s.filtered)
+	}
 	if took > 0 {
 		fmt.Fprintf(w, " in %s", took.Round(100*time.Millisecond))
 	}
