@@ -160,6 +160,15 @@
 
   const isTop = rel('top') === window;
   const frame = isTop ? 'top' : 'child';
+  // A top-level navigation's request cannot ask the page for its time (the
+  // IdP takes the last time the page reported), and a page may work for a
+  // while between its last report and location.assign (hashing a PKCE
+  // verifier): the page reports its clock as it starts to navigate.
+  const navigation = isTop ? own(window, 'navigation') : undefined;
+  if (navigation && navigation.get) {
+    const nav = call(navigation.get, window);
+    if (nav) call(addListener, nav, ['navigate', () => report('harness.sync', fields()), true]);
+  }
   let driver = null;
   window.refreshsuite = Object.freeze({
     config: __REFRESHSUITE_CONFIG__,

@@ -286,6 +286,7 @@ func (s *Session) fromBridge(t *tab, payload string) {
 	}
 	if m.What == syncKind {
 		if s.clock != nil {
+			s.pageTime(time.UnixMicro(int64(m.Now * 1000)))
 			s.clock.synced(m.Fields["id"])
 		}
 		return
