@@ -67,10 +67,14 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // message, including a ${NAME} that is not set in the environment.
 func LoadLogin(file string) (*Login, error) {
 	var l Login
-	if err := strictyaml.DecodeFile(file, &l); err != nil {
+	doc, err := strictyaml.DecodeFileNode(file, &l)
+	if err != nil {
 		return nil, err
 	}
 	l.File = file
+	if len(l.Steps) == 0 {
+		return nil, &strictyaml.Error{File: file, Line: strictyaml.LineOf(doc, "steps"), Key: "steps", Msg: "a login needs at least one step (the IdP's login page cannot fill itself in)"}
+	}
 	if l.Timeout == 0 {
 		l.Timeout = strictyaml.Duration(DefaultStepTimeout)
 	}
@@ -79,6 +83,9 @@ func LoadLogin(file string) (*Login, error) {
 		key := fmt.Sprintf("steps[%d]", i+1)
 		if st.Fill == nil {
 			continue
+		}
+		if open, closed := strings.Count(st.Fill.Value, "${"), len(envRef.FindAllString(st.Fill.Value, -1)); open != closed {
+			return nil, &strictyaml.Error{File: file, Line: st.Line, Key: key + ".fill.value", Msg: "a ${ has no closing }: it would be typed into the form literally (write ${NAME})"}
 		}
 		var missing []string
 		for _, m := range envRef.FindAllStringSubmatch(st.Fill.Value, -1) {

@@ -66,6 +66,12 @@ func (a *absent) result() Result {
 	return notApplicable("not applicable: its %s entry never happened in this run (%s)", a.role, a.sel)
 }
 
+// isSetting: a client.* or idp.* reference (not since.*, token.*, a function).
+func isSetting(ref string) bool {
+	_, ok := Settings[ref]
+	return ok
+}
+
 // unset is a reference to a value the client does not declare.
 type unset struct{ name string }
 
@@ -147,8 +153,16 @@ func anyOf(qs []Query, entries []timeline.Entry, c Client) Result {
 	if len(failed) == 0 {
 		return Result{NotApplicable: true, Message: "not applicable: no alternative applies:\n" + strings.Join(na, "\n")}
 	}
+	// The first line stands alone (a console summary, JUnit's message
+	// attribute): each alternative's own first line, the failing ones first.
+	all := append(failed, na...)
+	var heads []string
+	for _, l := range all {
+		head, _, _ := strings.Cut(l, "\n")
+		heads = append(heads, head)
+	}
 	return Result{Measurements: ms, Final: final && len(na) == 0,
-		Message: fmt.Sprintf("none of the %d alternatives holds:\n%s", len(qs), strings.Join(append(failed, na...), "\n"))}
+		Message: fmt.Sprintf("none of the %d alternatives holds: %s\n%s", len(qs), strings.Join(heads, "; "), strings.Join(all, "\n"))}
 }
 
 // Slice keeps the entries of the given kinds, at most 60 (the first and last 30).
@@ -253,6 +267,19 @@ func countPer(x Query, found, entries []timeline.Entry) Result {
 }
 
 func checkTiming(x Query, found, entries []timeline.Entry, c Client) Result {
+	// A timing that needs a value the client does not declare cannot apply,
+	// whether or not what it times happened.
+	exprs := append([]Expr(nil), x.At.Between...)
+	if x.At.Is != nil {
+		exprs = append(exprs, *x.At.Is, *x.At.Within)
+	}
+	for _, e := range exprs {
+		for _, r := range e.Refs() {
+			if _, declared := c.Settings[r]; !declared && isSetting(r) {
+				return notApplicable("not applicable: %s", &unset{r})
+			}
+		}
+	}
 	var targets []timeline.Entry
 	final := true
 	switch {

@@ -254,3 +254,14 @@ func TestFinal(t *testing.T) {
 		}
 	}
 }
+
+// An any-of failure's first line names every alternative: the console
+// summary and JUnit's message attribute show only that line.
+func TestAnyOfFirstLineStandsAlone(t *testing.T) {
+	x := expectation(t, "  - id: e\n    title: t\n    requirements: [SR-5]\n    any-of:\n      - {find: {what: client.event, where: {type: silent_refresh_error}}}\n      - {find: {what: harness.call, where: {outcome: rejected}}}\n")
+	r := Check(x, nil, Client{})
+	first, _, _ := strings.Cut(r.Message, "\n")
+	if r.Pass || !strings.Contains(first, "any-of 1: no entry matches client.event type=silent_refresh_error") || !strings.Contains(first, "any-of 2: no entry matches harness.call outcome=rejected") {
+		t.Fatalf("first line %q does not spell out both alternatives", first)
+	}
+}

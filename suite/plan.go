@@ -240,6 +240,12 @@ func clientSettings(m *fixtures.Manifest, s *scenarios.Scenario) map[string]floa
 	if d.SilentRefreshTimeout != nil {
 		out["client.silent-refresh-timeout"] = ms(d.SilentRefreshTimeout.D())
 	}
+	if d.SilentRefreshRetry > 0 {
+		out["client.silent-refresh-retry"] = ms(d.SilentRefreshRetry.D())
+	}
+	if d.RenewalWindow != nil {
+		out["client.renewal-window"] = ms(d.RenewalWindow.D())
+	}
 	out["client.silent-refresh-attempts"] = float64(max(1, d.SilentRefreshAttempts))
 	out["client.renewal-debounce"] = ms(d.RenewalDebounce.D())
 	out["client.renewal-granularity"] = ms(d.RenewalGranularity.D())

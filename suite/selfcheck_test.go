@@ -64,3 +64,20 @@ func TestCheckClocksFailsOnLapses(t *testing.T) {
 		t.Fatalf("want the lapses reported, got %v", err)
 	}
 }
+
+// A request the page sent while the harness held the network down never
+// reached the IdP: paired in order, it would be matched with the next
+// request the IdP served and show a skew of seconds.
+func TestCheckClocksLeavesOutOfflineRequests(t *testing.T) {
+	const issuer = "http://127.0.0.1:1"
+	tl := timeline.New(fixedClock{time.Unix(1000, 0)})
+	at := func(ms int) time.Duration { return time.Duration(ms) * time.Millisecond }
+	tl.AddAt(at(0), "harness.network", timeline.Fields{"state": "offline"})
+	tl.AddAt(at(10), "browser.request", timeline.Fields{"url": issuer + "/token", "type": "Fetch"})
+	tl.AddAt(at(5000), "harness.network", timeline.Fields{"state": "online"})
+	tl.AddAt(at(5010), "browser.request", timeline.Fields{"url": issuer + "/token", "type": "Fetch"})
+	tl.AddAt(at(5010), "idp.token", timeline.Fields{})
+	if err := checkClocks(tl, endpoints(issuer), true, 0); err != nil {
+		t.Fatal(err)
+	}
+}

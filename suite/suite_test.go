@@ -208,39 +208,31 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 					Fail(fmt.Sprintf("%v\n\n%s", harnessErr, tail(run)))
 				}
 				res := scenarios.Judge(s, x, final, run.Client)
-				if setupErr != nil && !res.Final {
-					// A step could not be performed: only a verdict the missing
-					// steps could not have changed stands; the rest is the step's
-					// failure.
-					data.Trace, data.Message = traceDir, setupErr.Error()
-					data.Timeline = final
-					AddReportEntry(reports.EntryName, data, ReportEntryVisibilityNever)
-					Fail(fmt.Sprintf("the scenario did not run to the end, and this expectation's evidence is incomplete: %v\n\n%s", setupErr, tail(run)))
-				}
+				outcome, msg := decide(m, s, x, res, setupErr)
 				data.Measurements, data.Message, data.Timeline = res.Measurements, res.Message, final
-				if res.NotApplicable {
-					AddReportEntry(reports.EntryName, data, ReportEntryVisibilityNever)
-					Skip(res.Message)
-				}
-				dev, known := m.Deviation(s, x.ID)
-				if !res.Pass && !known {
+				switch outcome {
+				case Failed:
+					if setupErr != nil && !res.Final {
+						data.Trace, data.Message = traceDir, setupErr.Error()
+						AddReportEntry(reports.EntryName, data, ReportEntryVisibilityNever)
+						Fail(msg + "\n\n" + tail(run))
+					}
 					data.Trace, _ = run.SaveTrace(traceDir)
-				}
-				if known && !res.Pass {
-					data.Deviation, data.Reference = dev.Reason, dev.Reference
-				}
-				AddReportEntry(reports.EntryName, data, ReportEntryVisibilityNever)
-				switch {
-				case known && !res.Pass:
-					Skip(fmt.Sprintf("known deviation: %s (%s)\nobserved: %s", dev.Reason, dev.Reference, res.Message))
-				case known && res.Pass && dev.Intermittent != "":
-					// Listed as reproducing in some runs only: this run is one
-					// where it did not, which is no failure.
-				case known && res.Pass:
-					Fail(fmt.Sprintf("listed as a known deviation (%s) but the client now meets it: remove %s/%s from %s\n%s",
-						dev.Reason, s.ID, x.ID, m.Path(m.Deviations), res.Message))
-				case !res.Pass:
+					AddReportEntry(reports.EntryName, data, ReportEntryVisibilityNever)
+					if _, known := m.Deviation(s, x.ID); known {
+						Fail(msg) // a listed deviation that no longer reproduces
+					}
 					Fail(failure(res, data.Trace))
+				case Deviated:
+					dev, _ := m.Deviation(s, x.ID)
+					data.Deviation, data.Reference = dev.Reason, dev.Reference
+					AddReportEntry(reports.EntryName, data, ReportEntryVisibilityNever)
+					Skip(msg)
+				case Skipped:
+					AddReportEntry(reports.EntryName, data, ReportEntryVisibilityNever)
+					Skip(msg)
+				default:
+					AddReportEntry(reports.EntryName, data, ReportEntryVisibilityNever)
 				}
 			})
 		}

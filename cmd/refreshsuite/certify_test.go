@@ -684,6 +684,8 @@ func TestCertifyLoginFileErrors(t *testing.T) {
 		{"steps:\n  - wait-for-url: \"~(unclosed\"\n", ":2: steps[1].wait-for-url: not a regular expression"},
 		{"timeout: 15\nsteps:\n  - click: \"#a\"\n", ":1: timeout: want a duration with a unit"},
 		{"steps: []\nsteps: []\n", ":2: steps: key appears twice"},
+		{"timeout: 5s\nsteps: []\n", ":2: steps: a login needs at least one step"},
+		{"steps:\n  - fill: {selector: \"#p\", value: \"${IDP_PASSWORD\"}\n", ":2: steps[1].fill.value: a ${ has no closing }"},
 	} {
 		file := filepath.Join(dir, fmt.Sprintf("login-%d.yaml", len(tc.src)))
 		if err := os.WriteFile(file, []byte(tc.src), 0o644); err != nil {

@@ -47,6 +47,12 @@ func cmdValidate(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// A client whose app was never built would be refused by run.
+	for _, m := range ms {
+		if err := appBuilt(m); err != nil {
+			return err
+		}
+	}
 	specs := 0
 	for _, s := range all {
 		specs += len(s.Expect)

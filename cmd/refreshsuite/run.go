@@ -403,7 +403,7 @@ func appBuilt(m *fixtures.Manifest) error {
 	}
 	dir := m.Path(m.App.Dir)
 	if _, err := os.Stat(filepath.Join(dir, m.App.Start)); err != nil {
-		return usagef("%s: app.dir: %s has no %s; build the client first (cd %s && %s)", m.File, dir, m.App.Start, filepath.Dir(m.File), m.App.Build)
+		return usageError{m.KeyError("app.dir", "%s has no %s; build the client first (cd %s && %s)", dir, m.App.Start, filepath.Dir(m.File), m.App.Build)}
 	}
 	return nil
 }
