@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/proto"
@@ -34,11 +35,13 @@ type Session struct {
 	clock   *VirtualClock // nil on the real clock; drives tab 1 only
 	config  string
 	inject  []string
+	before  []string
 	owner   *Browser
 	sc      *scenarioContext // nil once the session is closed
 	tabs    []*tab
 	cur     *tab
 	touched touched
+	secrets secrets
 }
 
 // tab is one page of the session and the CDP event loop recording it.
@@ -46,6 +49,17 @@ type tab struct {
 	n    int
 	page *rod.Page
 	stop func()
+	// net and breakpoints belong to the event loop.
+	net         netlog
+	breakpoints map[string]proto.DebuggerBreakpointID // by the bridge's key (breakpoints.go), this document's session
+}
+
+// frameOf says whether a frame id is the tab's top frame or one of its iframes.
+func (t *tab) frameOf(id proto.PageFrameID) string {
+	if id == t.page.FrameID {
+		return "top"
+	}
+	return "child"
 }
 
 // Setup is what a session installs in its page.
@@ -59,6 +73,9 @@ type Setup struct {
 	Clock *VirtualClock
 	// Inject are scripts run in every frame after the bridge, before the page's.
 	Inject []string
+	// before are scripts run in every frame before the bridge: a test's view
+	// of the page as the bridge found it.
+	before []string
 }
 
 // NewSession takes a cleared incognito context and opens a page in it with the
@@ -73,7 +90,7 @@ func (b *Browser) NewSession(tl *timeline.Timeline, setup Setup) (*Session, erro
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{tl: tl, events: events, clock: clock, config: string(cfg), inject: setup.Inject, owner: b, sc: sc}
+	s := &Session{tl: tl, events: events, clock: clock, config: string(cfg), inject: setup.Inject, before: setup.before, owner: b, sc: sc}
 	if err := s.Tab(1); err != nil {
 		s.Close()
 		return nil, err
@@ -118,7 +135,13 @@ func (s *Session) instrument(t *tab) error {
 	if err := (proto.RuntimeAddBinding{Name: binding}).Call(page); err != nil {
 		return fmt.Errorf("add binding: %w", err)
 	}
-	if _, err := page.EvalOnNewDocument(strings.Replace(bridgeJS, "__REFRESHSUITE_CONFIG__", s.config, 1)); err != nil {
+	for _, js := range s.before {
+		if _, err := page.EvalOnNewDocument(js); err != nil {
+			return fmt.Errorf("install a script before the bridge: %w", err)
+		}
+	}
+	bridge := strings.NewReplacer("__REFRESHSUITE_CONFIG__", s.config, "__REFRESHSUITE_SECRET_KEYS__", secretKeysJS).Replace(bridgeJS)
+	if _, err := page.EvalOnNewDocument(bridge); err != nil {
 		return fmt.Errorf("install bridge: %w", err)
 	}
 	for _, js := range s.inject {
@@ -128,14 +151,6 @@ func (s *Session) instrument(t *tab) error {
 	}
 	tabNo := fmt.Sprint(t.n)
 	add := func(what string, f timeline.Fields) { f["tab"] = tabNo; s.tl.Add(what, f) }
-	addWall := func(at time.Time, what string, f timeline.Fields) { f["tab"] = tabNo; s.tl.AddWall(at, what, f) }
-	top := page.FrameID
-	frameOf := func(id proto.PageFrameID) string {
-		if id == top {
-			return "top"
-		}
-		return "child"
-	}
 	// EachEvent runs until its context ends; closing the page alone does not end it.
 	ectx, cancel := context.WithCancel(context.Background())
 	events := page.Context(ectx)
@@ -147,32 +162,23 @@ func (s *Session) instrument(t *tab) error {
 		},
 		func(e *proto.RuntimeBindingCalled) {
 			if e.Name == binding {
-				s.fromBridge(tabNo, e.Payload)
+				s.fromBridge(t, e.Payload)
 			}
 		},
-		func(e *proto.NetworkRequestWillBeSent) {
-			s.touched.add(e.Request.URL, false)
-			f := timeline.Fields{
-				"method": e.Request.Method, "url": bare(e.Request.URL), "type": string(e.Type), "frame": frameOf(e.FrameID),
-			}
-			// A sub-resource's wallTime comes from the page's clock (virtual time
-			// included); a navigation's comes from the browser process's wall
-			// clock, so it is stamped on arrival instead, while the pending
-			// navigation holds virtual time still.
-			if e.Type == proto.NetworkResourceTypeDocument {
-				add("browser.request", f)
-			} else {
-				addWall(s.pageTime(wall(e.WallTime)), "browser.request", f)
-			}
-		},
+		func(e *proto.DebuggerPaused) { s.paused(t, e) },
+		func(e *proto.NetworkRequestWillBeSent) { s.requested(t, e) },
+		func(e *proto.NetworkResponseReceived) { s.responded(t, e) },
+		func(e *proto.NetworkLoadingFailed) { s.failed(t, e) },
+		func(e *proto.NetworkLoadingFinished) { s.finished(t, e.RequestID) },
 		func(e *proto.PageFrameNavigated) {
 			frame := "child"
 			if e.Frame.ParentID == "" {
 				frame = "top"
 			}
 			s.touched.add(e.Frame.URL, frame == "top")
+			s.secrets.learnURL(e.Frame.URL)
 			add("browser.navigated", timeline.Fields{
-				"frame": frame, "url": bare(e.Frame.URL), "origin": e.Frame.SecurityOrigin, "name": e.Frame.Name,
+				"frame": frame, "url": bare(e.Frame.URL), "origin": e.Frame.SecurityOrigin, "name": s.secrets.redact(e.Frame.Name),
 			})
 		},
 		func(e *proto.RuntimeConsoleAPICalled) {
@@ -187,15 +193,16 @@ func (s *Session) instrument(t *tab) error {
 					parts = append(parts, a.Value.String())
 				}
 			}
-			add("browser.console-error", timeline.Fields{"text": timeline.Redact(strings.Join(parts, " "))})
+			add("browser.console-error", timeline.Fields{"text": s.secrets.redact(strings.Join(parts, " ")), "source": "console"})
 		},
 		func(e *proto.RuntimeExceptionThrown) {
 			d := e.ExceptionDetails
-			t := d.Text
-			if d.Exception != nil && d.Exception.Description != "" {
-				t = d.Exception.Description
+			add("browser.console-error", timeline.Fields{"text": s.secrets.redact(thrownText(d)), "frame": bare(d.URL), "source": "exception"})
+		},
+		func(e *proto.LogEntryAdded) {
+			if f, ok := s.logEntry(e.Entry); ok {
+				add("browser.log", f)
 			}
-			add("browser.console-error", timeline.Fields{"text": timeline.Redact(t), "frame": bare(d.URL)})
 		},
 	)
 	// Enable the domains before the first navigation so nothing is missed.
@@ -205,21 +212,73 @@ func (s *Session) instrument(t *tab) error {
 		wait()
 	}()
 	t.stop = func() { cancel(); <-done }
-	for _, call := range []interface{ Call(proto.Client) error }{proto.NetworkEnable{}, proto.PageEnable{}, proto.RuntimeEnable{}} {
+	for _, call := range []interface{ Call(proto.Client) error }{proto.NetworkEnable{}, proto.PageEnable{}, proto.RuntimeEnable{}, proto.LogEnable{}} {
 		if err := call.Call(page); err != nil {
 			return fmt.Errorf("enable CDP domain: %w", err)
 		}
 	}
+	if _, err := (proto.DebuggerEnable{}).Call(page); err != nil {
+		return fmt.Errorf("enable CDP domain: %w", err)
+	}
 	return nil
+}
+
+// thrownText is an uncaught exception as V8 describes it (an Error's
+// "Name: message" and stack, a thrown string as it is), after the "Uncaught"
+// V8 puts before an unhandled rejection's.
+func thrownText(d *proto.RuntimeExceptionDetails) string {
+	t := d.Text
+	if x := d.Exception; x != nil {
+		switch {
+		case x.Description != "":
+			t = x.Description
+		case x.Type == proto.RuntimeRemoteObjectTypeString:
+			t = x.Value.Str()
+		case x.Value.String() != "":
+			t = x.Value.String()
+		}
+		if strings.Contains(d.Text, "(in promise)") {
+			t = "(in promise) " + t
+		}
+	}
+	return t
+}
+
+// logEntry is a browser message worth a timeline entry: an error or warning
+// the browser itself reports (a refused frame, a postMessage whose target
+// origin does not match, a CORS refusal in words). Network failures are
+// recorded as requests, console calls as console errors.
+func (s *Session) logEntry(l *proto.LogLogEntry) (timeline.Fields, bool) {
+	if l.Level != proto.LogLogEntryLevelError && l.Level != proto.LogLogEntryLevelWarning {
+		return nil, false
+	}
+	switch l.Source {
+	case proto.LogLogEntrySourceNetwork, proto.LogLogEntrySourceDeprecation, proto.LogLogEntrySourceRecommendation,
+		proto.LogLogEntrySourceViolation, proto.LogLogEntrySourceIntervention:
+		return nil, false
+	}
+	return timeline.Fields{"source": string(l.Source), "level": string(l.Level), "text": s.secrets.redact(l.Text), "url": bare(l.URL)}, true
 }
 
 type bridgeMessage struct {
 	What   string          `json:"what"`
 	Now    float64         `json:"now"`
 	Fields timeline.Fields `json:"fields"`
+	// Secrets are the values behind the placeholders in Fields (bridge.js,
+	// describe).
+	Secrets []string `json:"secrets"`
 }
 
-func (s *Session) fromBridge(tabNo, payload string) {
+// urlFields are bridge fields that hold a URL: they are recorded without query
+// and fragment.
+var urlFields = []string{"to", "from", "from_url", "frame", "src"}
+
+// maxData is how much of a message's data an entry keeps, after redaction (a
+// secret cut in half would no longer be recognised).
+const maxData = 1000
+
+func (s *Session) fromBridge(t *tab, payload string) {
+	tabNo := fmt.Sprint(t.n)
 	var m bridgeMessage
 	if err := json.Unmarshal([]byte(payload), &m); err != nil {
 		s.tl.Add("browser.console-error", timeline.Fields{"text": "unreadable bridge message: " + err.Error(), "tab": tabNo})
@@ -238,10 +297,20 @@ func (s *Session) fromBridge(tabNo, payload string) {
 	if m.Fields == nil {
 		m.Fields = timeline.Fields{}
 	}
-	m.Fields["tab"] = tabNo
-	for k, v := range m.Fields {
-		m.Fields[k] = timeline.Redact(v)
+	for _, k := range urlFields {
+		if v, ok := m.Fields[k]; ok && strings.Contains(v, "://") {
+			s.secrets.learnURL(v)
+			m.Fields[k] = bare(v)
+		}
 	}
+	for k, v := range m.Fields {
+		v = s.secrets.redact(s.secrets.placeholders(v, m.Secrets))
+		if k == "data" {
+			v = clip(v, maxData)
+		}
+		m.Fields[k] = v
+	}
+	m.Fields["tab"] = tabNo
 	if name, ok := s.events[m.Fields["type"]]; ok && m.What == "client.event" {
 		m.Fields["native"], m.Fields["type"] = m.Fields["type"], name
 	}
@@ -325,7 +394,7 @@ func (s *Session) Begin(fn string, args ...any) (wait func(context.Context) (jso
 			return nil, time.Time{}, err
 		}
 		if res.ExceptionDetails != nil {
-			return nil, time.Time{}, &Rejected{Message: exceptionMessage(res.ExceptionDetails)}
+			return nil, time.Time{}, &Rejected{Message: s.exceptionMessage(res.ExceptionDetails)}
 		}
 		var out struct {
 			Value    json.RawMessage `json:"value"`
@@ -337,7 +406,7 @@ func (s *Session) Begin(fn string, args ...any) (wait func(context.Context) (jso
 		}
 		at := s.pageTime(time.UnixMicro(int64(out.At * 1000)))
 		if out.Rejected != nil {
-			return nil, at, &Rejected{Message: firstLine(*out.Rejected)}
+			return nil, at, &Rejected{Message: s.firstLine(*out.Rejected)}
 		}
 		return out.Value, at, nil
 	}, nil
@@ -378,20 +447,31 @@ type Rejected struct{ Message string }
 
 func (r *Rejected) Error() string { return "rejected: " + r.Message }
 
-func exceptionMessage(d *proto.RuntimeExceptionDetails) string {
+func (s *Session) exceptionMessage(d *proto.RuntimeExceptionDetails) string {
 	if d.Exception != nil && d.Exception.Description != "" {
-		return firstLine(d.Exception.Description)
+		return s.firstLine(d.Exception.Description)
 	}
 	if d.Exception != nil && d.Exception.Value.String() != "" {
-		return timeline.Redact(d.Exception.Value.String())
+		return s.secrets.redact(d.Exception.Value.String())
 	}
-	return timeline.Redact(d.Text)
+	return s.secrets.redact(d.Text)
 }
 
 // firstLine is an error's message without its stack, redacted.
-func firstLine(s string) string {
-	first, _, _ := strings.Cut(s, "\n")
-	return timeline.Redact(first)
+func (s *Session) firstLine(text string) string {
+	first, _, _ := strings.Cut(text, "\n")
+	return s.secrets.redact(first)
+}
+
+// clip cuts s to at most n bytes on a character boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // Frames counts the iframes of the top document.

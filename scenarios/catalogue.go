@@ -61,6 +61,13 @@ var Capabilities = map[string]string{
 	"access-token-expiry-event": "emits token_expires (info access_token) when the access token is due for renewal",
 	"id-token-expiry-event":     "emits token_expires (info id_token) when the id token is due for renewal",
 	"token-storage":             "keeps its tokens where a scenario says: client.storage session (per tab) or local (shared by the app's tabs)",
+	// Derived from the manifest's callback.channel, never declared: how the
+	// client's silent-renewal response reaches the app decides which ways of
+	// checking and forging it apply.
+	"channel-post-message":      "(derived from callback.channel) the app's own callback page posts the response to its parent",
+	"channel-web-message":       "(derived from callback.channel) the IdP's own page posts the response to the parent (response_mode=web_message)",
+	"channel-broadcast-channel": "(derived from callback.channel) a page broadcasts the response on a BroadcastChannel",
+	"channel-custom-event":      "(derived from callback.channel) the callback page dispatches a DOM event on its parent",
 }
 
 // Settings are the suite-level client and IdP settings expressions may refer to,

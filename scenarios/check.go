@@ -84,6 +84,24 @@ type Client struct {
 	// Renewal is the client's renewal rule for renewal(): the offset after
 	// storing a token with remainingMs to live at which it renews it.
 	Renewal func(remainingMs float64) (float64, error)
+	// Unobservable says why the client's run cannot show entries of a kind
+	// (an app that forwards no events has no client.* entries), or "": an
+	// any-of alternative that reads one does not apply, and the others are
+	// judged.
+	Unobservable func(kind string) string
+}
+
+// hidden is why the query cannot be observed for this client, or "".
+func (c Client) hidden(q Query) string {
+	if c.Unobservable == nil {
+		return ""
+	}
+	for _, k := range q.Kinds() {
+		if why := c.Unobservable(k); why != "" {
+			return why
+		}
+	}
+	return ""
 }
 
 // Judge is the verdict of an expectation of scenario s: not applicable when a
@@ -138,6 +156,9 @@ func anyOf(qs []Query, entries []timeline.Entry, c Client) Result {
 	var ms []Measurement
 	for i, q := range qs {
 		qr := query(q, entries, c)
+		if why := c.hidden(q); why != "" {
+			qr = Result{NotApplicable: true, Message: "not applicable: " + why}
+		}
 		line := fmt.Sprintf("any-of %d: %s", i+1, strings.ReplaceAll(qr.Message, "\n", "\n  "))
 		switch {
 		case qr.Pass:

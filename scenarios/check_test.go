@@ -265,3 +265,22 @@ func TestAnyOfFirstLineStandsAlone(t *testing.T) {
 		t.Fatalf("first line %q does not spell out both alternatives", first)
 	}
 }
+
+// An any-of alternative the client's run cannot show (no events forwarded)
+// does not apply; the others are judged, and the spec with them.
+func TestAnyOfLeavesOutUnobservableAlternatives(t *testing.T) {
+	x := expectation(t, "  - id: e\n    title: t\n    requirements: [NET-1]\n    any-of:\n      - {find: {what: client.event, where: {type: token_refresh_error}}}\n      - {find: {what: harness.call, where: {outcome: rejected}}}\n")
+	silent := Client{Unobservable: func(k string) string {
+		if strings.HasPrefix(k, "client.") {
+			return "the app forwards no events"
+		}
+		return ""
+	}}
+	tl := []timeline.Entry{entry(0, "harness.call", "outcome", "rejected"), entry(1, "client.event", "type", "token_refresh_error")}
+	if r := Check(x, tl, silent); !r.Pass {
+		t.Errorf("the observable alternative holds: %s", r.Message)
+	}
+	if r := Check(x, tl[1:], silent); r.Pass || r.NotApplicable || !strings.Contains(r.Message, "the app forwards no events") {
+		t.Errorf("the event cannot count for a client that forwards none, and the other alternative fails: %+v", r)
+	}
+}

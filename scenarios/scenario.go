@@ -231,6 +231,11 @@ type Step struct {
 	// message carrying this authorization response ("access_token=...&state=..."
 	// or "code=...&state=..."), in the client's own callback format.
 	ForgeMessage string `yaml:"forge-message"`
+	// ProbeCallback frames the client's silent callback page, with a response
+	// in its URL as the IdP would send it, in a page of a foreign origin, and
+	// records whether the response reached that page (browser.callback-probe):
+	// a callback that posts to "*" hands an attacker's framing page the tokens.
+	ProbeCallback bool `yaml:"probe-callback"`
 	// Tab makes the following steps act on tab n (1 is the one every scenario
 	// starts with), opening it first if needed: a new page in the same browser
 	// context, sharing cookies and localStorage, as when a user opens the app
@@ -251,6 +256,7 @@ var bareSteps = map[string]func(*Step){
 	"open":               func(s *Step) { s.Open = true },
 	"end-idp-session":    func(s *Step) { s.EndIdPSession = true },
 	"rotate-signing-key": func(s *Step) { s.RotateSigningKey = true },
+	"probe-callback":     func(s *Step) { s.ProbeCallback = true },
 }
 
 func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
@@ -258,7 +264,7 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 	if n.Kind == yaml.ScalarNode {
 		set, ok := bareSteps[n.Value]
 		if !ok {
-			return d.Errorf(n, key, "unknown step %q (bare steps: login, open, end-idp-session, rotate-signing-key; others are mappings such as {call: refreshToken})", n.Value)
+			return d.Errorf(n, key, "unknown step %q (bare steps: %s; others are mappings such as {call: refreshToken})", n.Value, strings.Join(strictyaml.Sorted(keys(bareSteps)), ", "))
 		}
 		set(s)
 		s.Text = n.Value
@@ -273,8 +279,9 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 		"pass-time": s.PassTime != nil, "replay-refresh-token": valueOf(n, "replay-refresh-token") != nil,
 		"end-idp-session": s.EndIdPSession, "forge-message": s.ForgeMessage != "",
 		"freeze": s.Freeze != nil, "network": s.Network != "", "rotate-signing-key": s.RotateSigningKey,
-		"tab": valueOf(n, "tab") != nil,
-	}, "login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network, rotate-signing-key or tab"); err != nil {
+		"probe-callback": s.ProbeCallback,
+		"tab":            valueOf(n, "tab") != nil,
+	}, "login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network, rotate-signing-key, probe-callback or tab"); err != nil {
 		return err
 	}
 	if s.Await != nil && s.Call == "" {
@@ -290,7 +297,8 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 		return d.Errorf(v, strictyaml.Join(key, "tab"), "tabs are numbered from 1, got %d", s.Tab)
 	}
 	if v := valueOf(n, "login"); v != nil && !s.Login || valueOf(n, "open") != nil && !s.Open ||
-		valueOf(n, "end-idp-session") != nil && !s.EndIdPSession || valueOf(n, "rotate-signing-key") != nil && !s.RotateSigningKey {
+		valueOf(n, "end-idp-session") != nil && !s.EndIdPSession || valueOf(n, "rotate-signing-key") != nil && !s.RotateSigningKey ||
+		valueOf(n, "probe-callback") != nil && !s.ProbeCallback {
 		return d.Errorf(n, key, "a bare step is written as a word (- login), not as a mapping set to false")
 	}
 	b, _ := yaml.Marshal(n)
@@ -509,6 +517,15 @@ func (x Expectation) TokensRead() []string {
 // Kinds lists every entry kind the expectation reads.
 func (x Expectation) Kinds() []string {
 	var out []string
+	for _, q := range x.Queries() {
+		out = append(out, q.Kinds()...)
+	}
+	return out
+}
+
+// Kinds lists every entry kind the query reads.
+func (q Query) Kinds() []string {
+	var out []string
 	var add func(*Selector)
 	add = func(s *Selector) {
 		if s == nil {
@@ -518,16 +535,14 @@ func (x Expectation) Kinds() []string {
 		add(s.After)
 		add(s.Before)
 	}
-	for _, c := range x.Queries() {
-		add(c.Find)
-		add(c.Per)
-		if c.At != nil {
-			add(&c.At.Since)
-			add(c.At.Token)
-		}
-		if c.Same != nil {
-			add(&c.Same.As)
-		}
+	add(q.Find)
+	add(q.Per)
+	if q.At != nil {
+		add(&q.At.Since)
+		add(q.At.Token)
+	}
+	if q.Same != nil {
+		add(&q.Same.As)
 	}
 	return out
 }

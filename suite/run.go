@@ -142,10 +142,10 @@ func Start(pool *browser.Pool, p *Plan, clockMode string) (*Run, error) {
 	if r.Config, err = libraryConfig(m, s, r.IdP, r.app); err != nil {
 		return nil, err
 	}
-	r.Client = scenarios.Client{Settings: p.Settings, Renewal: m.Renewal(p.Settings)}
+	r.Client = scenarios.Client{Settings: p.Settings, Renewal: m.Renewal(p.Settings), Unobservable: func(what string) string { return Unobservable(m, what) }}
 	r.Timeline.Add("harness.config", timeline.Fields{
 		"app_origin": r.app.origin, "issuer": r.IdP.URL, "client_id": ClientID,
-		"redirect_uri": r.app.url(m.App.Redirect), "silent_redirect_uri": r.app.url(m.App.SilentRedirect),
+		"redirect_uri": r.app.url(m.App.Redirect), "silent_redirect_uri": r.app.url(m.SilentPage()),
 		"flow": orDefault(s.Client.Flow, "code"), "scope": orDefault(s.Client.Scope, DefaultScope),
 		"third_party_cookies": orDefault(s.Browser.ThirdPartyCookies, "allowed"), "sites": orDefault(s.Browser.Sites, "cross-site"),
 		"clock": clock.Mode(),
@@ -187,11 +187,13 @@ func SkipScenario(m *fixtures.Manifest, s *scenarios.Scenario) string {
 			return fmt.Sprintf("client %s registers no driver function %s", m.Name, fn)
 		}
 	}
-	if m.App.URL != "" {
-		for _, f := range s.Faults {
-			if f.On == "silent-callback" {
-				return fmt.Sprintf("client %s's app is served by its user (%s): a fault in its pages needs an app the suite serves", m.Name, m.App.URL)
-			}
+	for _, f := range s.Faults {
+		switch {
+		case f.On != "silent-callback":
+		case m.App.URL != "":
+			return fmt.Sprintf("client %s's app is served by its user (%s): a fault in its pages needs an app the suite serves", m.Name, m.App.URL)
+		case m.App.SilentRedirect == "":
+			return fmt.Sprintf("client %s has no silent callback page of its own (its callback channel is %s): the fault %s has nothing to alter", m.Name, m.ChannelOf(), f.Do)
 		}
 	}
 	return ""
@@ -214,13 +216,31 @@ func SkipSpec(m *fixtures.Manifest, x scenarios.Expectation) string {
 			return fmt.Sprintf("client %s declares capability %s, so this does not apply to it", m.Name, n)
 		}
 	}
-	for _, what := range x.Kinds() {
-		switch {
-		case strings.HasPrefix(what, "client.") && !m.ForwardsEvents():
-			return fmt.Sprintf("client %s forwards no library events: %s cannot be observed", m.Name, what)
-		case what == "harness.tokens" && !m.Drives("tokens"):
-			return fmt.Sprintf("client %s registers no tokens() driver function: the tokens it holds cannot be observed", m.Name)
+	// An any-of applies while one of its alternatives can be observed; the
+	// others are left out when it is judged (Unobservable).
+	why := ""
+	for _, q := range x.Queries() {
+		w := ""
+		for _, what := range q.Kinds() {
+			if w = Unobservable(m, what); w != "" {
+				break
+			}
 		}
+		if w == "" {
+			return ""
+		}
+		why = w
+	}
+	return why
+}
+
+// Unobservable says why a client's run cannot show entries of a kind, or "".
+func Unobservable(m *fixtures.Manifest, what string) string {
+	switch {
+	case strings.HasPrefix(what, "client.") && !m.ForwardsEvents():
+		return fmt.Sprintf("client %s forwards no library events: %s cannot be observed", m.Name, what)
+	case what == "harness.tokens" && !m.Drives("tokens"):
+		return fmt.Sprintf("client %s registers no tokens() driver function: the tokens it holds cannot be observed", m.Name)
 	}
 	return ""
 }
@@ -235,7 +255,7 @@ func libraryConfig(m *fixtures.Manifest, s *scenarios.Scenario, idp *fakeidp.Ser
 	}
 	values := map[string]string{
 		"issuer": idp.URL, "issuer-origin": idp.Origin(), "issuer-host": strings.TrimPrefix(strings.TrimPrefix(idp.Origin(), "https://"), "http://"),
-		"client-id": ClientID, "redirect-uri": app.url(m.App.Redirect), "silent-redirect-uri": app.url(m.App.SilentRedirect),
+		"client-id": ClientID, "redirect-uri": app.url(m.App.Redirect), "silent-redirect-uri": app.url(m.SilentPage()),
 		"app-origin": app.origin, "scope": scope, "response-type": responseType,
 	}
 	for name, page := range m.App.Pages {
@@ -312,7 +332,8 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // the run: the specs then fail with its error instead of judging half a run.
 func (r *Run) Steps(ctx context.Context) error {
 	for i, st := range r.Scenario.Steps {
-		f := timeline.Fields{"step": st.Text, "index": fmt.Sprint(i + 1), "tab": r.tab()}
+		// A step's text may carry a forged response: redacted like the rest.
+		f := timeline.Fields{"step": timeline.Redact(st.Text), "index": fmt.Sprint(i + 1), "tab": r.tab()}
 		if st.Tab != 0 {
 			f["tab"] = fmt.Sprint(st.Tab)
 		}
@@ -399,6 +420,9 @@ func (r *Run) step(ctx context.Context, i int, st scenarios.Step) error {
 		return nil
 	case st.RotateSigningKey:
 		return r.IdP.RotateSigningKey()
+	case st.ProbeCallback:
+		_, err := r.session.ProbeCallback(ctx, browser.CallbackProbe{URL: r.probeURL()})
+		return err
 	case st.Tab != 0:
 		return r.session.Tab(st.Tab)
 	}
@@ -417,12 +441,13 @@ func (r *Run) open(ctx context.Context, timeout time.Duration) (timeline.Entry, 
 // login opens the app and logs in through the IdP, unless the app starts
 // logged in already (a second tab finding the first one's tokens).
 func (r *Run) login(ctx context.Context, timeout time.Duration) error {
+	start := len(r.Timeline.Entries())
 	ready, err := r.open(ctx, timeout)
 	if err != nil {
-		return err
+		return r.withProblem(err, start)
 	}
 	if ready.Fields["error"] != "" {
-		return fmt.Errorf("the app failed to start: %s", ready.Fields["error"])
+		return r.withProblem(fmt.Errorf("the app failed to start: %s", ready.Fields["error"]), start)
 	}
 	if ready.Fields["logged_in"] == "yes" {
 		return nil
@@ -433,12 +458,39 @@ func (r *Run) login(ctx context.Context, timeout time.Duration) error {
 	}
 	back, err := r.waitAfter(ctx, after, scenarios.Selector{What: "client.ready", Where: map[string]string{"tab": r.tab()}}, timeout)
 	if err != nil {
-		return fmt.Errorf("the app did not come back from the IdP: %w", err)
+		if !r.leftForTheIdP(after) {
+			return r.withProblem(fmt.Errorf("the app never went to the IdP's login after login() (%w)", err), after)
+		}
+		return r.withProblem(fmt.Errorf("the app did not come back from the IdP: %w", err), after)
 	}
 	if back.Fields["logged_in"] != "yes" {
-		return fmt.Errorf("the app came back from the IdP not logged in (%s)", back.Fields["error"])
+		return r.withProblem(fmt.Errorf("the app came back from the IdP not logged in (%s)", back.Fields["error"]), after)
 	}
 	return nil
+}
+
+// withProblem adds the first thing that went wrong in the page since entry n
+// (a refused request, an HTTP error, an uncaught exception, a console error)
+// to a step's error: "not logged in (Failed to fetch)" says little next to a
+// 200 from the IdP that CORS hid from the page.
+func (r *Run) withProblem(err error, n int) error {
+	es := r.Timeline.Entries()
+	if p := browser.Problem(es[min(n, len(es)):]); p != "" {
+		return fmt.Errorf("%w; first problem in the page: %s", err, p)
+	}
+	return err
+}
+
+// leftForTheIdP reports whether the top frame navigated to the IdP since
+// entry n.
+func (r *Run) leftForTheIdP(n int) bool {
+	es := r.Timeline.Entries()
+	for _, e := range es[min(n, len(es)):] {
+		if e.What == "browser.navigated" && e.Fields["frame"] == "top" && strings.HasPrefix(e.Fields["url"], r.IdP.Origin()) {
+			return true
+		}
+	}
+	return false
 }
 
 // waitFor waits for the selector to pick an entry anywhere in the timeline.
@@ -595,7 +647,7 @@ func (r *Run) forge(ctx context.Context, response string) error {
 	if r.foreign == nil {
 		r.foreign = startForeign()
 	}
-	msg := r.Manifest.CallbackMessage(response, r.app.url(r.Manifest.App.SilentRedirect))
+	msg := r.Manifest.CallbackMessage(response, r.app.url(r.Manifest.SilentPage()))
 	payload, err := json.Marshal(map[string]any{"m": msg})
 	if err != nil {
 		return err
@@ -603,6 +655,17 @@ func (r *Run) forge(ctx context.Context, response string) error {
 	src := r.foreign.URL + "/forge#" + url.PathEscape(string(payload))
 	r.Timeline.Add("harness.forged-message", timeline.Fields{"origin": r.foreign.URL, "data": timeline.Redact(fmt.Sprint(msg)), "tab": r.tab()})
 	return r.session.Eval(ctx, `(src) => { const f = document.createElement('iframe'); f.id = 'refreshsuite-forger'; f.style.display = 'none'; f.src = src; document.body.appendChild(f); }`, src)
+}
+
+// probeURL is the client's silent callback page with a made-up response in
+// the shape the IdP sends for the scenario's flow: a code in the query, or
+// tokens in the fragment.
+func (r *Run) probeURL() string {
+	page := r.app.url(r.Manifest.SilentPage())
+	if orDefault(r.Scenario.Client.Flow, "code") == "code" {
+		return page + "?code=probe-code-0123456789&state=probe-state-0123456789"
+	}
+	return page + "#access_token=probe-access-token&token_type=bearer&expires_in=300&state=probe-state-0123456789&id_token=probe.id.token"
 }
 
 // SaveTrace writes the timeline and a screenshot for a failed scenario, once.

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/url"
 	"regexp"
 	"sort"
 	"strconv"
@@ -198,20 +199,90 @@ func Fingerprint(secret string) string {
 	return "fp:" + hex.EncodeToString(sum[:6])
 }
 
+// SecretKeys are the names under which OAuth 2 and OpenID Connect carry
+// secrets: a string under one of them is a secret wherever it appears, as a
+// query or form parameter, in a fragment, or as a key of a JSON object.
+var SecretKeys = []string{
+	"access_token", "refresh_token", "id_token", "code", "code_verifier", "session_state",
+	"token", "client_secret", "client_assertion", "assertion", "device_code", "password",
+}
+
 var (
-	tokenParam = regexp.MustCompile(`\b(access_token|id_token|refresh_token|code|session_state)=([^&#"'\s]+)`)
-	jwtLike    = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
+	keys = strings.Join(SecretKeys, "|")
+	// k=v, also percent-encoded (a response inside an encoded URL: the key then
+	// follows %26, %23 or %3F). The value stops where a form or URL ends it.
+	secretParam = regexp.MustCompile(`(?i)(^|[^a-z0-9_]|%2[63]|%3f)(` + keys + `)(=|%3D)([^&#"'\s<>\\,;)}\]]+)`)
+	// "k": "v", 'k': 'v', k: "v", with the quotes escaped once or twice (JSON
+	// inside a JSON string).
+	secretJSON = regexp.MustCompile(`(?i)(\\{0,3}["']?)\b(` + keys + `)\b(\\{0,3}["']?\s*:\s*\\{0,3}["'])([^"'\\]*)`)
+	// k: v without quotes, as a printed map or object shows it: only the
+	// unambiguous names (a "code: 500" is a status).
+	secretBare = regexp.MustCompile(`(?i)\b(access_token|refresh_token|id_token|code_verifier|client_secret)(\s*:\s*)([A-Za-z0-9._~+/=-]{8,})`)
+	bearer     = regexp.MustCompile(`(?i)\b(Bearer|Basic)(\s+)([A-Za-z0-9._~+/=-]{8,})`)
+	jwtLike    = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)?`)
+	// fosite's opaque tokens and codes (the embedded IdP's, and Ory's).
+	oryToken = regexp.MustCompile(`\bory_(at|rt|ac|pt)_[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?`)
 )
 
-// Redact replaces tokens and codes in free text (URLs, messages, errors) with
-// their fingerprints before the text enters a timeline.
+// Redact replaces tokens, codes and other secrets in free text (URLs, messages,
+// errors, the text of a message's data) with their fingerprints before the text
+// enters a timeline. It is idempotent: a fingerprint is left as it is.
 func Redact(s string) string {
-	s = tokenParam.ReplaceAllStringFunc(s, func(m string) string {
-		k, v, _ := strings.Cut(m, "=")
-		if strings.HasPrefix(v, "fp:") {
-			return m
+	if !mayHoldSecret(s) {
+		return s
+	}
+	s = secretParam.ReplaceAllStringFunc(s, func(m string) string {
+		p := secretParam.FindStringSubmatch(m)
+		v, rest := p[4], ""
+		// %26 and %23 end an encoded parameter as & and # end a plain one.
+		if i := encodedEnd(v); i >= 0 {
+			v, rest = v[:i], v[i:]
 		}
-		return k + "=" + Fingerprint(v)
+		return p[1] + p[2] + p[3] + secret(v, p[3] == "=") + rest
 	})
+	s = secretJSON.ReplaceAllStringFunc(s, func(m string) string {
+		p := secretJSON.FindStringSubmatch(m)
+		return p[1] + p[2] + p[3] + secret(p[4], false)
+	})
+	s = secretBare.ReplaceAllStringFunc(s, func(m string) string {
+		p := secretBare.FindStringSubmatch(m)
+		return p[1] + p[2] + secret(p[3], false)
+	})
+	s = bearer.ReplaceAllStringFunc(s, func(m string) string {
+		p := bearer.FindStringSubmatch(m)
+		return p[1] + p[2] + secret(p[3], false)
+	})
+	s = oryToken.ReplaceAllStringFunc(s, Fingerprint)
 	return jwtLike.ReplaceAllStringFunc(s, Fingerprint)
+}
+
+// mayHoldSecret is a cheap test that lets most field values (a name, a number,
+// a bare URL) skip the patterns: every pattern needs one of these.
+func mayHoldSecret(s string) bool {
+	return strings.ContainsAny(s, "=:%") || strings.Contains(s, "eyJ") || strings.Contains(s, "ory_") ||
+		strings.Contains(s, "earer") || strings.Contains(s, "EARER") || strings.Contains(s, "asic") || strings.Contains(s, "ASIC")
+}
+
+// secret is the fingerprint of a value found under a secret key. A value that
+// is a fingerprint already, or empty, stays. A query or form value is
+// fingerprinted decoded, as the IdP fingerprints what it received.
+func secret(v string, form bool) string {
+	if v == "" || strings.HasPrefix(v, "fp:") || v == "null" || v == "undefined" {
+		return v
+	}
+	if form {
+		if d, err := url.QueryUnescape(v); err == nil {
+			v = d
+		}
+	}
+	return Fingerprint(v)
+}
+
+func encodedEnd(v string) int {
+	for i := 0; i+3 <= len(v); i++ {
+		if v[i] == '%' && v[i+1] == '2' && (v[i+2] == '6' || v[i+2] == '3') {
+			return i
+		}
+	}
+	return -1
 }

@@ -21,6 +21,15 @@ var Values = map[string]map[string][]string{
 	"idp.end-session": {"outcome": {"redirect", "ok", "unregistered-redirect", "error"}, "session": {"yes", "no"}},
 	"idp.page":        {"result": {"supported", "unsupported"}},
 
+	"browser.message": {
+		"from_window": {"self", "parent", "top", "opener", "child", "other", "none"}, "trusted": {"no"},
+	},
+	"browser.post-message":   {"to_window": {"self", "parent", "top", "opener", "child", "other"}},
+	"browser.window-event":   {"interface": {"CustomEvent", "MessageEvent", "Event"}},
+	"browser.console-error":  {"source": {"exception", "console"}},
+	"browser.log":            {"level": {"error", "warning"}},
+	"browser.request-failed": {"canceled": {"yes"}},
+	"browser.callback-probe": {"outcome": {"delivered", "refused", "silent"}},
 	"client.ready":           {"logged_in": {"yes", "no"}},
 	"client.event":           {"frame": {"top", "child"}},
 	"browser.navigated":      {"frame": {"top", "child"}},
