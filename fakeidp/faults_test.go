@@ -1,0 +1,63 @@
+package fakeidp
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// faultErr is the ConfigError ValidateFault gives for f, or a test failure.
+func faultErr(t *testing.T, f Fault) *ConfigError {
+	t.Helper()
+	var ce *ConfigError
+	if err := ValidateFault(f); !errors.As(err, &ce) {
+		t.Fatalf("ValidateFault(%+v) = %v, want a *ConfigError", f, err)
+	}
+	return ce
+}
+
+// A when key an endpoint never reads would never match: a typo such as
+// promt is refused with the key and the names the endpoint does read.
+func TestFaultWhenKeysAreTheEndpointsParameters(t *testing.T) {
+	for _, tc := range []struct {
+		f         Fault
+		key, want string
+	}{
+		{Fault{On: "authorize", When: map[string]string{"promt": "none"}, Do: "page-without-redirect"}, "when.promt",
+			`authorize reads no parameter "promt" (known: client_id, prompt, response_type, response_mode, redirect_uri, scope, state, nonce, code_challenge_method, max_age, id_token_hint)`},
+		{Fault{On: "token", When: map[string]string{"grant": "refresh_token"}, Do: "server-error"}, "when.grant",
+			`token reads no parameter "grant" (known: grant_type, client_id, scope, refresh_token, code, code_verifier, redirect_uri)`},
+		{Fault{On: "token", When: map[string]string{"prompt": "none"}, Do: "server-error"}, "when.prompt", `token reads no parameter "prompt"`},
+		{Fault{On: "revoke", When: map[string]string{"grant_type": "refresh_token"}, Do: "server-error"}, "when.grant_type",
+			`revoke reads no parameter "grant_type" (known: token, token_type_hint, client_id)`},
+		{Fault{On: "userinfo", When: map[string]string{"access_token": "x"}, Do: "server-error"}, "when.access_token",
+			"userinfo reads no request parameter a fault could match: leave when out"},
+	} {
+		ce := faultErr(t, tc.f)
+		if ce.Key != tc.key || !strings.Contains(ce.Msg, tc.want) {
+			t.Errorf("%+v: %s: %s, want %s: ...%s...", tc.f, ce.Key, ce.Msg, tc.key, tc.want)
+		}
+	}
+	for _, f := range []Fault{
+		{On: "authorize", When: map[string]string{"prompt": "none", "client_id": "spa", "id_token_hint": "x", "max_age": "0"}, Do: "page-without-redirect"},
+		{On: "token", When: map[string]string{"grant_type": "refresh_token", "scope": "openid"}, Do: "invalid-grant"},
+		{On: "revoke", When: map[string]string{"token_type_hint": "refresh_token"}, Do: "server-error"},
+		{On: "userinfo", Do: "server-error"},
+	} {
+		if err := ValidateFault(f); err != nil {
+			t.Errorf("ValidateFault(%+v) = %v, want it accepted", f, err)
+		}
+	}
+}
+
+// Config.Validate names the fault, so a loader finds the line of its when.
+func TestFaultWhenErrorNamesTheFault(t *testing.T) {
+	cfg := Config{Clients: []Client{{ID: "spa", RedirectURIs: []string{redirect}}}, Faults: []Fault{
+		{On: "token", Do: "server-error"},
+		{On: "authorize", When: map[string]string{"promt": "none"}, Do: "deny-framing"},
+	}}
+	var ce *ConfigError
+	if err := cfg.Validate(); !errors.As(err, &ce) || ce.Key != "faults[2].when.promt" {
+		t.Fatalf("Validate = %v, want faults[2].when.promt", err)
+	}
+}
