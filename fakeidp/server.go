@@ -111,6 +111,9 @@ func Start(cfg Config, tl *timeline.Timeline) (*Server, error) {
 		transport.TLSClientConfig = &tls.Config{RootCAs: ca.Pool(), MinVersion: tls.VersionTLS12}
 	}
 	s.client = &http.Client{Transport: transport}
+	if c.ClockSkew != 0 {
+		s.Timeline.Add("idp.clock-skew", timeline.Fields{"skew_ms": ms(c.ClockSkew)})
+	}
 	go func() {
 		defer close(s.done)
 		if ca != nil {
@@ -513,17 +516,26 @@ func (s *Server) clocked(next http.Handler) http.Handler {
 	})
 }
 
-// now is the request's instant, or the clock's current time outside a request.
-func (s *Server) now(ctx context.Context) time.Time {
+// instant is the request's instant on the scenario clock, or the clock's
+// current time outside a request.
+func (s *Server) instant(ctx context.Context) time.Time {
 	if t, ok := ctx.Value(nowKey{}).(time.Time); ok {
 		return t
 	}
 	return s.Timeline.Clock().Now()
 }
 
-// record adds a timeline entry at the request's instant.
+// now is the request's instant on the provider's own clock, the scenario
+// clock plus the configured skew: what its tokens say and its expiry
+// checks read.
+func (s *Server) now(ctx context.Context) time.Time {
+	return s.instant(ctx).Add(s.cfg.ClockSkew)
+}
+
+// record adds a timeline entry at the request's instant on the scenario
+// clock, never the skewed one, so that it lines up with the page's entries.
 func (s *Server) record(ctx context.Context, what string, f timeline.Fields) {
-	s.Timeline.AddWall(s.now(ctx), what, f)
+	s.Timeline.AddWall(s.instant(ctx), what, f)
 }
 
 // requestFields are what every request's entry says about where it came from.

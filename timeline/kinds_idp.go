@@ -67,4 +67,7 @@ var idpKinds = map[string]Kind{
 	"idp.fault":          {"a declared fault fired", map[string]string{"on": "endpoint", "do": "action", "delay_ms": "how long a slow endpoint holds the request"}},
 	"idp.sessions-ended": {"the harness ended every IdP login session", map[string]string{"count": "sessions ended"}},
 	"idp.key-rotated":    {"the IdP signs with a new key from now on", map[string]string{"kid": "the new key ID"}},
+	"idp.clock-skew": {"the IdP's clock runs this far from the scenario clock (recorded at start, only when not 0): the times in its tokens and its expiry checks are on its own clock, its entries are stamped on the scenario clock", map[string]string{
+		"skew_ms": "the IdP's clock minus the scenario clock: positive ahead, negative behind",
+	}},
 }
