@@ -61,3 +61,59 @@ func TestFaultWhenErrorNamesTheFault(t *testing.T) {
 		t.Fatalf("Validate = %v, want faults[2].when.promt", err)
 	}
 }
+
+// An action is refused where it can alter nothing: on an endpoint whose
+// responses do not carry what it alters, or with a when that only requests
+// it cannot alter satisfy (such a fault would never fire).
+func TestFaultActionsApplyWhereTheyAlterSomething(t *testing.T) {
+	for _, tc := range []struct {
+		f         Fault
+		key, want string
+	}{
+		{Fault{On: "userinfo", Do: "id-token-wrong-iss"}, "do", `"id-token-wrong-iss" applies to authorize and token only`},
+		{Fault{On: "revoke", Do: "id-token-alg-none"}, "do", "applies to authorize and token only"},
+		{Fault{On: "token", When: map[string]string{"grant_type": "client_credentials"}, Do: "id-token-wrong-sub"}, "when.grant_type",
+			`do: id-token-wrong-sub alters the responses to grant_type authorization_code and refresh_token only, never "client_credentials"`},
+		{Fault{On: "token", When: map[string]string{"grant_type": "refresh_token"}, Do: "id-token-no-nonce"}, "when.grant_type",
+			`alters the responses to grant_type authorization_code only, never "refresh_token"`},
+		{Fault{On: "token", When: map[string]string{"refresh_token": "x"}, Do: "id-token-no-nonce"}, "when.refresh_token",
+			"do: id-token-no-nonce alters authorization_code requests, which carry no refresh_token"},
+		{Fault{On: "authorize", When: map[string]string{"response_type": "token"}, Do: "id-token-expired"}, "when.response_type",
+			`do: id-token-expired alters nothing in the response to response_type "token"`},
+		{Fault{On: "authorize", When: map[string]string{"response_type": "id_token"}, Do: "id-token-wrong-at-hash"}, "when.response_type",
+			`alters nothing in the response to response_type "id_token"`},
+		{Fault{On: "authorize", When: map[string]string{"scope": "profile offline_access"}, Do: "id-token-wrong-aud"}, "when.scope",
+			`do: id-token-wrong-aud alters an id_token, and scope "profile offline_access" asks for none (no openid)`},
+	} {
+		ce := faultErr(t, tc.f)
+		if ce.Key != tc.key || !strings.Contains(ce.Msg, tc.want) {
+			t.Errorf("%+v: %s: %s, want %s: ...%s...", tc.f, ce.Key, ce.Msg, tc.key, tc.want)
+		}
+	}
+	for _, f := range []Fault{
+		{On: "authorize", When: map[string]string{"prompt": "none"}, Do: "id-token-wrong-iss"},
+		{On: "authorize", When: map[string]string{"response_type": "id_token token", "scope": "openid profile"}, Do: "id-token-wrong-at-hash"},
+		{On: "authorize", When: map[string]string{"response_type": "code"}, Do: "id-token-wrong-at-hash"},
+		{On: "token", When: map[string]string{"grant_type": "authorization_code", "code_verifier": "x"}, Do: "id-token-no-nonce"},
+		{On: "token", When: map[string]string{"scope": "openid"}, Do: "id-token-bad-signature"},
+		{On: "token", Do: "id-token-unknown-kid", Times: 1, Skip: 2},
+	} {
+		if err := ValidateFault(f); err != nil {
+			t.Errorf("ValidateFault(%+v) = %v, want it accepted", f, err)
+		}
+	}
+}
+
+// Every action is documented, has a rule, and the reverse.
+func TestEveryActionHasARule(t *testing.T) {
+	for do := range Actions {
+		if _, ok := rules[do]; !ok {
+			t.Errorf("action %s has no rule", do)
+		}
+	}
+	for do := range rules {
+		if _, ok := Actions[do]; !ok {
+			t.Errorf("rule %s has no documentation in Actions", do)
+		}
+	}
+}

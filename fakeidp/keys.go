@@ -16,6 +16,24 @@ import (
 type keyRing struct {
 	mu   sync.Mutex
 	keys []*rsa.PrivateKey
+	// unknown is a key the provider signs with only to make an id_token no
+	// client can verify: never published, never accepted.
+	unknown *rsa.PrivateKey
+}
+
+// stranger is the unknown key, made on first use (an RSA key takes a
+// moment, which no scenario without id-token-unknown-kid should pay).
+func (k *keyRing) stranger() (*rsa.PrivateKey, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.unknown == nil {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, err
+		}
+		k.unknown = key
+	}
+	return k.unknown, nil
 }
 
 func newKeyRing(first *rsa.PrivateKey) *keyRing { return &keyRing{keys: []*rsa.PrivateKey{first}} }

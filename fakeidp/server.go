@@ -62,6 +62,7 @@ type Server struct {
 	faults    *faultSet
 	sessions  *sessions
 	tokens    *tokenBook
+	carried   carried
 	ln        net.Listener
 	http      *http.Server
 	done      chan struct{}
@@ -577,6 +578,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		s.record(r.Context(), "idp.authorize", f)
 	}()
 
+	var anom *anomaly
 	if ft, ok := s.fault(r.Context(), "authorize", q, f); ok {
 		switch ft.Do {
 		case "slow":
@@ -591,6 +593,8 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			return
 		case "deny-framing":
 			w = &denyFramingWriter{ResponseWriter: w}
+		default:
+			ctx, anom = withAnomaly(ctx, ft.Do)
 		}
 	}
 
@@ -646,6 +650,17 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		// fosite rounds the expiry to the second; say the configured lifetime exactly.
 		params.Set("expires_in", fmt.Sprint(int64(cl.AccessTokenLifetime/time.Second)))
 		f["expires_in_ms"] = ms(cl.AccessTokenLifetime)
+	}
+	if anom != nil {
+		_, idt := idTokenAnomalies[anom.do]
+		if idt && anom.altered == "" && params.Get("code") != "" {
+			// The response's id_token had nothing to alter, or there is
+			// none: the code's exchange carries the anomaly.
+			s.carried.put(params.Get("code"), anom.do)
+		}
+		if anom.altered != "" {
+			f["altered"] = anom.altered
+		}
 	}
 	s.recordIssued(ctx, f, cl, params.Get("code"), params.Get("access_token"), "", params.Get("id_token"))
 	f["outcome"] = "ok"
@@ -744,6 +759,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.record(r.Context(), "idp.token", f)
 	}()
 
+	var anom *anomaly
 	if ft, ok := s.fault(r.Context(), "token", form, f); ok {
 		switch ft.Do {
 		case "slow":
@@ -752,12 +768,25 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			f["outcome"], f["error"] = "fault", "invalid_grant"
 			writeJSONError(w, http.StatusBadRequest, "invalid_grant", "Injected fault.")
 			return
-		default:
+		case "server-error":
 			f["outcome"], f["error"] = "fault", "server_error"
 			writeJSONError(w, http.StatusInternalServerError, "server_error", "Injected fault.")
 			return
+		default:
+			ctx, anom = withAnomaly(ctx, ft.Do)
 		}
 	}
+	if anom == nil && form.Get("grant_type") == "authorization_code" {
+		if do, ok := s.carried.get(form.Get("code")); ok {
+			f["fault"] = do
+			ctx, anom = withAnomaly(ctx, do)
+		}
+	}
+	defer func() {
+		if anom != nil && anom.altered != "" {
+			f["altered"] = anom.altered
+		}
+	}()
 
 	ar, err := s.oauth.NewAccessRequest(ctx, r, s.emptySession())
 	if err != nil {

@@ -2,6 +2,7 @@ package fakeidp
 
 import (
 	"context"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,8 +16,16 @@ import (
 // header, taken together so a rotation in between cannot mismatch them.
 func (s *Server) sign(ctx context.Context, claims map[string]any, typ string) (string, error) {
 	key, kid := s.keys.current()
+	return signWith(ctx, key, kid, claims, typ)
+}
+
+// signWith signs claims with key, naming kid in the header unless it is "".
+func signWith(ctx context.Context, key *rsa.PrivateKey, kid string, claims map[string]any, typ string) (string, error) {
 	signer := &jwt.DefaultSigner{GetPrivateKey: func(context.Context) (interface{}, error) { return key, nil }}
-	extra := map[string]interface{}{"kid": kid}
+	extra := map[string]interface{}{}
+	if kid != "" {
+		extra["kid"] = kid
+	}
 	if typ != "" {
 		extra["typ"] = typ
 	}

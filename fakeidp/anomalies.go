@@ -1,0 +1,213 @@
+package fakeidp
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v3"
+	"github.com/ory/fosite/token/jwt"
+)
+
+// Anomalies are faults that answer with the response a correct provider
+// sends, but for one thing a client must catch (or, for some, must cope
+// with): a claim of the id_token, its signature, the state, a field of a
+// refresh response. Everything else is as it always is: the id_token is
+// freshly made by fosite and signed with the current key, unless the
+// signature is the anomaly.
+
+// AnomalyOffset is how far id-token-expired puts exp before now and
+// id-token-future-iat puts iat after now: past every client's clock-skew
+// tolerance (angular-oauth2-oidc allows 10 minutes, oidc-client-ts 5), so
+// a client that accepts the token accepts it for no tolerance's sake.
+const AnomalyOffset = time.Hour
+
+// unknownKid names the key id-token-unknown-kid signs with: one the
+// provider never publishes and never accepts.
+const unknownKid = "refreshsuite-unknown"
+
+// idTokenAnomalies are the actions that alter an id_token: what each does,
+// and the claim or part it alters, as the request's entry records it
+// (altered).
+var idTokenAnomalies = map[string]struct{ doc, altered string }{
+	"id-token-wrong-iss":     {"the id_token's iss is another issuer (<the IdP's origin>/another-issuer)", "id_token.iss"},
+	"id-token-wrong-sub":     {"the id_token's sub is another user (another-<sub>); on refresh OpenID Connect Core 12.2 requires the same sub", "id_token.sub"},
+	"id-token-wrong-aud":     {"the id_token's aud is another client only ([another-<client_id>])", "id_token.aud"},
+	"id-token-wrong-azp":     {"the id_token's azp is another client (another-<client_id>); aud is still the client", "id_token.azp"},
+	"id-token-no-nonce":      {"the id_token carries no nonce (login and silent renewal: a refreshed id_token has none anyway)", "id_token.nonce"},
+	"id-token-wrong-nonce":   {"the id_token's nonce is not the request's (another-<nonce>; on refresh, where it has none, one other than the login's)", "id_token.nonce"},
+	"id-token-wrong-at-hash": {"the id_token's at_hash is not the hash of the access token that comes with it", "id_token.at_hash"},
+	"id-token-expired":       {"the id_token's exp is an hour before now (iat is now)", "id_token.exp"},
+	"id-token-future-iat":    {"the id_token's iat is an hour after now (exp is as always)", "id_token.iat"},
+	"id-token-unknown-kid":   {"the id_token is signed with a key the JWKS never publishes (kid refreshsuite-unknown)", "id_token.kid"},
+	"id-token-bad-signature": {"the id_token's signature does not verify (one bit of it flipped); header and claims are as always", "id_token.signature"},
+	"id-token-alg-none":      {"the id_token is unsigned: header alg none (kid and typ kept), empty signature", "id_token.alg"},
+	"id-token-no-kid":        {"the id_token is signed with the current key, but its header names no kid", "id_token.kid"},
+}
+
+func init() {
+	for do, x := range idTokenAnomalies {
+		Actions[do] = x.doc
+		r := idTokenRule
+		switch do {
+		case "id-token-no-nonce":
+			r.grants = []string{"authorization_code"}
+		case "id-token-wrong-at-hash":
+			r.responseTypes = withAccessToken
+		}
+		rules[do] = r
+	}
+}
+
+// idTokenRule: an id_token anomaly alters the id_token of a login or a
+// silent renewal (the authorization response's, or its code's exchange's)
+// and of a refresh.
+var idTokenRule = rule{
+	on:            []string{"authorize", "token"},
+	grants:        []string{"authorization_code", "refresh_token"},
+	responseTypes: withIDToken,
+	openid:        true,
+}
+
+// withIDToken: the response has an id_token, or a code whose exchange
+// gives one.
+func withIDToken(types []string) bool {
+	return slices.Contains(types, "id_token") || slices.Contains(types, "code")
+}
+
+// withAccessToken: an access token comes with the id_token (implicit or
+// hybrid), or a code whose exchange gives both.
+func withAccessToken(types []string) bool {
+	return (slices.Contains(types, "id_token") && slices.Contains(types, "token")) || slices.Contains(types, "code")
+}
+
+// anomaly is the one a request's response is to carry; altered says what
+// was altered, once it was (nothing when the response had nothing to
+// alter, such as no id_token).
+type anomaly struct {
+	do      string
+	altered string
+}
+
+type anomalyKey struct{}
+
+func withAnomaly(ctx context.Context, do string) (context.Context, *anomaly) {
+	a := &anomaly{do: do}
+	return context.WithValue(ctx, anomalyKey{}, a), a
+}
+
+// anomalyOf is the request's anomaly, or nil.
+func anomalyOf(ctx context.Context) *anomaly {
+	a, _ := ctx.Value(anomalyKey{}).(*anomaly)
+	return a
+}
+
+// another is a value that is plainly not v, and never equal to it.
+func another(v string) string { return "another-" + v }
+
+// alterIDToken applies an id_token anomaly to claims (as the provider would
+// sign them) and signs the result. nonce is the one the authorization had,
+// which a refreshed id_token no longer carries.
+func (s *Server) alterIDToken(ctx context.Context, a *anomaly, claims map[string]any, client, nonce string) (string, error) {
+	altered := idTokenAnomalies[a.do].altered
+	switch a.do {
+	case "id-token-wrong-iss":
+		claims["iss"] = s.origin + "/another-issuer"
+	case "id-token-wrong-sub":
+		sub, _ := claims["sub"].(string)
+		claims["sub"] = another(sub)
+	case "id-token-wrong-aud":
+		claims["aud"] = []string{another(client)}
+	case "id-token-wrong-azp":
+		claims["azp"] = another(client)
+	case "id-token-no-nonce":
+		if _, ok := claims["nonce"]; !ok {
+			altered = ""
+		}
+		delete(claims, "nonce")
+	case "id-token-wrong-nonce":
+		claims["nonce"] = another(nonce)
+	case "id-token-wrong-at-hash":
+		h, ok := claims["at_hash"].(string)
+		if !ok {
+			altered = ""
+			break
+		}
+		// The hash of another access token: the same length and form.
+		sum := sha256.Sum256([]byte(another(h)))
+		claims["at_hash"] = base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+	case "id-token-expired":
+		iat, _ := numClaim(claims, "iat")
+		claims["exp"] = iat - int64(AnomalyOffset/time.Second)
+	case "id-token-future-iat":
+		iat, _ := numClaim(claims, "iat")
+		claims["iat"] = iat + int64(AnomalyOffset/time.Second)
+	}
+	if a.altered == "" {
+		a.altered = altered
+	}
+	switch a.do {
+	case "id-token-unknown-kid":
+		key, err := s.keys.stranger()
+		if err != nil {
+			return "", err
+		}
+		return signWith(ctx, key, unknownKid, claims, "")
+	case "id-token-no-kid":
+		key, _ := s.keys.current()
+		return signWith(ctx, key, "", claims, "")
+	case "id-token-alg-none":
+		_, kid := s.keys.current()
+		tok := jwt.NewWithClaims(jose.SignatureAlgorithm("none"), jwt.MapClaims(claims))
+		tok.Header["kid"] = kid
+		return tok.SignedString(jwt.UnsafeAllowNoneSignatureType)
+	case "id-token-bad-signature":
+		tok, err := s.sign(ctx, claims, "")
+		if err != nil {
+			return "", err
+		}
+		return breakSignature(tok), nil
+	}
+	return s.sign(ctx, claims, "")
+}
+
+// breakSignature flips one bit of a JWS's signature, so that it is well
+// formed and of the right length, and verifies with no key.
+func breakSignature(tok string) string {
+	parts := strings.Split(tok, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(parts[len(parts)-1])
+	if err != nil || len(raw) == 0 {
+		return tok
+	}
+	raw[len(raw)/2] ^= 0x01
+	parts[len(parts)-1] = base64.RawURLEncoding.EncodeToString(raw)
+	return strings.Join(parts, ".")
+}
+
+// carried holds the id_token anomaly a login or silent renewal by the code
+// flow fired at /authorize, by the fingerprint of its code: the id_token
+// comes from the code's exchange, which carries it.
+type carried struct {
+	mu     sync.Mutex
+	byCode map[string]string
+}
+
+func (c *carried) put(code, do string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byCode == nil {
+		c.byCode = map[string]string{}
+	}
+	c.byCode[fingerprint(code)] = do
+}
+
+func (c *carried) get(code string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	do, ok := c.byCode[fingerprint(code)]
+	return do, ok
+}
