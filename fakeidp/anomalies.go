@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v3"
+	"github.com/ory/fosite"
 	"github.com/ory/fosite/token/jwt"
 )
 
@@ -60,6 +62,29 @@ func init() {
 			r.responseTypes = withAccessToken
 		}
 		rules[do] = r
+	}
+}
+
+func init() {
+	Actions["wrong-state"] = "authorize answers with another state than the request's (another-<state>), in a success or an error response alike"
+	rules["wrong-state"] = rule{on: []string{"authorize"}}
+}
+
+// alterState gives an authorization response, a success's parameters or
+// (params nil) an error's request, another state than the request's.
+func alterState(a *anomaly, ar fosite.AuthorizeRequester, params url.Values) {
+	if a == nil || a.do != "wrong-state" || ar == nil || ar.GetState() == "" {
+		return
+	}
+	if params != nil {
+		params.Set("state", another(ar.GetState()))
+		a.altered = "state"
+		return
+	}
+	if req, ok := ar.(*fosite.AuthorizeRequest); ok && delivery(ar) != "" {
+		// fosite writes an error's state from the request.
+		req.State = another(req.State)
+		a.altered = "state"
 	}
 }
 

@@ -362,3 +362,66 @@ func TestFaultSkipsRequestsItCannotAlter(t *testing.T) {
 		t.Errorf("entry %v", e)
 	}
 }
+
+// wrong-state answers a login or a silent renewal with another state than
+// the request's, success or error alike, and nothing else changed: the code
+// still exchanges, the implicit response's tokens are the same kind.
+func TestWrongState(t *testing.T) {
+	s, _ := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []Fault{
+		{On: "authorize", When: map[string]string{"response_type": "code"}, Do: "wrong-state", Skip: 1, Times: 2},
+		{On: "authorize", When: map[string]string{"response_type": "id_token token"}, Do: "wrong-state", Skip: 1},
+	}}, Client{})
+	hc := browserFor(t, s)
+	ok, _ := authorize(t, hc, s, nil) // the login, skipped
+	bad, _ := authorize(t, hc, s, url.Values{"prompt": {"none"}})
+	if ok.Get("state") != "state-12345678" || bad.Get("state") != "another-state-12345678" {
+		t.Fatalf("states: unfaulted %q, faulted %q", ok.Get("state"), bad.Get("state"))
+	}
+	if !slices.Equal(slices.Sorted(maps.Keys(ok)), slices.Sorted(maps.Keys(bad))) || bad.Get("code") == "" {
+		t.Errorf("code flow response: %v, want the keys of %v", bad, ok)
+	}
+	if a := exchange(t, s, bad.Get("code")); a.str("id_token") == "" {
+		t.Errorf("the code of a response with a wrong state does not exchange as always: %v", a.fields)
+	}
+	if e := last(s, "idp.authorize"); e.Fields["fault"] != "wrong-state" || e.Fields["altered"] != "state" {
+		t.Errorf("entry %v", e)
+	}
+
+	implicit := url.Values{"prompt": {"none"}, "response_type": {"id_token token"}, "code_challenge": nil, "code_challenge_method": nil}
+	ok, _ = authorize(t, hc, s, implicit)
+	bad, _ = authorize(t, hc, s, implicit)
+	if ok.Get("state") != "state-12345678" || bad.Get("state") != "another-state-12345678" {
+		t.Fatalf("implicit states: %q, %q", ok.Get("state"), bad.Get("state"))
+	}
+	for _, k := range []string{"expires_in", "scope", "token_type"} {
+		if ok.Get(k) != bad.Get(k) {
+			t.Errorf("%s: %q, want %q", k, bad.Get(k), ok.Get(k))
+		}
+	}
+	if err := jwsErr(jwksOf(t, s), bad.Get("id_token")); err != nil {
+		t.Errorf("the id_token with the wrong state: %v", err)
+	}
+
+	// An error response (no session) carries the wrong state too.
+	s.EndSessions()
+	p, _ := authorize(t, hc, s, url.Values{"prompt": {"none"}})
+	if p.Get("error") != "login_required" || p.Get("state") != "another-state-12345678" {
+		t.Errorf("login_required: %v, want another state", p)
+	}
+	if e := last(s, "idp.authorize"); e.Fields["outcome"] != "error" || e.Fields["altered"] != "state" {
+		t.Errorf("entry %v", e)
+	}
+	// times: 2 is spent.
+	if p, _ := authorize(t, hc, s, url.Values{"prompt": {"none"}}); p.Get("state") != "state-12345678" {
+		t.Errorf("after times: 2, state %q", p.Get("state"))
+	}
+	fired := 0
+	for _, e := range s.Timeline.Entries() {
+		if e.What == "idp.fault" && e.Fields["do"] == "wrong-state" {
+			fired++
+		}
+	}
+	if fired != 3 {
+		t.Errorf("wrong-state fired %d times, want 3 (two code flow, one implicit)", fired)
+	}
+}

@@ -651,6 +651,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		params.Set("expires_in", fmt.Sprint(int64(cl.AccessTokenLifetime/time.Second)))
 		f["expires_in_ms"] = ms(cl.AccessTokenLifetime)
 	}
+	alterState(anom, ar, params)
 	if anom != nil {
 		_, idt := idTokenAnomalies[anom.do]
 		if idt && anom.altered == "" && params.Get("code") != "" {
@@ -704,6 +705,12 @@ func (s *Server) slowDown(ctx context.Context, r *http.Request, d time.Duration,
 }
 
 func (s *Server) authorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error, f timeline.Fields) {
+	if a := anomalyOf(ctx); a != nil {
+		alterState(a, ar, nil)
+		if a.altered != "" {
+			f["altered"] = a.altered
+		}
+	}
 	f["outcome"] = "error"
 	f["error"] = fosite.ErrorToRFC6749Error(err).ErrorField
 	f["delivery"] = delivery(ar)
