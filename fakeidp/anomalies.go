@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"github.com/go-jose/go-jose/v3"
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/token/jwt"
+
+	"github.com/refreshsuite/refreshsuite/timeline"
 )
 
 // Anomalies are faults that answer with the response a correct provider
@@ -86,6 +89,87 @@ func alterState(a *anomaly, ar fosite.AuthorizeRequester, params url.Values) {
 		req.State = another(req.State)
 		a.altered = "state"
 	}
+}
+
+// refreshAnomalies alter a refresh response's fields, with the field each
+// alters.
+var refreshAnomalies = map[string]struct{ doc, altered string }{
+	"refresh-no-refresh-token":  {"a refresh answers without a refresh_token, as RFC 6749 section 6 allows: the client keeps the one it has, so that refresh rotates none; the presented token stays the live token of its chain (its expiry unchanged, no grace started) and presenting it again is no replay; the access token it replaces is revoked as at any refresh", "refresh_token"},
+	"refresh-no-id-token":       {"a refresh answers without an id_token, as OpenID Connect Core 12.2 allows", "id_token"},
+	"refresh-narrower-scope":    {"a refresh's scope field is narrower than granted: without the first granted scope other than openid and offline_access (else the last); the tokens keep the granted scope", "scope"},
+	"refresh-wider-scope":       {"a refresh's scope field is wider than granted: plus the first of the client's scopes not granted (else another-scope); the tokens keep the granted scope", "scope"},
+	"refresh-no-expires-in":     {"a refresh answers without expires_in (only RECOMMENDED by RFC 6749 section 5.1); the access token lives its lifetime as always", "expires_in"},
+	"refresh-expires-in-string": {`a refresh answers expires_in as a JSON string ("300"), not a number`, "expires_in"},
+}
+
+func init() {
+	for do, x := range refreshAnomalies {
+		Actions[do] = x.doc
+		rules[do] = rule{on: []string{"token"}, grants: []string{"refresh_token"}}
+	}
+}
+
+// alterRefresh applies a refresh anomaly to a token response; it tells
+// what it did in f (response_scope) and a.
+func alterRefresh(a *anomaly, resp *fosite.AccessResponse, granted, registered []string, f timeline.Fields) {
+	x, ok := refreshAnomalies[a.do]
+	if !ok {
+		return
+	}
+	field := x.altered
+	switch a.do {
+	case "refresh-no-refresh-token", "refresh-no-id-token", "refresh-no-expires-in":
+		if _, ok := resp.Extra[field]; !ok {
+			return
+		}
+		delete(resp.Extra, field)
+	case "refresh-expires-in-string":
+		n, ok := resp.Extra[field].(int64)
+		if !ok {
+			return
+		}
+		resp.Extra[field] = strconv.FormatInt(n, 10)
+	case "refresh-narrower-scope", "refresh-wider-scope":
+		scope := narrower(granted)
+		if a.do == "refresh-wider-scope" {
+			scope = wider(granted, registered)
+		}
+		resp.SetScopes(scope)
+		f["response_scope"] = strings.Join(scope, " ")
+	}
+	a.altered = field
+}
+
+// narrower is granted without one scope, one that takes nothing the
+// response itself shows the client still has (openid, offline_access)
+// where it can.
+func narrower(granted []string) []string {
+	if len(granted) == 0 {
+		return granted
+	}
+	i := slices.IndexFunc(granted, func(sc string) bool { return sc != "openid" && sc != "offline_access" })
+	if i < 0 {
+		i = len(granted) - 1
+	}
+	return slices.Delete(slices.Clone(granted), i, i+1)
+}
+
+// wider is granted plus a scope it lacks: one the client may ask for,
+// else one nobody may.
+func wider(granted, registered []string) []string {
+	for _, sc := range registered {
+		if !slices.Contains(granted, sc) {
+			return append(slices.Clone(granted), sc)
+		}
+	}
+	return append(slices.Clone(granted), "another-scope")
+}
+
+// keepsRefreshToken: the request's response is to hand out no refresh
+// token, so the store keeps the presented one alive.
+func keepsRefreshToken(ctx context.Context) bool {
+	a := anomalyOf(ctx)
+	return a != nil && a.do == "refresh-no-refresh-token"
 }
 
 // idTokenRule: an id_token anomaly alters the id_token of a login or a

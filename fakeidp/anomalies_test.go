@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-jose/go-jose/v3"
 )
@@ -423,5 +425,118 @@ func TestWrongState(t *testing.T) {
 	}
 	if fired != 3 {
 		t.Errorf("wrong-state fired %d times, want 3 (two code flow, one implicit)", fired)
+	}
+}
+
+// Each refresh anomaly alters its field of the second refresh's response
+// and nothing else; the login's code exchange before it is no match (the
+// faults have no when), and times: 1 leaves the third refresh alone.
+func TestRefreshResponseAnomalies(t *testing.T) {
+	const scope = "openid profile offline_access"
+	for _, tc := range []struct {
+		do   string
+		want func(fields map[string]any)
+	}{
+		{"refresh-no-refresh-token", func(f map[string]any) { delete(f, "refresh_token") }},
+		{"refresh-no-id-token", func(f map[string]any) { delete(f, "id_token") }},
+		{"refresh-narrower-scope", func(f map[string]any) { f["scope"] = "openid offline_access" }},
+		{"refresh-wider-scope", func(f map[string]any) { f["scope"] = "openid profile offline_access email" }},
+		{"refresh-no-expires-in", func(f map[string]any) { delete(f, "expires_in") }},
+		{"refresh-expires-in-string", func(f map[string]any) { f["expires_in"] = "300" }},
+	} {
+		t.Run(tc.do, func(t *testing.T) {
+			s, clock := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []Fault{{On: "token", Do: tc.do, Skip: 1, Times: 1}}},
+				Client{AccessTokenFormat: JWT})
+			_, tr := login(t, s, scope)
+			base := refreshRaw(t, s, tr.RefreshToken)
+			got := refreshRaw(t, s, base.str("refresh_token"))
+			want := maps.Clone(base.fields)
+			tc.want(want)
+			for _, k := range []string{"access_token", "refresh_token", "id_token"} {
+				if _, ok := want[k]; ok {
+					if _, ok := got.fields[k].(string); !ok {
+						t.Errorf("%s missing: %v", k, got.fields)
+					}
+					want[k] = got.fields[k]
+				}
+			}
+			if !reflect.DeepEqual(got.fields, want) {
+				t.Errorf("response\n got %v\nwant %v", got.fields, want)
+			}
+			e := last(s, "idp.token")
+			if e.Fields["fault"] != tc.do || e.Fields["altered"] != refreshAnomalies[tc.do].altered || e.Fields["granted_scope"] != scope {
+				t.Errorf("entry %v", e)
+			}
+			if sc, ok := want["scope"].(string); ok && sc != scope && e.Fields["response_scope"] != sc {
+				t.Errorf("response_scope %q, want %q", e.Fields["response_scope"], sc)
+			}
+			// The tokens carry the grant, whatever the response says.
+			if c := claimsOf(t, got.str("access_token")); c["scope"] != scope {
+				t.Errorf("access token scope %v, want the granted %q", c["scope"], scope)
+			}
+			// The access token lives its lifetime, said or not.
+			clock.advance(5*time.Minute - time.Millisecond)
+			if code := userinfoStatus(t, s, got.str("access_token")); code != 200 {
+				t.Errorf("access token before its lifetime: userinfo %d", code)
+			}
+			clock.advance(time.Millisecond)
+			if code := userinfoStatus(t, s, got.str("access_token")); code != 401 {
+				t.Errorf("access token at its lifetime: userinfo %d", code)
+			}
+			rt := got.str("refresh_token")
+			if rt == "" {
+				rt = base.str("refresh_token") // what the client keeps
+			}
+			after := refreshRaw(t, s, rt)
+			if !reflect.DeepEqual(slices.Sorted(maps.Keys(after.fields)), slices.Sorted(maps.Keys(base.fields))) || after.fields["scope"] != scope {
+				t.Errorf("after times: 1, the refresh response %v", after.fields)
+			}
+		})
+	}
+}
+
+// A refresh that hands out no refresh token rotates none: the token the
+// client keeps stays valid and presenting it is no replay, with every
+// rotation policy; the next refresh that rotates retires it, and its reuse
+// then revokes the chain as always. The access token the faulted refresh
+// replaced is revoked, as at any refresh.
+func TestRefreshWithoutRefreshTokenKeepsThePresentedOne(t *testing.T) {
+	for _, cl := range []Client{{}, {RotationGrace: 10 * time.Second}, {Rotation: Reuse}} {
+		t.Run(fmt.Sprintf("%s-grace-%s", cl.Rotation, cl.RotationGrace), func(t *testing.T) {
+			s, clock := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []Fault{{On: "token", Do: "refresh-no-refresh-token", Times: 1}}}, cl)
+			_, tr := login(t, s, "openid offline_access")
+			kept := refreshRaw(t, s, tr.RefreshToken)
+			if _, ok := kept.fields["refresh_token"]; ok {
+				t.Fatalf("the faulted refresh sent a refresh token: %v", kept.fields)
+			}
+			if e := last(s, "idp.token"); e.Fields["refresh_token"] != "" || e.Fields["replay"] != "no" {
+				t.Errorf("faulted refresh entry %v", e)
+			}
+			if code := userinfoStatus(t, s, tr.AccessToken); cl.Rotation != Reuse && code != 401 {
+				t.Errorf("the access token the refresh replaced: userinfo %d, want 401", code)
+			}
+			if code := userinfoStatus(t, s, kept.str("access_token")); code != 200 {
+				t.Errorf("the new access token: userinfo %d", code)
+			}
+			clock.advance(time.Minute) // past any grace
+			next := refreshRaw(t, s, tr.RefreshToken)
+			if e := last(s, "idp.token"); e.Fields["replay"] != "no" || next.str("refresh_token") == "" {
+				t.Fatalf("the kept refresh token after the grace: %v, entry %v", next.fields, e)
+			}
+			if cl.Rotation == Reuse {
+				return // the weakened IdP never retires it
+			}
+			if next.str("refresh_token") == tr.RefreshToken {
+				t.Fatalf("the next refresh did not rotate: %v", next.fields)
+			}
+			clock.advance(time.Minute)
+			r, status := postTokenRaw(t, s, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}, "client_id": {"spa"}})
+			if status != 400 || r.str("error") != "invalid_grant" || last(s, "idp.token").Fields["replay"] != "yes" {
+				t.Errorf("reuse of the retired token: %d %v, entry %v", status, r.fields, last(s, "idp.token"))
+			}
+			if r, status := postTokenRaw(t, s, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {next.str("refresh_token")}, "client_id": {"spa"}}); status != 400 {
+				t.Errorf("the chain after the reuse: %d %v, want it revoked", status, r.fields)
+			}
+		})
 	}
 }

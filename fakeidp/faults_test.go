@@ -84,6 +84,13 @@ func TestFaultActionsApplyWhereTheyAlterSomething(t *testing.T) {
 			`alters nothing in the response to response_type "id_token"`},
 		{Fault{On: "authorize", When: map[string]string{"scope": "profile offline_access"}, Do: "id-token-wrong-aud"}, "when.scope",
 			`do: id-token-wrong-aud alters an id_token, and scope "profile offline_access" asks for none (no openid)`},
+		{Fault{On: "authorize", Do: "refresh-no-id-token"}, "do", `"refresh-no-id-token" applies to token only`},
+		{Fault{On: "token", When: map[string]string{"grant_type": "authorization_code"}, Do: "refresh-wider-scope"}, "when.grant_type",
+			`alters the responses to grant_type refresh_token only, never "authorization_code"`},
+		{Fault{On: "token", When: map[string]string{"code_verifier": "x"}, Do: "refresh-no-refresh-token"}, "when.code_verifier",
+			"do: refresh-no-refresh-token alters refresh_token requests, which carry no code_verifier"},
+		{Fault{On: "authorize", Do: "invalid-grant"}, "do", `"invalid-grant" applies to token only`},
+		{Fault{On: "token", Do: "wrong-state"}, "do", `"wrong-state" applies to authorize only`},
 	} {
 		ce := faultErr(t, tc.f)
 		if ce.Key != tc.key || !strings.Contains(ce.Msg, tc.want) {
@@ -91,6 +98,9 @@ func TestFaultActionsApplyWhereTheyAlterSomething(t *testing.T) {
 		}
 	}
 	for _, f := range []Fault{
+		{On: "token", When: map[string]string{"grant_type": "refresh_token", "scope": "openid"}, Do: "refresh-expires-in-string"},
+		{On: "token", Do: "refresh-no-expires-in"},
+		{On: "authorize", When: map[string]string{"prompt": "none", "response_mode": "web_message"}, Do: "wrong-state"},
 		{On: "authorize", When: map[string]string{"prompt": "none"}, Do: "id-token-wrong-iss"},
 		{On: "authorize", When: map[string]string{"response_type": "id_token token", "scope": "openid profile"}, Do: "id-token-wrong-at-hash"},
 		{On: "authorize", When: map[string]string{"response_type": "code"}, Do: "id-token-wrong-at-hash"},

@@ -813,6 +813,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		// The weakened IdP hands the same refresh token back.
 		resp.SetExtra("refresh_token", form.Get("refresh_token"))
 	}
+	if r, ok := resp.(*fosite.AccessResponse); ok && anom != nil {
+		alterRefresh(anom, r, ar.GetGrantedScopes(), cl.Scopes, f)
+	}
 	rt, _ := resp.GetExtra("refresh_token").(string)
 	idt, _ := resp.GetExtra("id_token").(string)
 	s.recordIssued(ctx, f, cl, "", resp.GetAccessToken(), rt, idt)
