@@ -172,6 +172,27 @@ func keepsRefreshToken(ctx context.Context) bool {
 	return a != nil && a.do == "refresh-no-refresh-token"
 }
 
+func init() {
+	Actions["rotate-signing-key-unannounced"] = "the IdP rotates to a new signing key (a new kid) as it answers, and signs this response's id_token and all later tokens with it; its JWKS lists the key only from the first fetch after a token signed with it went out (for a code flow's /authorize: after the code's exchange), so a client's cached JWKS never has it: unlike the rotate-signing-key step, which lists the key at once"
+	rules["rotate-signing-key-unannounced"] = idTokenRule
+}
+
+// misbehave starts what an action that alters a response does: the
+// anomaly the response is to carry, or for rotate-signing-key-unannounced
+// the rotation itself.
+func (s *Server) misbehave(ctx context.Context, do string) (context.Context, *anomaly, error) {
+	if do == "rotate-signing-key-unannounced" {
+		kid, err := s.keys.rotate(false)
+		if err != nil {
+			return ctx, nil, err
+		}
+		s.record(ctx, "idp.key-rotated", timeline.Fields{"kid": kid, "published": "after-first-token"})
+		return ctx, nil, nil
+	}
+	ctx, a := withAnomaly(ctx, do)
+	return ctx, a, nil
+}
+
 // idTokenRule: an id_token anomaly alters the id_token of a login or a
 // silent renewal (the authorization response's, or its code's exchange's)
 // and of a refresh.
@@ -267,7 +288,7 @@ func (s *Server) alterIDToken(ctx context.Context, a *anomaly, claims map[string
 		}
 		return signWith(ctx, key, unknownKid, claims, "")
 	case "id-token-no-kid":
-		key, _ := s.keys.current()
+		key, _ := s.keys.signer()
 		return signWith(ctx, key, "", claims, "")
 	case "id-token-alg-none":
 		_, kid := s.keys.current()

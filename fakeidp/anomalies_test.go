@@ -540,3 +540,95 @@ func TestRefreshWithoutRefreshTokenKeepsThePresentedOne(t *testing.T) {
 		})
 	}
 }
+
+// kidsOf is the kids a key set lists, newest first.
+func kidsOf(set jose.JSONWebKeySet) string {
+	var kids []string
+	for _, k := range set.Keys {
+		kids = append(kids, k.KeyID)
+	}
+	return strings.Join(kids, " ")
+}
+
+// rotate-signing-key-unannounced signs the faulted response's id_token with
+// a new key that no key set fetched before lists: a client's cached JWKS
+// fails on its kid, and a fetch after the token lists it. On a code flow's
+// /authorize the key stays unlisted until the code's exchange, which is
+// when the app (booted on the redirect, fetching its JWKS) gets the token.
+func TestRotateSigningKeyUnannounced(t *testing.T) {
+	for _, fl := range []flow{flows[2], flows[3]} { // refresh; silent renewal by the code flow
+		t.Run(fl.name, func(t *testing.T) {
+			f := Fault{On: fl.on, When: fl.when, Do: "rotate-signing-key-unannounced", Skip: 1, Times: 1}
+			s, _ := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []Fault{f}}, Client{})
+			st := &flowState{}
+			fl.run(t, s, st)
+			cached := jwksOf(t, s)
+			var got answer
+			if fl.on == "authorize" {
+				p, _ := authorize(t, st.hc, s, url.Values{"prompt": {"none"}})
+				if e := last(s, "idp.key-rotated"); e.Fields["kid"] != "refreshsuite-2" || e.Fields["published"] != "after-first-token" {
+					t.Fatalf("key-rotated entry %v", e)
+				}
+				if kids := kidsOf(jwksOf(t, s)); kids != "refreshsuite-1" {
+					t.Errorf("between /authorize and the code's exchange the JWKS lists %q, want only the old key", kids)
+				}
+				got = exchange(t, s, p.Get("code"))
+			} else {
+				got = fl.run(t, s, st)
+			}
+			if h, _, _ := jwtParts(t, got.str("id_token")); h["kid"] != "refreshsuite-2" {
+				t.Fatalf("id_token kid %v, want the new key", h["kid"])
+			}
+			if err := jwsErr(cached, got.str("id_token")); err == nil || !strings.Contains(err.Error(), `kid "refreshsuite-2": 0 keys`) {
+				t.Errorf("with the JWKS fetched before: %v, want the kid unknown", err)
+			}
+			fresh := jwksOf(t, s)
+			if kids := kidsOf(fresh); kids != "refreshsuite-2 refreshsuite-1" {
+				t.Errorf("a fetch after the token lists %q", kids)
+			}
+			if err := jwsErr(fresh, got.str("id_token")); err != nil {
+				t.Errorf("with the JWKS fetched after: %v", err)
+			}
+			if e := last(s, "idp.jwks"); e.Fields["kids"] != "refreshsuite-2 refreshsuite-1" {
+				t.Errorf("idp.jwks entry %v", e)
+			}
+			// A real rotation: later tokens are signed with the new key, and
+			// times: 1 rotates no further.
+			later := fl.run(t, s, st)
+			if h, _, _ := jwtParts(t, later.str("id_token")); h["kid"] != "refreshsuite-2" {
+				t.Errorf("a later id_token's kid %v", h["kid"])
+			}
+			if fl.on == "authorize" {
+				fl.grant = "" // the rotation is the /authorize entry's, no exchange carries it
+			}
+			checkFired(t, s, fl, "rotate-signing-key-unannounced", "", 3)
+		})
+	}
+}
+
+// The rotate-signing-key step lists the new key at once, before any token
+// signed with it; it also lists a key rotated in unannounced.
+func TestRotateSigningKeyStepPublishesAtOnce(t *testing.T) {
+	s, _ := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []Fault{{On: "token", When: map[string]string{"grant_type": "refresh_token"}, Do: "rotate-signing-key-unannounced"}}}, Client{})
+	_, tr := login(t, s, "openid offline_access")
+	if err := s.RotateSigningKey(); err != nil {
+		t.Fatal(err)
+	}
+	if kids := kidsOf(jwksOf(t, s)); kids != "refreshsuite-2 refreshsuite-1" {
+		t.Errorf("after the step, before any token, the JWKS lists %q", kids)
+	}
+	if e := last(s, "idp.key-rotated"); e.Fields["published"] != "at-once" {
+		t.Errorf("entry %v", e)
+	}
+	tr = refresh(t, s, tr.RefreshToken) // rotates to refreshsuite-3, unannounced, and signs with it
+	if kids := kidsOf(jwksOf(t, s)); kids != "refreshsuite-3 refreshsuite-2 refreshsuite-1" || kidOf(tr.IDToken) != "refreshsuite-3" {
+		t.Fatalf("JWKS %q, id_token kid %q", kids, kidOf(tr.IDToken))
+	}
+	refresh(t, s, tr.RefreshToken) // refreshsuite-4, unannounced: the step lists it before its first token
+	if err := s.RotateSigningKey(); err != nil {
+		t.Fatal(err)
+	}
+	if kids := kidsOf(jwksOf(t, s)); kids != "refreshsuite-5 refreshsuite-4 refreshsuite-3 refreshsuite-2 refreshsuite-1" {
+		t.Errorf("JWKS %q", kids)
+	}
+}

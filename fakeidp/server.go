@@ -358,11 +358,11 @@ func (s *Server) CA() *tlsca.CA { return s.ca }
 // RotateSigningKey makes the provider sign with a new key from now on; the key
 // set keeps the old key too, so tokens already issued stay verifiable.
 func (s *Server) RotateSigningKey() error {
-	kid, err := s.keys.rotate()
+	kid, err := s.keys.rotate(true)
 	if err != nil {
 		return err
 	}
-	s.Timeline.Add("idp.key-rotated", timeline.Fields{"kid": kid})
+	s.Timeline.Add("idp.key-rotated", timeline.Fields{"kid": kid, "published": "at-once"})
 	return nil
 }
 
@@ -594,7 +594,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		case "deny-framing":
 			w = &denyFramingWriter{ResponseWriter: w}
 		default:
-			ctx, anom = withAnomaly(ctx, ft.Do)
+			var err error
+			if ctx, anom, err = s.misbehave(ctx, ft.Do); err != nil {
+				f["outcome"], f["error"] = "error", "server_error"
+				writeJSONError(w, http.StatusInternalServerError, "server_error", err.Error())
+				return
+			}
 		}
 	}
 
@@ -780,7 +785,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			writeJSONError(w, http.StatusInternalServerError, "server_error", "Injected fault.")
 			return
 		default:
-			ctx, anom = withAnomaly(ctx, ft.Do)
+			var err error
+			if ctx, anom, err = s.misbehave(ctx, ft.Do); err != nil {
+				f["outcome"], f["error"] = "error", "server_error"
+				writeJSONError(w, http.StatusInternalServerError, "server_error", err.Error())
+				return
+			}
 		}
 	}
 	if anom == nil && form.Get("grant_type") == "authorization_code" {

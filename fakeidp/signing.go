@@ -15,7 +15,7 @@ import (
 // sign signs claims with the current key and names that key's kid in the
 // header, taken together so a rotation in between cannot mismatch them.
 func (s *Server) sign(ctx context.Context, claims map[string]any, typ string) (string, error) {
-	key, kid := s.keys.current()
+	key, kid := s.keys.signer()
 	return signWith(ctx, key, kid, claims, typ)
 }
 

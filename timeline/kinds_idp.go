@@ -60,7 +60,8 @@ var idpKinds = map[string]Kind{
 		"error":                    "OAuth error code", "status": "HTTP status", "session": "yes when a login session was ended",
 	}},
 	"idp.discovery": {"the discovery document was fetched", map[string]string{"origin": "Origin", "cors": "allowed, public (\"*\") or empty", "path": "URL path"}},
-	"idp.jwks":      {"the key set was fetched", map[string]string{"origin": "Origin", "cors": "allowed, public (\"*\") or empty", "path": "URL path"}},
+	"idp.jwks": {"the key set was fetched", map[string]string{"origin": "Origin", "cors": "allowed, public (\"*\") or empty", "path": "URL path",
+		"kids": "the key IDs the set listed, newest first, space-separated (has refreshsuite-2 finds a fetch that listed it)"}},
 	"idp.page": {"a helper page of the IdP's layout (Keycloak's third-party cookie check)", map[string]string{
 		"page": "3p-cookies or 3p-cookies-step2", "path": "URL path", "result": "step 2: supported or unsupported, as the page tells its parent",
 	}},
@@ -70,7 +71,8 @@ var idpKinds = map[string]Kind{
 	}},
 	"idp.fault":          {"a declared fault fired", map[string]string{"on": "endpoint", "do": "action", "delay_ms": "how long a slow endpoint holds the request"}},
 	"idp.sessions-ended": {"the harness ended every IdP login session", map[string]string{"count": "sessions ended"}},
-	"idp.key-rotated":    {"the IdP signs with a new key from now on", map[string]string{"kid": "the new key ID"}},
+	"idp.key-rotated": {"the IdP signs with a new key from now on", map[string]string{"kid": "the new key ID",
+		"published": "at-once (the rotate-signing-key step: the key set lists it from now on) or after-first-token (the rotate-signing-key-unannounced fault: only fetches after the first token signed with it list it)"}},
 	"idp.clock-skew": {"the IdP's clock runs this far from the scenario clock (recorded at start, only when not 0): the times in its tokens and its expiry checks are on its own clock, its entries are stamped on the scenario clock", map[string]string{
 		"skew_ms": "the IdP's clock minus the scenario clock: positive ahead, negative behind",
 	}},
