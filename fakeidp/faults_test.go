@@ -2,6 +2,8 @@ package fakeidp
 
 import (
 	"errors"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -124,6 +126,19 @@ func TestEveryActionHasARule(t *testing.T) {
 	for do := range rules {
 		if _, ok := Actions[do]; !ok {
 			t.Errorf("rule %s has no documentation in Actions", do)
+		}
+	}
+}
+
+// Every action has its row in the faults tables of the scenario format.
+func TestEveryActionIsInTheFaultsTable(t *testing.T) {
+	doc, err := os.ReadFile("../docs/scenarios.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, do := range ActionNames() {
+		if !regexp.MustCompile("(?m)^\\| [^|\\n]* \\| `" + regexp.QuoteMeta(do) + "`[^|\\n]* \\| .").Match(doc) {
+			t.Errorf("docs/scenarios.md has no faults table row for %s", do)
 		}
 	}
 }

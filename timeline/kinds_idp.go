@@ -69,7 +69,7 @@ var idpKinds = map[string]Kind{
 		"method": "HTTP method", "path": "URL path (a segment longer than 32 characters as its fingerprint; never the query)",
 		"origin": "Origin", "status": "404",
 	}},
-	"idp.fault":          {"a declared fault fired", map[string]string{"on": "endpoint", "do": "action", "delay_ms": "how long a slow endpoint holds the request"}},
+	"idp.fault":          {"a declared fault fired", map[string]string{"on": "endpoint", "do": "the action, the fault's do value", "delay_ms": "how long a slow endpoint holds the request"}},
 	"idp.sessions-ended": {"the harness ended every IdP login session", map[string]string{"count": "sessions ended"}},
 	"idp.key-rotated": {"the IdP signs with a new key from now on", map[string]string{"kid": "the new key ID",
 		"published": "at-once (the rotate-signing-key step: the key set lists it from now on) or after-first-token (the rotate-signing-key-unannounced fault: only fetches after the first token signed with it list it)"}},
