@@ -54,6 +54,40 @@ var idTokenAnomalies = map[string]struct{ doc, altered string }{
 	"id-token-no-kid":        {"the id_token is signed with the current key, but its header names no kid", "id_token.kid"},
 }
 
+// refreshAnomalies alter a refresh response's fields, with the field each
+// alters.
+var refreshAnomalies = map[string]struct{ doc, altered string }{
+	"refresh-no-refresh-token":  {"a refresh answers without a refresh_token, as RFC 6749 section 6 allows: the client keeps the one it has, so that refresh rotates none; the presented token stays the live token of its chain (its expiry unchanged, no grace started) and presenting it again is no replay; the access token it replaces is revoked as at any refresh", "refresh_token"},
+	"refresh-no-id-token":       {"a refresh answers without an id_token, as OpenID Connect Core 12.2 allows", "id_token"},
+	"refresh-narrower-scope":    {"a refresh's scope field is narrower than granted: without the first granted scope other than openid and offline_access (else the last); the tokens keep the granted scope", "scope"},
+	"refresh-wider-scope":       {"a refresh's scope field is wider than granted: plus the first of the client's scopes not granted (else another-scope); the tokens keep the granted scope", "scope"},
+	"refresh-no-expires-in":     {"a refresh answers without expires_in (only RECOMMENDED by RFC 6749 section 5.1); the access token lives its lifetime as always", "expires_in"},
+	"refresh-expires-in-string": {`a refresh answers expires_in as a JSON string ("300"), not a number`, "expires_in"},
+}
+
+// idTokenRule: an id_token anomaly alters the id_token of a login or a
+// silent renewal (the authorization response's, or its code's exchange's)
+// and of a refresh.
+var idTokenRule = rule{
+	on:            []string{"authorize", "token"},
+	grants:        []string{"authorization_code", "refresh_token"},
+	responseTypes: withIDToken,
+	openid:        true,
+}
+
+// withIDToken: the response has an id_token, or a code whose exchange
+// gives one.
+func withIDToken(types []string) bool {
+	return slices.Contains(types, "id_token") || slices.Contains(types, "code")
+}
+
+// withAccessToken: an access token comes with the id_token (implicit or
+// hybrid), or a code whose exchange gives both.
+func withAccessToken(types []string) bool {
+	return (slices.Contains(types, "id_token") && slices.Contains(types, "token")) || slices.Contains(types, "code")
+}
+
+// The anomalies join the fault actions, each with where it applies.
 func init() {
 	for do, x := range idTokenAnomalies {
 		Actions[do] = x.doc
@@ -66,11 +100,14 @@ func init() {
 		}
 		rules[do] = r
 	}
-}
-
-func init() {
+	for do, x := range refreshAnomalies {
+		Actions[do] = x.doc
+		rules[do] = rule{on: []string{"token"}, grants: []string{"refresh_token"}}
+	}
 	Actions["wrong-state"] = "authorize answers with another state than the request's (another-<state>), in a success or an error response alike"
 	rules["wrong-state"] = rule{on: []string{"authorize"}}
+	Actions["rotate-signing-key-unannounced"] = "the IdP rotates to a new signing key (a new kid) as it answers, and signs this response's id_token and all later tokens with it; its JWKS lists the key only from the first fetch after a token signed with it went out (for a code flow's /authorize: after the code's exchange), so a client's cached JWKS never has it: unlike the rotate-signing-key step, which lists the key at once"
+	rules["rotate-signing-key-unannounced"] = idTokenRule
 }
 
 // alterState gives an authorization response, a success's parameters or
@@ -88,24 +125,6 @@ func alterState(a *anomaly, ar fosite.AuthorizeRequester, params url.Values) {
 		// fosite writes an error's state from the request.
 		req.State = another(req.State)
 		a.altered = "state"
-	}
-}
-
-// refreshAnomalies alter a refresh response's fields, with the field each
-// alters.
-var refreshAnomalies = map[string]struct{ doc, altered string }{
-	"refresh-no-refresh-token":  {"a refresh answers without a refresh_token, as RFC 6749 section 6 allows: the client keeps the one it has, so that refresh rotates none; the presented token stays the live token of its chain (its expiry unchanged, no grace started) and presenting it again is no replay; the access token it replaces is revoked as at any refresh", "refresh_token"},
-	"refresh-no-id-token":       {"a refresh answers without an id_token, as OpenID Connect Core 12.2 allows", "id_token"},
-	"refresh-narrower-scope":    {"a refresh's scope field is narrower than granted: without the first granted scope other than openid and offline_access (else the last); the tokens keep the granted scope", "scope"},
-	"refresh-wider-scope":       {"a refresh's scope field is wider than granted: plus the first of the client's scopes not granted (else another-scope); the tokens keep the granted scope", "scope"},
-	"refresh-no-expires-in":     {"a refresh answers without expires_in (only RECOMMENDED by RFC 6749 section 5.1); the access token lives its lifetime as always", "expires_in"},
-	"refresh-expires-in-string": {`a refresh answers expires_in as a JSON string ("300"), not a number`, "expires_in"},
-}
-
-func init() {
-	for do, x := range refreshAnomalies {
-		Actions[do] = x.doc
-		rules[do] = rule{on: []string{"token"}, grants: []string{"refresh_token"}}
 	}
 }
 
@@ -172,11 +191,6 @@ func keepsRefreshToken(ctx context.Context) bool {
 	return a != nil && a.do == "refresh-no-refresh-token"
 }
 
-func init() {
-	Actions["rotate-signing-key-unannounced"] = "the IdP rotates to a new signing key (a new kid) as it answers, and signs this response's id_token and all later tokens with it; its JWKS lists the key only from the first fetch after a token signed with it went out (for a code flow's /authorize: after the code's exchange), so a client's cached JWKS never has it: unlike the rotate-signing-key step, which lists the key at once"
-	rules["rotate-signing-key-unannounced"] = idTokenRule
-}
-
 // misbehave starts what an action that alters a response does: the
 // anomaly the response is to carry, or for rotate-signing-key-unannounced
 // the rotation itself.
@@ -191,28 +205,6 @@ func (s *Server) misbehave(ctx context.Context, do string) (context.Context, *an
 	}
 	ctx, a := withAnomaly(ctx, do)
 	return ctx, a, nil
-}
-
-// idTokenRule: an id_token anomaly alters the id_token of a login or a
-// silent renewal (the authorization response's, or its code's exchange's)
-// and of a refresh.
-var idTokenRule = rule{
-	on:            []string{"authorize", "token"},
-	grants:        []string{"authorization_code", "refresh_token"},
-	responseTypes: withIDToken,
-	openid:        true,
-}
-
-// withIDToken: the response has an id_token, or a code whose exchange
-// gives one.
-func withIDToken(types []string) bool {
-	return slices.Contains(types, "id_token") || slices.Contains(types, "code")
-}
-
-// withAccessToken: an access token comes with the id_token (implicit or
-// hybrid), or a code whose exchange gives both.
-func withAccessToken(types []string) bool {
-	return (slices.Contains(types, "id_token") && slices.Contains(types, "token")) || slices.Contains(types, "code")
 }
 
 // anomaly is the one a request's response is to carry; altered says what
@@ -277,9 +269,7 @@ func (s *Server) alterIDToken(ctx context.Context, a *anomaly, claims map[string
 		iat, _ := numClaim(claims, "iat")
 		claims["iat"] = iat + int64(AnomalyOffset/time.Second)
 	}
-	if a.altered == "" {
-		a.altered = altered
-	}
+	a.altered = altered
 	switch a.do {
 	case "id-token-unknown-kid":
 		key, err := s.keys.stranger()

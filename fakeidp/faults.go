@@ -34,7 +34,8 @@ type Fault struct {
 // MaxDelay bounds a slow endpoint: longer is a hang, and a hang is not a test.
 const MaxDelay = 2 * time.Minute
 
-// Actions lists each fault action with what it does, for docs and error messages.
+// Actions lists each fault action with what it does, for docs and error
+// messages; the anomalies (anomalies.go) join it at init.
 var Actions = map[string]string{
 	"page-without-redirect": "authorize answers 200 with an interactive page and never redirects back",
 	"deny-framing":          "authorize refuses to be framed (X-Frame-Options: DENY, CSP frame-ancestors 'none'); a redirect becomes a page that would navigate on",
