@@ -95,7 +95,9 @@ func (st idTokenStrategy) GenerateIDToken(ctx context.Context, lifespan time.Dur
 	now := st.s.now(ctx)
 	claims["iat"] = now.Unix()
 	claims["exp"] = now.Add(st.s.clients[r.GetClient().GetID()].IDTokenLifetime).Unix()
-	if at, ok := claims[authTimeClaim]; ok {
+	if at, ok := numClaim(claims, authTimeClaim); ok {
+		// An integer: the session's copy went through JSON as a float, which
+		// would be written 1.8934992e+09.
 		claims["auth_time"] = at
 		delete(claims, authTimeClaim)
 	}

@@ -2,7 +2,9 @@ package fakeidp
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync"
@@ -58,6 +60,11 @@ func TestIDTokenTimesFollowTheScenarioClock(t *testing.T) {
 	c, _ := jwtClaims(tr.IDToken)
 	if c.Iat != clock.Now().Unix() || c.Exp != clock.Now().Add(30*time.Second).Unix() {
 		t.Fatalf("iat %d exp %d, want the scenario clock's %d and +30s", c.Iat, c.Exp, clock.Now().Unix())
+	}
+	payload, _ := jwtSegment(tr.IDToken, 1)
+	raw, _ := base64.RawURLEncoding.DecodeString(payload)
+	if want := fmt.Sprintf(`"auth_time":%d,`, clock.Now().Unix()); !strings.Contains(string(raw), want) {
+		t.Errorf("id_token payload %s, want %s written as an integer", raw, want)
 	}
 	clock.advance(time.Hour) // far past the wall clock's idea of now
 	r := refresh(t, s, tr.RefreshToken)
