@@ -95,7 +95,9 @@ func (st idTokenStrategy) GenerateIDToken(ctx context.Context, lifespan time.Dur
 	now := st.s.now(ctx)
 	claims["iat"] = now.Unix()
 	claims["exp"] = now.Add(st.s.clients[r.GetClient().GetID()].IDTokenLifetime).Unix()
-	if at, ok := claims[authTimeClaim]; ok {
+	if at, ok := numClaim(claims, authTimeClaim); ok {
+		// An integer: the session's copy went through JSON as a float, which
+		// would be written 1.8934992e+09.
 		claims["auth_time"] = at
 		delete(claims, authTimeClaim)
 	}
@@ -103,12 +105,18 @@ func (st idTokenStrategy) GenerateIDToken(ctx context.Context, lifespan time.Dur
 	// could be compared with it.
 	delete(claims, "rat")
 	claims["azp"] = r.GetClient().GetID()
+	nonce, _ := claims["nonce"].(string)
 	if r.GetRequestForm().Get("grant_type") == "refresh_token" {
 		// OpenID Connect Core 12.2: a refreshed id_token SHOULD NOT carry a
 		// nonce; fosite copies the first one's from the session. A client
 		// that accepts a refreshed id_token only without one (as it may, the
 		// nonce it sent being long gone) would throw its tokens away.
 		delete(claims, "nonce")
+	}
+	if a := anomalyOf(ctx); a != nil {
+		if _, ok := idTokenAnomalies[a.do]; ok {
+			return st.s.alterIDToken(ctx, a, claims, r.GetClient().GetID(), nonce)
+		}
 	}
 	// Signed with the current key and its kid, whatever the session recorded
 	// when the authorization began (the key may have been rotated since).

@@ -1,7 +1,12 @@
 package fakeidp
 
 import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -55,6 +60,11 @@ func TestIDTokenTimesFollowTheScenarioClock(t *testing.T) {
 	c, _ := jwtClaims(tr.IDToken)
 	if c.Iat != clock.Now().Unix() || c.Exp != clock.Now().Add(30*time.Second).Unix() {
 		t.Fatalf("iat %d exp %d, want the scenario clock's %d and +30s", c.Iat, c.Exp, clock.Now().Unix())
+	}
+	payload, _ := jwtSegment(tr.IDToken, 1)
+	raw, _ := base64.RawURLEncoding.DecodeString(payload)
+	if want := fmt.Sprintf(`"auth_time":%d,`, clock.Now().Unix()); !strings.Contains(string(raw), want) {
+		t.Errorf("id_token payload %s, want %s written as an integer", raw, want)
 	}
 	clock.advance(time.Hour) // far past the wall clock's idea of now
 	r := refresh(t, s, tr.RefreshToken)
@@ -138,5 +148,100 @@ func TestSigningKeyRotation(t *testing.T) {
 	}
 	if set := s.keys.jwks(); len(set.Keys) != 2 {
 		t.Errorf("the key set publishes %d keys, want the new and the old", len(set.Keys))
+	}
+}
+
+// With the provider's clock skewed ahead or behind the scenario clock, every
+// time it writes (iat, exp, auth_time, a JWT access token's exp) is on its
+// own clock, expires_in is still the lifetime, and its timeline entries are
+// stamped on the scenario clock.
+func TestClockSkewMovesTheProvidersTimesOnly(t *testing.T) {
+	for _, skew := range []time.Duration{7 * time.Minute, -7 * time.Minute} {
+		t.Run(skew.String(), func(t *testing.T) {
+			s, clock := startOnClockWith(t, Config{ClockSkew: skew, SessionLifetime: time.Hour},
+				Client{AccessTokenLifetime: 10 * time.Second, IDTokenLifetime: 30 * time.Second, AccessTokenFormat: JWT})
+			if e := last(s, "idp.clock-skew"); e.Fields["skew_ms"] != ms(skew) {
+				t.Errorf("idp.clock-skew entry %v, want skew_ms %s", e, ms(skew))
+			}
+			clock.advance(3 * time.Second)
+			loginAt := clock.Now()
+			_, tr := login(t, s, "openid offline_access")
+			idp := loginAt.Add(skew).Unix()
+			id := claimsOf(t, tr.IDToken)
+			for claim, want := range map[string]int64{"iat": idp, "exp": idp + 30, "auth_time": idp} {
+				if got, _ := numClaim(id, claim); got != want {
+					t.Errorf("id_token %s = %d, want %d (the scenario clock %d plus the skew)", claim, got, want, loginAt.Unix())
+				}
+			}
+			if got, _ := numClaim(claimsOf(t, tr.AccessToken), "exp"); got != idp+10 {
+				t.Errorf("JWT access token exp = %d, want %d", got, idp+10)
+			}
+			if tr.ExpiresIn != 10 {
+				t.Errorf("expires_in = %d, want the lifetime, 10", tr.ExpiresIn)
+			}
+			e := last(s, "idp.token")
+			if want := loginAt.Sub(s.Timeline.Origin()); e.At != want {
+				t.Errorf("idp.token stamped at %s, want the scenario clock's %s", e.At, want)
+			}
+			if e.Fields["id_token_ttl_ms"] != "30000" || e.Fields["expires_in_ms"] != "10000" {
+				t.Errorf("idp.token lifetimes %v, want 30000 and 10000", e.Fields)
+			}
+
+			// The access token lives its lifetime on the provider's clock.
+			clock.advance(10*time.Second - time.Millisecond)
+			if code := userinfoStatus(t, s, tr.AccessToken); code != 200 {
+				t.Errorf("access token 1ms before its exp on the provider's clock: userinfo %d, want 200", code)
+			}
+			clock.advance(time.Millisecond)
+			if code := userinfoStatus(t, s, tr.AccessToken); code != 401 {
+				t.Errorf("access token at its exp on the provider's clock: userinfo %d, want 401", code)
+			}
+
+			// A refresh later issues on the provider's clock again.
+			clock.advance(time.Minute)
+			r := refresh(t, s, tr.RefreshToken)
+			if got, _ := numClaim(claimsOf(t, r.IDToken), "iat"); got != clock.Now().Add(skew).Unix() {
+				t.Errorf("refreshed id_token iat %d, want %d", got, clock.Now().Add(skew).Unix())
+			}
+		})
+	}
+}
+
+// The provider judges a token's times on its own clock: an id_token_hint
+// issued at the scenario clock's now is from the future to a provider
+// behind it, and one that expires a minute from now has expired for a
+// provider five minutes ahead.
+func TestClockSkewJudgesTimesOnTheProvidersClock(t *testing.T) {
+	check := func(skew time.Duration, iat, exp time.Duration) error {
+		s, clock := startOnClockWith(t, Config{ClockSkew: skew}, Client{})
+		_, tr := login(t, s, "openid")
+		hint := resign(t, s, tr.IDToken, func(c map[string]any) {
+			c["iat"], c["exp"] = clock.Now().Add(iat).Unix(), clock.Now().Add(exp).Unix()
+		})
+		_, err := s.checkIDToken(context.Background(), hint, "spa")
+		return err
+	}
+	if err := check(0, 0, time.Minute); err != nil {
+		t.Fatalf("without skew, a hint issued now and valid for a minute: %v", err)
+	}
+	if err := check(-5*time.Minute, 0, time.Minute); err == nil || !strings.Contains(err.Error(), "after now") {
+		t.Errorf("a provider 5m behind judges a hint issued at the scenario's now: %v, want issued after now", err)
+	}
+	if err := check(5*time.Minute, -time.Minute, time.Minute); !errors.Is(err, errHintExpired) {
+		t.Errorf("a provider 5m ahead judges a hint that expires in a minute: %v, want expired", err)
+	}
+}
+
+func TestClockSkewBounds(t *testing.T) {
+	for _, skew := range []time.Duration{MaxClockSkew + time.Second, -MaxClockSkew - time.Second} {
+		cfg := Config{ClockSkew: skew, Clients: []Client{{ID: "spa", RedirectURIs: []string{redirect}}}}
+		var ce *ConfigError
+		if err := cfg.Validate(); !errors.As(err, &ce) || ce.Key != "clock-skew" {
+			t.Errorf("skew %s: %v, want a clock-skew error", skew, err)
+		}
+	}
+	cfg := Config{ClockSkew: -MaxClockSkew, Clients: []Client{{ID: "spa", RedirectURIs: []string{redirect}}}}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("skew %s: %v", -MaxClockSkew, err)
 	}
 }

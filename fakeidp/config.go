@@ -124,6 +124,13 @@ type Config struct {
 	// Clients: at least one.
 	Clients []Client
 	Faults  []Fault
+	// ClockSkew sets the provider's clock this far ahead of the scenario
+	// clock (the page's), or behind it when negative, at most MaxClockSkew
+	// either way: every time it writes into a token (iat, exp, auth_time)
+	// and every expiry it judges (tokens, codes, sessions, rotation graces,
+	// hints) is on its own clock. The timeline still stamps its entries on
+	// the scenario clock, so they line up with the page's. 0: no skew.
+	ClockSkew time.Duration
 	// SigningKey signs id_tokens and JWT tokens; nil makes a fresh RSA key.
 	// Many short-lived providers in one process can share one (an RSA key
 	// costs ~100 ms).
@@ -202,6 +209,9 @@ const (
 	MaxRotationGrace = time.Hour
 	// MaxCORSMaxAge is Chromium's cap on a cached preflight.
 	MaxCORSMaxAge = 2 * time.Hour
+	// MaxClockSkew bounds the provider's clock skew: a day is past every
+	// client's tolerance, so more would test nothing new.
+	MaxClockSkew = 24 * time.Hour
 )
 
 // ConfigError is a problem with one setting, named by its key in the IdP
@@ -257,6 +267,9 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	if out.CORSMaxAge < 0 || out.CORSMaxAge > MaxCORSMaxAge || out.CORSMaxAge%time.Second != 0 {
 		return out, cfgErr("cors-max-age", "want whole seconds from 0s to %s (Chromium's cap), got %s", MaxCORSMaxAge, out.CORSMaxAge)
+	}
+	if out.ClockSkew < -MaxClockSkew || out.ClockSkew > MaxClockSkew {
+		return out, cfgErr("clock-skew", "want -%s to %s, got %s", MaxClockSkew, MaxClockSkew, out.ClockSkew)
 	}
 	switch {
 	case out.User == User{}:

@@ -3,8 +3,10 @@ package fakeidp
 import (
 	"fmt"
 	"html"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,7 +34,8 @@ type Fault struct {
 // MaxDelay bounds a slow endpoint: longer is a hang, and a hang is not a test.
 const MaxDelay = 2 * time.Minute
 
-// Actions lists each fault action with what it does, for docs and error messages.
+// Actions lists each fault action with what it does, for docs and error
+// messages; the anomalies (anomalies.go) join it at init.
 var Actions = map[string]string{
 	"page-without-redirect": "authorize answers 200 with an interactive page and never redirects back",
 	"deny-framing":          "authorize refuses to be framed (X-Frame-Options: DENY, CSP frame-ancestors 'none'); a redirect becomes a page that would navigate on",
@@ -41,24 +44,77 @@ var Actions = map[string]string{
 	"slow":                  "the endpoint answers normally, after delay of wall-clock time (virtual time stands still while a request is pending, so only the real clock sees it)",
 }
 
+// rule says which requests an action can alter. A request it cannot alter
+// is no match: it neither counts towards skip and times nor fires, so
+// {on: token, do: refresh-no-id-token} waits for a refresh whatever else
+// comes first.
+type rule struct {
+	on []string
+	// grants are the grant types whose token responses the action alters;
+	// nil: every token request.
+	grants []string
+	// responseTypes says whether the action alters the response to an
+	// authorization request with these response types; nil: every one.
+	responseTypes func(types []string) bool
+	// openid: the action alters an id_token, so only a request for the
+	// openid scope has one to alter.
+	openid bool
+}
+
+var allEndpoints = []string{"authorize", "token", "userinfo", "revoke"}
+
+var rules = map[string]rule{
+	"page-without-redirect": {on: []string{"authorize"}},
+	"deny-framing":          {on: []string{"authorize"}},
+	"server-error":          {on: allEndpoints},
+	"invalid-grant":         {on: []string{"token"}},
+	"slow":                  {on: allEndpoints},
+}
+
+// endpointParams are the parameters each endpoint reads, the only ones a
+// when can match: a when on any other name would never match, silently.
+var endpointParams = map[string][]string{
+	"authorize": {"client_id", "prompt", "response_type", "response_mode", "redirect_uri", "scope", "state", "nonce", "code_challenge_method", "max_age", "id_token_hint"},
+	"token":     {"grant_type", "client_id", "scope", "refresh_token", "code", "code_verifier", "redirect_uri"},
+	"revoke":    {"token", "token_type_hint", "client_id"},
+	"userinfo":  nil,
+}
+
+// grantParams are the parameters a token request of each grant type carries,
+// so that a when naming one the action's grants never send is refused.
+var grantParams = map[string][]string{
+	"authorization_code": {"grant_type", "client_id", "code", "code_verifier", "redirect_uri"},
+	"refresh_token":      {"grant_type", "client_id", "scope", "refresh_token"},
+}
+
 var faultEndpoints = map[string]bool{"authorize": true, "token": true, "userinfo": true, "revoke": true}
 
 // MaxTimes bounds how often a fault fires.
 const MaxTimes = 10000
 
-// validate names the offending key of the fault (on, do, times, delay).
+// validate names the offending key of the fault (on, when.<name>, do,
+// times, skip, delay).
 func (f Fault) validate() *ConfigError {
 	if !faultEndpoints[f.On] {
 		return cfgErr("on", "%q is not one of authorize, token, userinfo, revoke", f.On)
 	}
-	if _, ok := Actions[f.Do]; !ok {
+	for _, k := range slices.Sorted(maps.Keys(f.When)) {
+		if known := endpointParams[f.On]; !slices.Contains(known, k) {
+			if len(known) == 0 {
+				return cfgErr("when."+k, "%s reads no request parameter a fault could match: leave when out", f.On)
+			}
+			return cfgErr("when."+k, "%s reads no parameter %q (known: %s)", f.On, k, strings.Join(known, ", "))
+		}
+	}
+	r, ok := rules[f.Do]
+	if !ok {
 		return cfgErr("do", "%q is not one of %s", f.Do, strings.Join(ActionNames(), ", "))
 	}
-	if (f.Do == "page-without-redirect" || f.Do == "deny-framing") && f.On != "authorize" {
-		return cfgErr("do", "%q applies to authorize only", f.Do)
+	if !slices.Contains(r.on, f.On) {
+		return cfgErr("do", "%q applies to %s only", f.Do, strings.Join(r.on, " and "))
 	}
-	if f.Do == "invalid-grant" && f.On != "token" {
-		return cfgErr("do", "%q applies to token only", f.Do)
+	if err := r.checkWhen(f); err != nil {
+		return err
 	}
 	if f.Times < 0 {
 		return cfgErr("times", "must not be negative")
@@ -76,6 +132,46 @@ func (f Fault) validate() *ConfigError {
 		return cfgErr("delay", "only do: slow takes a delay")
 	}
 	return nil
+}
+
+// checkWhen refuses a when that no request the action alters can satisfy:
+// such a fault would never fire.
+func (r rule) checkWhen(f Fault) *ConfigError {
+	switch {
+	case f.On == "token" && r.grants != nil:
+		if g, ok := f.When["grant_type"]; ok && !slices.Contains(r.grants, g) {
+			return cfgErr("when.grant_type", "do: %s alters the responses to grant_type %s only, never %q", f.Do, strings.Join(r.grants, " and "), g)
+		}
+		var carried []string
+		for _, g := range r.grants {
+			carried = append(carried, grantParams[g]...)
+		}
+		for _, k := range slices.Sorted(maps.Keys(f.When)) {
+			if !slices.Contains(carried, k) {
+				return cfgErr("when."+k, "do: %s alters %s requests, which carry no %s", f.Do, strings.Join(r.grants, " and "), k)
+			}
+		}
+	case f.On == "authorize":
+		if rt, ok := f.When["response_type"]; ok && r.responseTypes != nil && !r.responseTypes(strings.Fields(rt)) {
+			return cfgErr("when.response_type", "do: %s alters nothing in the response to response_type %q", f.Do, rt)
+		}
+		if sc, ok := f.When["scope"]; ok && r.openid && !slices.Contains(strings.Fields(sc), "openid") {
+			return cfgErr("when.scope", "do: %s alters an id_token, and scope %q asks for none (no openid)", f.Do, sc)
+		}
+	}
+	return nil
+}
+
+// alters reports whether the action can alter the response to this request.
+func (r rule) alters(endpoint string, params url.Values) bool {
+	switch endpoint {
+	case "token":
+		return r.grants == nil || slices.Contains(r.grants, params.Get("grant_type"))
+	case "authorize":
+		return (r.responseTypes == nil || r.responseTypes(strings.Fields(params.Get("response_type")))) &&
+			(!r.openid || slices.Contains(strings.Fields(params.Get("scope")), "openid"))
+	}
+	return true
 }
 
 // ActionNames returns the fault actions, sorted.
@@ -105,7 +201,7 @@ func (s *faultSet) match(endpoint string, params url.Values) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, f := range s.faults {
-		if f.On != endpoint || (f.Times > 0 && s.fired[i] >= f.Times) {
+		if f.On != endpoint || (f.Times > 0 && s.fired[i] >= f.Times) || !rules[f.Do].alters(endpoint, params) {
 			continue
 		}
 		ok := true

@@ -3,6 +3,7 @@ package fakeidp
 import (
 	"net/http"
 	"slices"
+	"strings"
 )
 
 // Endpoint names one of the provider's endpoints whatever the layout puts it:
@@ -115,6 +116,13 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
-	s.record(r.Context(), "idp.jwks", s.requestFields(r))
-	writeJSON(w, s.keys.jwks())
+	set := s.keys.jwks()
+	f := s.requestFields(r)
+	kids := make([]string, len(set.Keys))
+	for i, k := range set.Keys {
+		kids[i] = k.KeyID
+	}
+	f["kids"] = strings.Join(kids, " ")
+	s.record(r.Context(), "idp.jwks", f)
+	writeJSON(w, set)
 }

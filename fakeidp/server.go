@@ -62,6 +62,7 @@ type Server struct {
 	faults    *faultSet
 	sessions  *sessions
 	tokens    *tokenBook
+	carried   carried
 	ln        net.Listener
 	http      *http.Server
 	done      chan struct{}
@@ -111,6 +112,9 @@ func Start(cfg Config, tl *timeline.Timeline) (*Server, error) {
 		transport.TLSClientConfig = &tls.Config{RootCAs: ca.Pool(), MinVersion: tls.VersionTLS12}
 	}
 	s.client = &http.Client{Transport: transport}
+	if c.ClockSkew != 0 {
+		s.Timeline.Add("idp.clock-skew", timeline.Fields{"skew_ms": ms(c.ClockSkew)})
+	}
 	go func() {
 		defer close(s.done)
 		if ca != nil {
@@ -354,11 +358,11 @@ func (s *Server) CA() *tlsca.CA { return s.ca }
 // RotateSigningKey makes the provider sign with a new key from now on; the key
 // set keeps the old key too, so tokens already issued stay verifiable.
 func (s *Server) RotateSigningKey() error {
-	kid, err := s.keys.rotate()
+	kid, err := s.keys.rotate(true)
 	if err != nil {
 		return err
 	}
-	s.Timeline.Add("idp.key-rotated", timeline.Fields{"kid": kid})
+	s.Timeline.Add("idp.key-rotated", timeline.Fields{"kid": kid, "published": "at-once"})
 	return nil
 }
 
@@ -513,17 +517,26 @@ func (s *Server) clocked(next http.Handler) http.Handler {
 	})
 }
 
-// now is the request's instant, or the clock's current time outside a request.
-func (s *Server) now(ctx context.Context) time.Time {
+// instant is the request's instant on the scenario clock, or the clock's
+// current time outside a request.
+func (s *Server) instant(ctx context.Context) time.Time {
 	if t, ok := ctx.Value(nowKey{}).(time.Time); ok {
 		return t
 	}
 	return s.Timeline.Clock().Now()
 }
 
-// record adds a timeline entry at the request's instant.
+// now is the request's instant on the provider's own clock, the scenario
+// clock plus the configured skew: what its tokens say and its expiry
+// checks read.
+func (s *Server) now(ctx context.Context) time.Time {
+	return s.instant(ctx).Add(s.cfg.ClockSkew)
+}
+
+// record adds a timeline entry at the request's instant on the scenario
+// clock, never the skewed one, so that it lines up with the page's entries.
 func (s *Server) record(ctx context.Context, what string, f timeline.Fields) {
-	s.Timeline.AddWall(s.now(ctx), what, f)
+	s.Timeline.AddWall(s.instant(ctx), what, f)
 }
 
 // requestFields are what every request's entry says about where it came from.
@@ -565,6 +578,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		s.record(r.Context(), "idp.authorize", f)
 	}()
 
+	var anom *anomaly
 	if ft, ok := s.fault(r.Context(), "authorize", q, f); ok {
 		switch ft.Do {
 		case "slow":
@@ -579,6 +593,13 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			return
 		case "deny-framing":
 			w = &denyFramingWriter{ResponseWriter: w}
+		default:
+			var err error
+			if ctx, anom, err = s.misbehave(ctx, ft.Do); err != nil {
+				f["outcome"], f["error"] = "error", "server_error"
+				writeJSONError(w, http.StatusInternalServerError, "server_error", err.Error())
+				return
+			}
 		}
 	}
 
@@ -635,6 +656,18 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		params.Set("expires_in", fmt.Sprint(int64(cl.AccessTokenLifetime/time.Second)))
 		f["expires_in_ms"] = ms(cl.AccessTokenLifetime)
 	}
+	alterState(anom, ar, params)
+	if anom != nil {
+		_, idt := idTokenAnomalies[anom.do]
+		if idt && anom.altered == "" && params.Get("code") != "" {
+			// The response's id_token had nothing to alter, or there is
+			// none: the code's exchange carries the anomaly.
+			s.carried.put(params.Get("code"), anom.do)
+		}
+		if anom.altered != "" {
+			f["altered"] = anom.altered
+		}
+	}
 	s.recordIssued(ctx, f, cl, params.Get("code"), params.Get("access_token"), "", params.Get("id_token"))
 	f["outcome"] = "ok"
 	f["delivery"] = delivery(ar)
@@ -677,6 +710,12 @@ func (s *Server) slowDown(ctx context.Context, r *http.Request, d time.Duration,
 }
 
 func (s *Server) authorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error, f timeline.Fields) {
+	if a := anomalyOf(ctx); a != nil {
+		alterState(a, ar, nil)
+		if a.altered != "" {
+			f["altered"] = a.altered
+		}
+	}
 	f["outcome"] = "error"
 	f["error"] = fosite.ErrorToRFC6749Error(err).ErrorField
 	f["delivery"] = delivery(ar)
@@ -732,6 +771,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.record(r.Context(), "idp.token", f)
 	}()
 
+	var anom *anomaly
 	if ft, ok := s.fault(r.Context(), "token", form, f); ok {
 		switch ft.Do {
 		case "slow":
@@ -740,12 +780,30 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			f["outcome"], f["error"] = "fault", "invalid_grant"
 			writeJSONError(w, http.StatusBadRequest, "invalid_grant", "Injected fault.")
 			return
-		default:
+		case "server-error":
 			f["outcome"], f["error"] = "fault", "server_error"
 			writeJSONError(w, http.StatusInternalServerError, "server_error", "Injected fault.")
 			return
+		default:
+			var err error
+			if ctx, anom, err = s.misbehave(ctx, ft.Do); err != nil {
+				f["outcome"], f["error"] = "error", "server_error"
+				writeJSONError(w, http.StatusInternalServerError, "server_error", err.Error())
+				return
+			}
 		}
 	}
+	if anom == nil && form.Get("grant_type") == "authorization_code" {
+		if do, ok := s.carried.get(form.Get("code")); ok {
+			f["fault"] = do
+			ctx, anom = withAnomaly(ctx, do)
+		}
+	}
+	defer func() {
+		if anom != nil && anom.altered != "" {
+			f["altered"] = anom.altered
+		}
+	}()
 
 	ar, err := s.oauth.NewAccessRequest(ctx, r, s.emptySession())
 	if err != nil {
@@ -764,6 +822,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	if cl.Rotation == Reuse && ar.GetGrantTypes().ExactOne("refresh_token") {
 		// The weakened IdP hands the same refresh token back.
 		resp.SetExtra("refresh_token", form.Get("refresh_token"))
+	}
+	if r, ok := resp.(*fosite.AccessResponse); ok && anom != nil {
+		alterRefresh(anom, r, ar.GetGrantedScopes(), cl.Scopes, f)
 	}
 	rt, _ := resp.GetExtra("refresh_token").(string)
 	idt, _ := resp.GetExtra("id_token").(string)

@@ -2,6 +2,7 @@ package fakeidp
 
 import (
 	"context"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,9 +15,17 @@ import (
 // sign signs claims with the current key and names that key's kid in the
 // header, taken together so a rotation in between cannot mismatch them.
 func (s *Server) sign(ctx context.Context, claims map[string]any, typ string) (string, error) {
-	key, kid := s.keys.current()
+	key, kid := s.keys.signer()
+	return signWith(ctx, key, kid, claims, typ)
+}
+
+// signWith signs claims with key, naming kid in the header unless it is "".
+func signWith(ctx context.Context, key *rsa.PrivateKey, kid string, claims map[string]any, typ string) (string, error) {
 	signer := &jwt.DefaultSigner{GetPrivateKey: func(context.Context) (interface{}, error) { return key, nil }}
-	extra := map[string]interface{}{"kid": kid}
+	extra := map[string]interface{}{}
+	if kid != "" {
+		extra["kid"] = kid
+	}
 	if typ != "" {
 		extra["typ"] = typ
 	}

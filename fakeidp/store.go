@@ -131,6 +131,10 @@ func (s *store) DeleteAccessTokenSession(ctx context.Context, sig string) error 
 func (s *store) CreateRefreshTokenSession(ctx context.Context, sig, atSig string, r fosite.Requester) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if keepsRefreshToken(ctx) {
+		// Never handed out: a token nobody holds must not be valid.
+		return nil
+	}
 	s.chains[r.GetID()] = append(s.chains[r.GetID()], sig)
 	return s.mem.CreateRefreshTokenSession(ctx, sig, atSig, r)
 }
@@ -158,7 +162,8 @@ func (s *store) DeleteRefreshTokenSession(ctx context.Context, sig string) error
 // first: of two refreshes racing with one token exactly one wins, as with a
 // transactional store, instead of both getting fresh tokens. A client with
 // rotation reuse keeps the old token alive; one with a grace keeps it alive
-// for the grace.
+// for the grace; a refresh that answers without a refresh token
+// (refresh-no-refresh-token) keeps it alive as it was.
 func (s *store) RotateRefreshToken(ctx context.Context, requestID, sig string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -168,12 +173,19 @@ func (s *store) RotateRefreshToken(ctx context.Context, requestID, sig string) e
 	}
 	id, _ := ctx.Value(clientIDKey{}).(string)
 	cl := s.srv.clients[id]
-	if cl.Rotation != Reuse {
+	keep := keepsRefreshToken(ctx)
+	if cl.Rotation != Reuse && !keep {
 		defer func() { s.rotated[sig] = true }()
 	}
 	switch {
 	case cl.Rotation == Reuse:
 		return nil
+	case keep:
+		// A refresh that hands out no refresh token rotates none (RFC 6749
+		// section 6: the client keeps the one it has), so the presented
+		// token stays the live one of its chain; the access token this
+		// refresh replaces dies as at any refresh.
+		return s.mem.RevokeAccessToken(ctx, requestID)
 	case cl.RotationGrace > 0:
 		if _, already := s.graceUntil[sig]; already {
 			// A second refresh within the grace: the chain has moved on.

@@ -3,6 +3,7 @@ package fakeidp
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,6 +17,20 @@ import (
 // the published key set holds under the token's kid.
 func verifyWithJWKS(t *testing.T, s *Server, tok string) (map[string]any, jose.Header) {
 	t.Helper()
+	payload, h, err := verifyJWS(jwksOf(t, s), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	return claims, h
+}
+
+// jwksOf fetches the key set as a client does.
+func jwksOf(t *testing.T, s *Server) jose.JSONWebKeySet {
+	t.Helper()
 	resp, err := s.HTTPClient().Get(s.Endpoint(EndpointJWKS))
 	if err != nil {
 		t.Fatal(err)
@@ -25,24 +40,26 @@ func verifyWithJWKS(t *testing.T, s *Server, tok string) (map[string]any, jose.H
 	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
 		t.Fatal(err)
 	}
+	return set
+}
+
+// verifyJWS verifies tok with the key of set its kid names, and says why
+// it does not verify.
+func verifyJWS(set jose.JSONWebKeySet, tok string) ([]byte, jose.Header, error) {
 	obj, err := jose.ParseSigned(tok)
 	if err != nil {
-		t.Fatalf("not a JWS: %v", err)
+		return nil, jose.Header{}, fmt.Errorf("not a JWS: %w", err)
 	}
 	h := obj.Signatures[0].Header
 	keys := set.Key(h.KeyID)
 	if len(keys) != 1 {
-		t.Fatalf("kid %q: %d keys in the published set", h.KeyID, len(keys))
+		return nil, h, fmt.Errorf("kid %q: %d keys in the published set", h.KeyID, len(keys))
 	}
 	payload, err := obj.Verify(keys[0].Key)
 	if err != nil {
-		t.Fatalf("signature: %v", err)
+		return nil, h, fmt.Errorf("signature: %w", err)
 	}
-	var claims map[string]any
-	if err := json.Unmarshal(payload, &claims); err != nil {
-		t.Fatal(err)
-	}
-	return claims, h
+	return payload, h, nil
 }
 
 // A JWT access token is RFC 9068's: typ at+jwt, signed with the current key

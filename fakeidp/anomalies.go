@@ -1,0 +1,333 @@
+package fakeidp
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v3"
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/token/jwt"
+
+	"github.com/refreshsuite/refreshsuite/timeline"
+)
+
+// Anomalies are faults that answer with the response a correct provider
+// sends, but for one thing a client must catch (or, for some, must cope
+// with): a claim of the id_token, its signature, the state, a field of a
+// refresh response. Everything else is as it always is: the id_token is
+// freshly made by fosite and signed with the current key, unless the
+// signature is the anomaly.
+
+// AnomalyOffset is how far id-token-expired puts exp before now and
+// id-token-future-iat puts iat after now: past every client's clock-skew
+// tolerance (angular-oauth2-oidc allows 10 minutes, oidc-client-ts 5), so
+// a client that accepts the token accepts it for no tolerance's sake.
+const AnomalyOffset = time.Hour
+
+// unknownKid names the key id-token-unknown-kid signs with: one the
+// provider never publishes and never accepts.
+const unknownKid = "refreshsuite-unknown"
+
+// idTokenAnomalies are the actions that alter an id_token: what each does,
+// and the claim or part it alters, as the request's entry records it
+// (altered).
+var idTokenAnomalies = map[string]struct{ doc, altered string }{
+	"id-token-wrong-iss":     {"the id_token's iss is another issuer (<the IdP's origin>/another-issuer)", "id_token.iss"},
+	"id-token-wrong-sub":     {"the id_token's sub is another user (another-<sub>); on refresh OpenID Connect Core 12.2 requires the same sub", "id_token.sub"},
+	"id-token-wrong-aud":     {"the id_token's aud is another client only ([another-<client_id>])", "id_token.aud"},
+	"id-token-wrong-azp":     {"the id_token's azp is another client (another-<client_id>); aud is still the client", "id_token.azp"},
+	"id-token-no-nonce":      {"the id_token carries no nonce (login and silent renewal: a refreshed id_token has none anyway)", "id_token.nonce"},
+	"id-token-wrong-nonce":   {"the id_token's nonce is not the request's (another-<nonce>; on refresh, where it has none, one other than the login's)", "id_token.nonce"},
+	"id-token-wrong-at-hash": {"the id_token's at_hash is not the hash of the access token that comes with it", "id_token.at_hash"},
+	"id-token-expired":       {"the id_token's exp is an hour before now (iat is now)", "id_token.exp"},
+	"id-token-future-iat":    {"the id_token's iat is an hour after now (exp is as always)", "id_token.iat"},
+	"id-token-unknown-kid":   {"the id_token is signed with a key the JWKS never publishes (kid refreshsuite-unknown)", "id_token.kid"},
+	"id-token-bad-signature": {"the id_token's signature does not verify (one bit of it flipped); header and claims are as always", "id_token.signature"},
+	"id-token-alg-none":      {"the id_token is unsigned: header alg none (kid and typ kept), empty signature", "id_token.alg"},
+	"id-token-no-kid":        {"the id_token is signed with the current key, but its header names no kid", "id_token.kid"},
+}
+
+// refreshAnomalies alter a refresh response's fields, with the field each
+// alters.
+var refreshAnomalies = map[string]struct{ doc, altered string }{
+	"refresh-no-refresh-token":  {"a refresh answers without a refresh_token, as RFC 6749 section 6 allows: the client keeps the one it has, so that refresh rotates none; the presented token stays the live token of its chain (its expiry unchanged, no grace started) and presenting it again is no replay; the access token it replaces is revoked as at any refresh", "refresh_token"},
+	"refresh-no-id-token":       {"a refresh answers without an id_token, as OpenID Connect Core 12.2 allows", "id_token"},
+	"refresh-narrower-scope":    {"a refresh's scope field is narrower than granted: without the first granted scope other than openid and offline_access (else the last); the tokens keep the granted scope", "scope"},
+	"refresh-wider-scope":       {"a refresh's scope field is wider than granted: plus the first of the client's scopes not granted (else another-scope); the tokens keep the granted scope", "scope"},
+	"refresh-no-expires-in":     {"a refresh answers without expires_in (only RECOMMENDED by RFC 6749 section 5.1); the access token lives its lifetime as always", "expires_in"},
+	"refresh-expires-in-string": {`a refresh answers expires_in as a JSON string ("300"), not a number`, "expires_in"},
+}
+
+// idTokenRule: an id_token anomaly alters the id_token of a login or a
+// silent renewal (the authorization response's, or its code's exchange's)
+// and of a refresh.
+var idTokenRule = rule{
+	on:            []string{"authorize", "token"},
+	grants:        []string{"authorization_code", "refresh_token"},
+	responseTypes: withIDToken,
+	openid:        true,
+}
+
+// withIDToken: the response has an id_token, or a code whose exchange
+// gives one.
+func withIDToken(types []string) bool {
+	return slices.Contains(types, "id_token") || slices.Contains(types, "code")
+}
+
+// withAccessToken: an access token comes with the id_token (implicit or
+// hybrid), or a code whose exchange gives both.
+func withAccessToken(types []string) bool {
+	return (slices.Contains(types, "id_token") && slices.Contains(types, "token")) || slices.Contains(types, "code")
+}
+
+// The anomalies join the fault actions, each with where it applies.
+func init() {
+	for do, x := range idTokenAnomalies {
+		Actions[do] = x.doc
+		r := idTokenRule
+		switch do {
+		case "id-token-no-nonce":
+			r.grants = []string{"authorization_code"}
+		case "id-token-wrong-at-hash":
+			r.responseTypes = withAccessToken
+		}
+		rules[do] = r
+	}
+	for do, x := range refreshAnomalies {
+		Actions[do] = x.doc
+		rules[do] = rule{on: []string{"token"}, grants: []string{"refresh_token"}}
+	}
+	Actions["wrong-state"] = "authorize answers with another state than the request's (another-<state>), in a success or an error response alike"
+	rules["wrong-state"] = rule{on: []string{"authorize"}}
+	Actions["rotate-signing-key-unannounced"] = "the IdP rotates to a new signing key (a new kid) as it answers, and signs this response's id_token and all later tokens with it; its JWKS lists the key only from the first fetch after a token signed with it went out (for a code flow's /authorize: after the code's exchange), so a client's cached JWKS never has it: unlike the rotate-signing-key step, which lists the key at once"
+	rules["rotate-signing-key-unannounced"] = idTokenRule
+}
+
+// alterState gives an authorization response, a success's parameters or
+// (params nil) an error's request, another state than the request's.
+func alterState(a *anomaly, ar fosite.AuthorizeRequester, params url.Values) {
+	if a == nil || a.do != "wrong-state" || ar == nil || ar.GetState() == "" {
+		return
+	}
+	if params != nil {
+		params.Set("state", another(ar.GetState()))
+		a.altered = "state"
+		return
+	}
+	if req, ok := ar.(*fosite.AuthorizeRequest); ok && delivery(ar) != "" {
+		// fosite writes an error's state from the request.
+		req.State = another(req.State)
+		a.altered = "state"
+	}
+}
+
+// alterRefresh applies a refresh anomaly to a token response; it tells
+// what it did in f (response_scope) and a.
+func alterRefresh(a *anomaly, resp *fosite.AccessResponse, granted, registered []string, f timeline.Fields) {
+	x, ok := refreshAnomalies[a.do]
+	if !ok {
+		return
+	}
+	field := x.altered
+	switch a.do {
+	case "refresh-no-refresh-token", "refresh-no-id-token", "refresh-no-expires-in":
+		if _, ok := resp.Extra[field]; !ok {
+			return
+		}
+		delete(resp.Extra, field)
+	case "refresh-expires-in-string":
+		n, ok := resp.Extra[field].(int64)
+		if !ok {
+			return
+		}
+		resp.Extra[field] = strconv.FormatInt(n, 10)
+	case "refresh-narrower-scope", "refresh-wider-scope":
+		scope := narrower(granted)
+		if a.do == "refresh-wider-scope" {
+			scope = wider(granted, registered)
+		}
+		resp.SetScopes(scope)
+		f["response_scope"] = strings.Join(scope, " ")
+	}
+	a.altered = field
+}
+
+// narrower is granted without one scope, one that takes nothing the
+// response itself shows the client still has (openid, offline_access)
+// where it can.
+func narrower(granted []string) []string {
+	if len(granted) == 0 {
+		return granted
+	}
+	i := slices.IndexFunc(granted, func(sc string) bool { return sc != "openid" && sc != "offline_access" })
+	if i < 0 {
+		i = len(granted) - 1
+	}
+	return slices.Delete(slices.Clone(granted), i, i+1)
+}
+
+// wider is granted plus a scope it lacks: one the client may ask for,
+// else one nobody may.
+func wider(granted, registered []string) []string {
+	for _, sc := range registered {
+		if !slices.Contains(granted, sc) {
+			return append(slices.Clone(granted), sc)
+		}
+	}
+	return append(slices.Clone(granted), "another-scope")
+}
+
+// keepsRefreshToken: the request's response is to hand out no refresh
+// token, so the store keeps the presented one alive.
+func keepsRefreshToken(ctx context.Context) bool {
+	a := anomalyOf(ctx)
+	return a != nil && a.do == "refresh-no-refresh-token"
+}
+
+// misbehave starts what an action that alters a response does: the
+// anomaly the response is to carry, or for rotate-signing-key-unannounced
+// the rotation itself.
+func (s *Server) misbehave(ctx context.Context, do string) (context.Context, *anomaly, error) {
+	if do == "rotate-signing-key-unannounced" {
+		kid, err := s.keys.rotate(false)
+		if err != nil {
+			return ctx, nil, err
+		}
+		s.record(ctx, "idp.key-rotated", timeline.Fields{"kid": kid, "published": "after-first-token"})
+		return ctx, nil, nil
+	}
+	ctx, a := withAnomaly(ctx, do)
+	return ctx, a, nil
+}
+
+// anomaly is the one a request's response is to carry; altered says what
+// was altered, once it was (nothing when the response had nothing to
+// alter, such as no id_token).
+type anomaly struct {
+	do      string
+	altered string
+}
+
+type anomalyKey struct{}
+
+func withAnomaly(ctx context.Context, do string) (context.Context, *anomaly) {
+	a := &anomaly{do: do}
+	return context.WithValue(ctx, anomalyKey{}, a), a
+}
+
+// anomalyOf is the request's anomaly, or nil.
+func anomalyOf(ctx context.Context) *anomaly {
+	a, _ := ctx.Value(anomalyKey{}).(*anomaly)
+	return a
+}
+
+// another is a value that is plainly not v, and never equal to it.
+func another(v string) string { return "another-" + v }
+
+// alterIDToken applies an id_token anomaly to claims (as the provider would
+// sign them) and signs the result. nonce is the one the authorization had,
+// which a refreshed id_token no longer carries.
+func (s *Server) alterIDToken(ctx context.Context, a *anomaly, claims map[string]any, client, nonce string) (string, error) {
+	altered := idTokenAnomalies[a.do].altered
+	switch a.do {
+	case "id-token-wrong-iss":
+		claims["iss"] = s.origin + "/another-issuer"
+	case "id-token-wrong-sub":
+		sub, _ := claims["sub"].(string)
+		claims["sub"] = another(sub)
+	case "id-token-wrong-aud":
+		claims["aud"] = []string{another(client)}
+	case "id-token-wrong-azp":
+		claims["azp"] = another(client)
+	case "id-token-no-nonce":
+		if _, ok := claims["nonce"]; !ok {
+			altered = ""
+		}
+		delete(claims, "nonce")
+	case "id-token-wrong-nonce":
+		claims["nonce"] = another(nonce)
+	case "id-token-wrong-at-hash":
+		h, ok := claims["at_hash"].(string)
+		if !ok {
+			altered = ""
+			break
+		}
+		// The hash of another access token: the same length and form.
+		sum := sha256.Sum256([]byte(another(h)))
+		claims["at_hash"] = base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+	case "id-token-expired":
+		iat, _ := numClaim(claims, "iat")
+		claims["exp"] = iat - int64(AnomalyOffset/time.Second)
+	case "id-token-future-iat":
+		iat, _ := numClaim(claims, "iat")
+		claims["iat"] = iat + int64(AnomalyOffset/time.Second)
+	}
+	a.altered = altered
+	switch a.do {
+	case "id-token-unknown-kid":
+		key, err := s.keys.stranger()
+		if err != nil {
+			return "", err
+		}
+		return signWith(ctx, key, unknownKid, claims, "")
+	case "id-token-no-kid":
+		key, _ := s.keys.signer()
+		return signWith(ctx, key, "", claims, "")
+	case "id-token-alg-none":
+		_, kid := s.keys.current()
+		tok := jwt.NewWithClaims(jose.SignatureAlgorithm("none"), jwt.MapClaims(claims))
+		tok.Header["kid"] = kid
+		return tok.SignedString(jwt.UnsafeAllowNoneSignatureType)
+	case "id-token-bad-signature":
+		tok, err := s.sign(ctx, claims, "")
+		if err != nil {
+			return "", err
+		}
+		return breakSignature(tok), nil
+	}
+	return s.sign(ctx, claims, "")
+}
+
+// breakSignature flips one bit of a JWS's signature, so that it is well
+// formed and of the right length, and verifies with no key.
+func breakSignature(tok string) string {
+	parts := strings.Split(tok, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(parts[len(parts)-1])
+	if err != nil || len(raw) == 0 {
+		return tok
+	}
+	raw[len(raw)/2] ^= 0x01
+	parts[len(parts)-1] = base64.RawURLEncoding.EncodeToString(raw)
+	return strings.Join(parts, ".")
+}
+
+// carried holds the id_token anomaly a login or silent renewal by the code
+// flow fired at /authorize, by the fingerprint of its code: the id_token
+// comes from the code's exchange, which carries it.
+type carried struct {
+	mu     sync.Mutex
+	byCode map[string]string
+}
+
+func (c *carried) put(code, do string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byCode == nil {
+		c.byCode = map[string]string{}
+	}
+	c.byCode[fingerprint(code)] = do
+}
+
+func (c *carried) get(code string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	do, ok := c.byCode[fingerprint(code)]
+	return do, ok
+}
