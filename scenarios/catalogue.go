@@ -57,6 +57,7 @@ var Capabilities = map[string]string{
 	"automatic-renewal":         "renews by itself before the token expires",
 	"renewal-fraction":          "times renewal as a fraction of the token lifetime (a timeoutFactor) that a scenario can set",
 	"renewal-lead":              "renews a fixed time before expiry (a lead) that a scenario can set",
+	"renewal-window-setting":    "an on-demand client whose renewal window a scenario can set",
 	"adds-offline-access":       "adds offline_access to the scope it requests by itself, whatever the app configured (documented by the library)",
 	"access-token-expiry-event": "emits token_expires (info access_token) when the access token is due for renewal",
 	"id-token-expiry-event":     "emits token_expires (info id_token) when the id token is due for renewal",

@@ -287,6 +287,11 @@ func (c *checker) client(s *Scenario) error {
 			return c.err("client.renewal-before", "%v", err)
 		}
 	}
+	if d := s.Client.RenewalWindow; d != nil {
+		if err := InRange(d.D(), 0, maxRenewalBefore); err != nil {
+			return c.err("client.renewal-window", "%v", err)
+		}
+	}
 	if d := s.Client.SilentRefreshTimeout; d != nil {
 		if err := InRange(d.D(), time.Millisecond, maxSilentTimeout); err != nil {
 			return c.err("client.silent-refresh-timeout", "%v", err)

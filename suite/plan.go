@@ -217,6 +217,7 @@ func checkSettingsMapped(m *fixtures.Manifest, s *scenarios.Scenario) error {
 	for key, set := range map[string]bool{
 		"renewal-factor":         s.Client.RenewalFactor != nil,
 		"renewal-before":         s.Client.RenewalBefore != nil,
+		"renewal-window":         s.Client.RenewalWindow != nil,
 		"silent-refresh-timeout": s.Client.SilentRefreshTimeout != nil,
 		"silent-refresh":         s.Client.SilentRefresh != nil,
 	} {
@@ -254,6 +255,9 @@ func clientSettings(m *fixtures.Manifest, s *scenarios.Scenario) map[string]floa
 	out["client.renewal-before"] = 0
 	if d.RenewalBefore != nil {
 		out["client.renewal-before"] = ms(d.RenewalBefore.D())
+	}
+	if v := s.Client.RenewalWindow; v != nil {
+		out["client.renewal-window"] = ms(v.D())
 	}
 	if v := s.Client.RenewalBefore; v != nil {
 		out["client.renewal-before"] = ms(v.D())

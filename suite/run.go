@@ -289,6 +289,11 @@ func libraryConfig(m *fixtures.Manifest, s *scenarios.Scenario, idp *fakeidp.Ser
 			return nil, err
 		}
 	}
+	if s.Client.RenewalWindow != nil {
+		if err := set("renewal-window", s.Client.RenewalWindow.D()); err != nil {
+			return nil, err
+		}
+	}
 	if s.Client.RenewalBefore != nil {
 		if err := set("renewal-before", s.Client.RenewalBefore.D()); err != nil {
 			return nil, err
