@@ -116,6 +116,17 @@ func Parse(file string, src []byte) ([]*Scenario, error) {
 		if v.Title != "" {
 			s.Title = s.Title + " (" + v.Title + ")"
 		}
+		if v.Requirements != nil {
+			for j, r := range v.Requirements {
+				if _, ok := Requirements[r]; !ok {
+					line, _ := strictyaml.Lookup(root, fmt.Sprintf("%s.requirements[%d]", key, j+1))
+					return nil, &strictyaml.Error{File: file, Line: line, Key: fmt.Sprintf("%s.requirements[%d]", key, j+1), Msg: fmt.Sprintf("unknown requirement %q (see the catalogue in docs/requirements.md)", r)}
+				}
+			}
+			for j := range s.Expect {
+				s.Expect[j].Requirements = v.Requirements
+			}
+		}
 		for _, o := range []struct {
 			n    yaml.Node
 			into any
@@ -265,6 +276,19 @@ func (c *checker) idp(s *Scenario) error {
 			if err := InRange(v, minTokenLifetime, l.max); err != nil {
 				return c.err(l.key, "%v", err)
 			}
+		}
+	}
+	if sk := s.IdP.ClockSkew; sk != nil {
+		for _, r := range sk.Refs() {
+			if _, ok := Settings[r]; !ok || !strings.HasPrefix(r, "client.") {
+				return c.err("idp.clock-skew", "%s: the IdP's clock skew may refer to the client's declared values only, not %q", sk.Src, r)
+			}
+		}
+		if err := sk.TypeCheck(); err != nil {
+			return c.err("idp.clock-skew", "%v", err)
+		}
+		if v, ok := sk.Constant(); ok && (v < -maxTokenLifetime || v > maxTokenLifetime) {
+			return c.err("idp.clock-skew", "must be within a day either way, got %s", v)
 		}
 	}
 	if g := s.IdP.RotationGrace; g != nil {

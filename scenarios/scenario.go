@@ -94,6 +94,11 @@ type IdPSpec struct {
 	Rotation        string    `yaml:"refresh-token-rotation" rs:"enum=rotate|reuse"`
 	RotationGrace   *Duration `yaml:"rotation-grace"`
 	SessionLifetime *Expr     `yaml:"session-lifetime"`
+	// ClockSkew sets the IdP's clock ahead of the page's (negative: behind,
+	// "0s - 5m"), on the one scenario clock: iat, exp and every expiry it
+	// judges move with it. An expression over the client's declared values
+	// (client.clock-skew-tolerance + 60s).
+	ClockSkew *Expr `yaml:"clock-skew"`
 }
 
 // BrowserSpec sets the browser conditions explicitly, never by Chromium's default.
@@ -161,13 +166,17 @@ type Variant struct {
 	Client  yaml.Node `yaml:"client"`
 	Faults  yaml.Node `yaml:"faults"`
 	Needs   yaml.Node `yaml:"needs"`
+	// Requirements, when given, are what every expectation of this variant
+	// cites instead of its own: one scenario's steps checking a different
+	// requirement per variant (each anomaly a client must reject).
+	Requirements []string `yaml:"requirements"`
 }
 
 func (v *Variant) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
 	if n.Kind != yaml.MappingNode {
 		return d.Errorf(n, key, "want a mapping, got %s", strictyaml.KindName(n))
 	}
-	known := []string{"id", "title", "idp", "browser", "client", "faults", "needs"}
+	known := []string{"id", "title", "idp", "browser", "client", "faults", "needs", "requirements"}
 	for i := 0; i < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		switch k.Value {
@@ -189,6 +198,10 @@ func (v *Variant) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key strin
 			v.Faults = *val
 		case "needs":
 			v.Needs = *val
+		case "requirements":
+			if err := d.Decode(val, &v.Requirements, strictyaml.Join(key, "requirements")); err != nil {
+				return err
+			}
 		default:
 			return d.Errorf(k, strictyaml.Join(key, k.Value), "unknown key (known: %s)", strings.Join(strictyaml.Sorted(known), ", "))
 		}
@@ -207,6 +220,10 @@ type Step struct {
 	Login bool `yaml:"login"`
 	// Open opens the app without logging in.
 	Open bool `yaml:"open"`
+	// AttemptLogin logs in like login, but a login the client refuses (a
+	// response it must not accept) is the outcome being tested, recorded as
+	// harness.login, not a step that failed.
+	AttemptLogin bool `yaml:"attempt-login"`
 	// Call invokes a driver function and records whether it resolved or rejected.
 	Call string `yaml:"call"`
 	// Await false starts the call and goes on at once (to act while it is in
@@ -256,6 +273,7 @@ type Step struct {
 
 var bareSteps = map[string]func(*Step){
 	"login":              func(s *Step) { s.Login = true },
+	"attempt-login":      func(s *Step) { s.AttemptLogin = true },
 	"open":               func(s *Step) { s.Open = true },
 	"end-idp-session":    func(s *Step) { s.EndIdPSession = true },
 	"rotate-signing-key": func(s *Step) { s.RotateSigningKey = true },
@@ -278,20 +296,20 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 		return err
 	}
 	if err := d.OneAction(n, key, map[string]bool{
-		"login": s.Login, "open": s.Open, "call": s.Call != "", "wait-for": s.WaitFor != nil,
+		"login": s.Login, "open": s.Open, "attempt-login": s.AttemptLogin, "call": s.Call != "", "wait-for": s.WaitFor != nil,
 		"pass-time": s.PassTime != nil, "replay-refresh-token": valueOf(n, "replay-refresh-token") != nil,
 		"end-idp-session": s.EndIdPSession, "forge-message": s.ForgeMessage != "",
 		"freeze": s.Freeze != nil, "network": s.Network != "", "rotate-signing-key": s.RotateSigningKey,
 		"probe-callback": s.ProbeCallback,
 		"tab":            valueOf(n, "tab") != nil,
-	}, "login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network, rotate-signing-key, probe-callback or tab"); err != nil {
+	}, "login, attempt-login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network, rotate-signing-key, probe-callback or tab"); err != nil {
 		return err
 	}
 	if s.Await != nil && s.Call == "" {
 		return d.Errorf(n, strictyaml.Join(key, "await"), "await applies to call only")
 	}
-	if s.Timeout != nil && !(s.Login || s.Call != "" || s.WaitFor != nil) {
-		return d.Errorf(n, strictyaml.Join(key, "timeout"), "timeout applies to login, call and wait-for only")
+	if s.Timeout != nil && !(s.Login || s.AttemptLogin || s.Call != "" || s.WaitFor != nil) {
+		return d.Errorf(n, strictyaml.Join(key, "timeout"), "timeout applies to login, attempt-login, call and wait-for only")
 	}
 	if v := valueOf(n, "replay-refresh-token"); v != nil && s.ReplayRefreshToken < 1 {
 		return d.Errorf(v, strictyaml.Join(key, "replay-refresh-token"), "want the 1-based number of a token response, got %d", s.ReplayRefreshToken)
@@ -500,6 +518,13 @@ func (x Expectation) Queries() []Query {
 func (x Expectation) TokensRead() []string {
 	var out []string
 	for _, q := range x.Queries() {
+		if q.Find != nil && q.Find.What == "harness.tokens" {
+			for f := range q.Find.Where {
+				if f != "tab" {
+					out = append(out, f)
+				}
+			}
+		}
 		if q.Same == nil {
 			continue
 		}
@@ -596,7 +621,8 @@ func (*Variant) JSONSchema() map[string]any {
 			"id": map[string]any{"type": "string"}, "title": map[string]any{"type": "string"},
 			"idp": strictyaml.StructSchema(IdPSpec{}), "browser": strictyaml.StructSchema(BrowserSpec{}),
 			"client": strictyaml.StructSchema(ClientSpec{}), "faults": map[string]any{"type": "array", "items": strictyaml.StructSchema(Fault{})},
-			"needs": map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
+			"needs":        map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
+			"requirements": map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
 		}}
 }
 

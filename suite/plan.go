@@ -107,6 +107,20 @@ func NewPlan(m *fixtures.Manifest, s *scenarios.Scenario) (*Plan, error) {
 	if p.SessionLifetime, err = lifetime("idp.session-lifetime", s.IdP.SessionLifetime); err != nil {
 		return nil, err
 	}
+	if s.IdP.ClockSkew != nil {
+		d, err := s.IdP.ClockSkew.Eval(env)
+		var u *unsetRef
+		switch {
+		case errors.As(err, &u):
+			if p.Skip == "" {
+				p.Skip = fmt.Sprintf("idp.clock-skew is %s, and client %s declares no %s", s.IdP.ClockSkew.Src, m.Name, u.name)
+			}
+		case err != nil:
+			return nil, s.KeyError("idp.clock-skew", "%v", err)
+		default:
+			p.IdP.ClockSkew = d
+		}
+	}
 	for _, l := range []struct {
 		key string
 		d   time.Duration
@@ -195,7 +209,7 @@ func (p *Plan) stepTimeout(i int, st scenarios.Step) (time.Duration, error) {
 		return d, nil
 	}
 	switch {
-	case st.Login:
+	case st.Login, st.AttemptLogin:
 		return defaultLoginTimeout, nil
 	case st.WaitFor != nil:
 		return defaultWaitTimeout, nil
@@ -246,6 +260,9 @@ func clientSettings(m *fixtures.Manifest, s *scenarios.Scenario) map[string]floa
 	}
 	if d.RenewalWindow != nil {
 		out["client.renewal-window"] = ms(d.RenewalWindow.D())
+	}
+	if d.ClockSkewTolerance != nil {
+		out["client.clock-skew-tolerance"] = ms(d.ClockSkewTolerance.D())
 	}
 	out["client.silent-refresh-attempts"] = float64(max(1, d.SilentRefreshAttempts))
 	out["client.renewal-debounce"] = ms(d.RenewalDebounce.D())

@@ -358,7 +358,22 @@ func (r *Run) step(ctx context.Context, i int, st scenarios.Step) error {
 	timeout := r.Plan.Timeouts[i]
 	switch {
 	case st.Login:
-		return r.login(ctx, timeout)
+		if err := r.login(ctx, timeout); err != nil {
+			return err
+		}
+		return r.recordURL(ctx)
+	case st.AttemptLogin:
+		err := r.login(ctx, timeout)
+		var refused *loginRefused
+		switch {
+		case errors.As(err, &refused):
+			r.Timeline.Add("harness.login", timeline.Fields{"outcome": "refused", "error": timeline.Redact(refused.reason)})
+			return nil
+		case err != nil:
+			return err
+		}
+		r.Timeline.Add("harness.login", timeline.Fields{"outcome": "logged-in"})
+		return r.recordURL(ctx)
 	case st.Open:
 		_, err := r.open(ctx, defaultLoginTimeout)
 		return err
@@ -469,9 +484,34 @@ func (r *Run) login(ctx context.Context, timeout time.Duration) error {
 		return r.withProblem(fmt.Errorf("the app did not come back from the IdP: %w", err), after)
 	}
 	if back.Fields["logged_in"] != "yes" {
-		return r.withProblem(fmt.Errorf("the app came back from the IdP not logged in (%s)", back.Fields["error"]), after)
+		return r.withProblem(&loginRefused{back.Fields["error"]}, after)
 	}
 	return nil
+}
+
+// loginRefused is a login the app came back from not logged in: a failure
+// for login, the outcome an attempt-login step records.
+type loginRefused struct{ reason string }
+
+func (l *loginRefused) Error() string {
+	return fmt.Sprintf("the app came back from the IdP not logged in (%s)", l.reason)
+}
+
+// recordURL notes whether a token or code is left in the tab's URL or history.
+func (r *Run) recordURL(ctx context.Context) error {
+	inURL, inHistory, err := r.session.URLSecrets(ctx)
+	if err != nil {
+		return fmt.Errorf("read the tab's history: %w", err)
+	}
+	r.Timeline.Add("harness.url", timeline.Fields{"in_url": yesNo(inURL), "in_history": yesNo(inHistory), "tab": r.tab()})
+	return nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 // withProblem adds the first thing that went wrong in the page since entry n

@@ -43,7 +43,7 @@ func init() {
 }
 
 var tabbedHarness = map[string]bool{
-	"harness.step": true, "harness.call": true, "harness.tokens": true, "harness.page": true,
+	"harness.step": true, "harness.call": true, "harness.tokens": true, "harness.page": true, "harness.url": true,
 	"harness.forged-message": true,
 }
 

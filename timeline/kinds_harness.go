@@ -17,6 +17,12 @@ var harnessKinds = map[string]Kind{
 	}},
 	"harness.page":    {"the harness froze or resumed the page", map[string]string{"state": "frozen or active"}},
 	"harness.network": {"the harness took the page offline or back online", map[string]string{"state": "offline or online"}},
+	"harness.login": {"an attempt-login step ended: the app logged in, or refused the login", map[string]string{
+		"outcome": "logged-in, or refused (the app came back from the IdP not logged in)", "error": "what the app said",
+	}},
+	"harness.url": {"after a login, whether the tab's URL or its session history still carries a token or a code", map[string]string{
+		"in_url": "yes or no: the current URL", "in_history": "yes or no: any entry of the tab's history",
+	}},
 	"harness.wait": {"a wait-for step ran out of time", map[string]string{
 		"for": "the selector", "outcome": "timeout", "after_ms": "how long it waited",
 	}},

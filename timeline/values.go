@@ -39,6 +39,8 @@ var Values = map[string]map[string][]string{
 	"harness.page":    {"state": {"frozen", "active"}},
 	"harness.network": {"state": {"offline", "online"}},
 	"harness.wait":    {"outcome": {"timeout"}},
+	"harness.login":   {"outcome": {"logged-in", "refused"}},
+	"harness.url":     {"in_url": {"yes", "no"}, "in_history": {"yes", "no"}},
 	"harness.config": {
 		"flow": {"code", "implicit"}, "third_party_cookies": {"allowed", "blocked"},
 		"sites": {"cross-site", "same-site"}, "clock": {"virtual", "real"},
