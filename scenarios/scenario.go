@@ -120,12 +120,12 @@ type ClientSpec struct {
 	// Storage is where the app keeps its tokens: session (sessionStorage, one
 	// copy per tab) or local (localStorage, shared by its tabs); empty leaves
 	// the library's default. Needs the client's token-storage capability.
-	Storage              string               `yaml:"storage" rs:"enum=session|local"`
-	RenewalFactor        *float64             `yaml:"renewal-factor"`
-	RenewalBefore        *strictyaml.Duration `yaml:"renewal-before"`
+	Storage       string               `yaml:"storage" rs:"enum=session|local"`
+	RenewalFactor *float64             `yaml:"renewal-factor"`
+	RenewalBefore *strictyaml.Duration `yaml:"renewal-before"`
 	// RenewalWindow, for an on-demand client: how long before expiry a
 	// request for a token renews it.
-	RenewalWindow *strictyaml.Duration `yaml:"renewal-window"`
+	RenewalWindow        *strictyaml.Duration `yaml:"renewal-window"`
 	SilentRefreshTimeout *strictyaml.Duration `yaml:"silent-refresh-timeout"`
 	// Library is passed to the library's configuration as is, after everything else:
 	// the escape hatch for settings only one library has.
