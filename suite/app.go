@@ -44,7 +44,7 @@ func startApp(dir, silentPage string, https bool, faults []scenarios.Fault, tl *
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("the client app is not built: %s is missing", dir)
 	}
-	files := http.FileServer(http.Dir(dir))
+	files := staticFiles(dir)
 	var noPost *scenarios.Fault
 	for _, f := range faults {
 		if f.On == "silent-callback" && f.Do == "no-post-message" {
@@ -114,4 +114,30 @@ func startForeign() *httptest.Server {
 			parent.postMessage(data, '*');
 		</script>`)
 	}))
+}
+
+// staticFiles serves a folder as a plain static host does: /index.html is
+// that file, not a redirect to / (which http.FileServer answers), since it is
+// the redirect URI the IdP registers and a library may compare the page's URL
+// with it; / is the folder's index.html.
+func staticFiles(dir string) http.Handler {
+	root := http.Dir(dir)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := path.Clean("/" + r.URL.Path)
+		if strings.HasSuffix(r.URL.Path, "/") {
+			name = path.Join(name, "index.html")
+		}
+		f, err := root.Open(name)
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil || st.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
+		http.ServeContent(w, r, name, st.ModTime(), f)
+	})
 }

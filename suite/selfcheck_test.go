@@ -1,6 +1,10 @@
 package suite
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +83,27 @@ func TestCheckClocksLeavesOutOfflineRequests(t *testing.T) {
 	tl.AddAt(at(5010), "idp.token", timeline.Fields{})
 	if err := checkClocks(tl, endpoints(issuer), true, 0); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The app is served as a plain static host serves it: /index.html is the
+// page itself (the registered redirect URI), never a redirect to /.
+func TestStaticFilesServeIndexAsItself(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("<p>app</p>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(staticFiles(dir))
+	defer srv.Close()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for path, want := range map[string]int{"/index.html": 200, "/": 200, "/missing.html": 404, "/../index.html": 200} {
+		resp, err := client.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
 	}
 }
