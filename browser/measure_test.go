@@ -208,11 +208,7 @@ func TestMeasureWorkerAttach(t *testing.T) {
 	for _, mode := range modes {
 		switch mode {
 		case "session":
-			s, tl := newSession(t, ThirdPartyAllowed)
-			if err := s.Navigate(app + "/"); err != nil {
-				t.Fatal(err)
-			}
-			waitFor(t, tl, "client.ready", nil)
+			s, _ := openReady(t, app+"/")
 			pages[mode] = s.cur.page
 		default:
 			p := newBarePage(t)

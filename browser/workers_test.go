@@ -131,6 +131,18 @@ func TestWorkerRequests(t *testing.T) {
 	checkTimeline(t, tl)
 }
 
+// openReady opens a session on the real clock at url and waits for its app's
+// client.ready.
+func openReady(t *testing.T, url string) (*Session, *timeline.Timeline) {
+	t.Helper()
+	s, tl := newSession(t, ThirdPartyAllowed)
+	if err := s.Navigate(url); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, tl, "client.ready", nil)
+	return s, tl
+}
+
 // barePageOutcomes loads url in a page of its own context with nothing of the
 // suite installed, starts its worker and returns what the worker answered.
 func barePageOutcomes(t *testing.T, url string) string {
@@ -159,11 +171,7 @@ func TestWorkerOffline(t *testing.T) {
 	var hits atomic.Int32
 	idp := workerIdP(t, &app, &hits)
 	app = serve(t, "localhost", workerApp(idp))
-	s, tl := newSession(t, ThirdPartyAllowed)
-	if err := s.Navigate(app + "/"); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, tl, "client.ready", nil)
+	s, tl := openReady(t, app+"/")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	call := func(fn string, args ...any) string {
@@ -249,11 +257,7 @@ func TestWorkerMessages(t *testing.T) {
 			refreshsuite.ready({loggedIn: false});
 		</script>`)
 	}))
-	s, tl := newSession(t, ThirdPartyAllowed)
-	if err := s.Navigate(app + "/"); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, tl, "client.ready", nil)
+	s, tl := openReady(t, app+"/")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	v, err := s.Call(ctx, "talk")
