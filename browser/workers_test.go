@@ -275,3 +275,48 @@ func TestWorkerMessages(t *testing.T) {
 	}
 	checkTimeline(t, tl)
 }
+
+// A worker that a worker starts is followed too (and held only until it is):
+// its request is recorded from it, and its answer reaches the page through
+// the worker that started it.
+func TestNestedWorker(t *testing.T) {
+	var hits atomic.Int32
+	app := serve(t, "localhost", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/inner" {
+			hits.Add(1)
+			fmt.Fprint(w, "nested-answer")
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<!doctype html><script>
+			const inner = "fetch(self.name + '/inner').then((r) => r.text()).then((t) => postMessage(t), (e) => postMessage(String(e)));";
+			const outer = "onmessage = (e) => { const w = new Worker(e.data.inner, {name: e.data.origin}); w.onmessage = (m) => postMessage(m.data); };";
+			const blob = (src) => URL.createObjectURL(new Blob([src], {type: 'text/javascript'}));
+			const innerURL = blob(inner);
+			const nested = () => new Promise((resolve) => {
+				const w = new Worker(blob(outer));
+				w.onmessage = (e) => resolve(e.data);
+				w.postMessage({inner: innerURL, origin: location.origin});
+			});
+			refreshsuite.register({nested, inner: async () => innerURL});
+			refreshsuite.ready({loggedIn: false});
+		</script>`)
+	}))
+	s, tl := openReady(t, app+"/")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	v, err := s.Call(ctx, "nested")
+	if err != nil || string(v) != `"nested-answer"` || hits.Load() != 1 {
+		t.Fatalf("the page got %s (%v) after %d requests, want the nested worker's answer after 1", v, err, hits.Load())
+	}
+	raw, err := s.Call(ctx, "inner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner, _ := strconv.Unquote(string(raw))
+	req := waitFor(t, tl, "browser.request", func(f timeline.Fields) bool { return f["url"] == app+"/inner" })
+	if req.Fields["frame"] != "worker" || req.Fields["initiator"] != inner {
+		t.Errorf("the nested worker's request: %v, want frame worker and initiator %s", req, inner)
+	}
+	checkTimeline(t, tl)
+}
