@@ -528,7 +528,11 @@ func (s *Session) SetFrozen(frozen bool) error {
 }
 
 // SetOffline takes the network away from every tab, or gives it back: a
-// machine loses its network, not one tab.
+// machine loses its network, not one tab. The dedicated workers a tab's
+// frames start follow its conditions (workers.go). CORS preflights are let
+// through, Chromium's emulation being what it is: a preflighted request's
+// OPTIONS reaches the server while offline, from a page or a worker alike,
+// and only the request itself fails.
 func (s *Session) SetOffline(offline bool) error {
 	for _, t := range s.tabs {
 		if err := (proto.NetworkEmulateNetworkConditions{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}).Call(t.page); err != nil {

@@ -164,8 +164,9 @@ func barePageOutcomes(t *testing.T, url string) string {
 // The network the harness takes away is taken from workers too: from a worker
 // that was running before, and from one started while offline. Their fetches
 // fail as the page's would (net::ERR_INTERNET_DISCONNECTED, recorded from the
-// worker), the IdP never sees them, and back online the same worker reaches
-// it again.
+// worker), the IdP never sees them (their preflights it does, as it does a
+// page's: SetOffline), and back online the worker started offline reaches it
+// again.
 func TestWorkerOffline(t *testing.T) {
 	var app string
 	var hits atomic.Int32
