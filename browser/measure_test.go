@@ -235,3 +235,58 @@ func TestMeasureWorkerAttach(t *testing.T) {
 	sort.Float64s(calls)
 	t.Logf("the three calls that hold and release a worker: median %.1f ms, fastest %.1f ms, slowest %.1f ms (%d workers)", calls[len(calls)/2], calls[0], calls[len(calls)-1], len(calls))
 }
+
+// What a dedicated worker does on the page's virtual time (workers.go): its
+// clock, its timers, whether its pending fetch holds the page's clock, and
+// whether its session takes network conditions of its own.
+func TestMeasureWorkerVirtualTime(t *testing.T) {
+	app := serve(t, "localhost", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			time.Sleep(2 * time.Second)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<!doctype html><script>
+			const src = "const t0 = Date.now(); let fired = 'no';" +
+				"setTimeout(() => { fired = 'after ' + (Date.now() - t0) + ' ms of page time'; }, 5000);" +
+				"onmessage = (e) => { if (e.data === 'fetch') { const a = Date.now(); fetch(self.name + '/slow').then(() => postMessage('the fetch took ' + (Date.now() - a) + ' ms of page time')); }" +
+				" else postMessage('worker clock ' + Date.now() + ', its 5 s timer fired: ' + fired); };";
+			const w = new Worker(URL.createObjectURL(new Blob([src], {type: 'text/javascript'})), {name: location.origin});
+			const ask = (what) => new Promise((resolve) => { w.onmessage = (e) => resolve(e.data + ' (page clock ' + Date.now() + ')'); w.postMessage(what); });
+			refreshsuite.register({clock: () => ask('clock'), fetch: () => ask('fetch')});
+			refreshsuite.ready({loggedIn: false});
+		</script>`)
+	}))
+	s, tl, clock := openVirtual(t, app+"/")
+	ready := func() bool { _, ok := scenarioEntry(tl, "client.ready"); return ok }
+	if err := clock.Until(t.Context(), ready, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range []string{"clock", "fetch", "clock"} {
+		a := time.Now()
+		v, _, err := callOnClockFor(t, s, clock, fn, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %s, in %s of wall time", fn, v, time.Since(a).Round(time.Millisecond))
+	}
+	br := s.cur.page.Browser()
+	targets, err := proto.TargetGetTargets{}.Call(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, info := range targets.TargetInfos {
+		if info.Type != dedicatedWorker || info.BrowserContextID != br.BrowserContextID {
+			continue
+		}
+		// A session of the measurement's own: the tab's belongs to its event loop.
+		own, err := proto.TargetAttachToTarget{TargetID: info.TargetID, Flatten: true}.Call(br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = proto.NetworkEmulateNetworkConditions{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}.Call(br.PageFromSession(own.SessionID))
+		t.Logf("Network.emulateNetworkConditions on a worker's session: %v", err)
+	}
+	err = proto.NetworkEnable{}.Call(br.PageFromSession("no-such-session"))
+	t.Logf("a call on a session that does not exist: %v (counted as gone: %v)", err, gone(err))
+}

@@ -23,21 +23,21 @@ import (
 // URL as their initiator, on the tab's event loop, in the order Chromium sent
 // them among the page's events.
 //
-// Facts measured on Chromium 156 that this rests on (workers_test.go):
+// Facts measured on Chromium 156 that this rests on (workers_test.go, and
+// TestMeasureWorkerVirtualTime in measure_test.go):
 //   - Network.emulateNetworkConditions on a worker's session answers "Not
 //     supported", and one on its page does not reach a worker that nothing
 //     attached to. Once its Network domain is enabled, a worker's requests
 //     follow its page's network conditions, whether it started before or
 //     while the page was offline: SetOffline therefore needs no call of its
 //     own for workers, only that every worker is enabled before it runs.
-//   - A dedicated worker reads the page's virtual time (Date.now and
-//     performance.now agree with the page's), so its requests are stamped
-//     like the page's sub-resources. But its pending fetches do not hold the
-//     page's virtual time: 120 s of page time passed, in 1.4 s of wall time,
-//     while a worker waited 2 s for a server. Nor do its timers run on it: a
-//     5 s timer in a worker had not fired after 120 s of page time, and fired
-//     only when a message from the page woke the worker. A client whose token
-//     requests come from a worker is exact only on the real clock.
+//   - A dedicated worker reads the page's virtual time (its Date.now agrees
+//     with the page's), so its requests are stamped like the page's
+//     sub-resources. But its pending fetches do not hold the page's virtual
+//     time: a worker's fetch of 2 s of wall time took 269 to 384 s of page
+//     time. Nor do its timers run on it: a worker's 5 s timer fired 269 s of
+//     page time late, when the worker next woke. A client whose token requests
+//     come from a worker is exact only on the real clock.
 //   - Holding a new worker until its Network domain is enabled delays its
 //     first script by wall time only, and the page sees nothing else: the
 //     worker's answer is the one a page without the suite gets
