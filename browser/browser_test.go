@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/proto"
 
 	"github.com/refreshsuite/refreshsuite/timeline"
@@ -76,6 +77,26 @@ func newSession(t *testing.T, policy CookiePolicy) (*Session, *timeline.Timeline
 	}
 	t.Cleanup(s.Close)
 	return s, tl
+}
+
+// plainPage is a blank page in an incognito context of its own, with nothing
+// of the suite installed, closed with the test.
+func plainPage(t *testing.T) *rod.Page {
+	t.Helper()
+	b, err := pool.Get(ThirdPartyAllowed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic, err := b.rod.Incognito()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ic.Close() })
+	page, err := ic.Page(proto.TargetCreateTarget{URL: "about:blank"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page
 }
 
 func TestBridgeFramesAndPostMessage(t *testing.T) {
@@ -351,6 +372,12 @@ func TestCallOutcome(t *testing.T) {
 // settles; a call that does not settle within 10 s of page time fails the test.
 func callOnClock(t *testing.T, s *Session, clock *VirtualClock, fn string) (json.RawMessage, time.Time, error) {
 	t.Helper()
+	return callOnClockFor(t, s, clock, fn, 10*time.Second)
+}
+
+// callOnClockFor is callOnClock for a call that may take up to max of page time.
+func callOnClockFor(t *testing.T, s *Session, clock *VirtualClock, fn string, max time.Duration) (json.RawMessage, time.Time, error) {
+	t.Helper()
 	ctx := context.Background()
 	wait, err := s.Begin(fn)
 	if err != nil {
@@ -375,7 +402,7 @@ func callOnClock(t *testing.T, s *Session, clock *VirtualClock, fn string) (json
 			return false
 		}
 	}
-	if err := clock.Until(ctx, done, 10*time.Second); err != nil {
+	if err := clock.Until(ctx, done, max); err != nil {
 		t.Fatalf("%s did not settle: %v", fn, err)
 	}
 	return o.value, o.at, o.err

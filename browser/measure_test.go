@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -28,20 +29,8 @@ type barePage struct {
 
 func newBarePage(t *testing.T) *barePage {
 	t.Helper()
-	b, err := pool.Get(ThirdPartyAllowed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ic, err := b.rod.Incognito()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ic.Close() })
-	page, err := ic.Page(proto.TargetCreateTarget{URL: "about:blank"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &barePage{page: page}
+	p := &barePage{page: plainPage(t)}
+	page := p.page
 	go page.EachEvent(func(e *proto.RuntimeBindingCalled) {
 		p.mu.Lock()
 		p.got = append(p.got, e.Payload)
@@ -165,4 +154,139 @@ func TestMeasureDebuggerLoadCost(t *testing.T) {
 	for _, mode := range []string{"plain", "debugger", "debugger+breakpoints"} {
 		t.Logf("%-22s %s per load", mode, totals[mode]/(rounds*loads))
 	}
+}
+
+// What following a dedicated worker costs its start, as the page sees it: the
+// time from new Worker() to the worker's first message, in a page with nothing
+// of the suite, in one whose session only attaches to its workers as the
+// suite does (Network.enable, Target.setAutoAttach, then
+// Runtime.runIfWaitingForDebugger), and in a suite session.
+func TestMeasureWorkerAttach(t *testing.T) {
+	app := serve(t, "localhost", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<!doctype html><script>
+			const url = URL.createObjectURL(new Blob(['postMessage(0)'], {type: 'text/javascript'}));
+			window.startDelay = () => new Promise((resolve) => {
+				const a = performance.now(), w = new Worker(url);
+				w.onmessage = () => { resolve(performance.now() - a); w.terminate(); };
+			});
+			if (window.refreshsuite) { refreshsuite.register({startDelay}); refreshsuite.ready({loggedIn: false}); }
+		</script>`)
+	}))
+	delay := func(p *rod.Page) float64 {
+		res, err := p.Timeout(10 * time.Second).Eval(`() => startDelay()`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Value.Num()
+	}
+	var mu sync.Mutex
+	var calls []float64 // wall ms of the three calls, per worker
+	attached := func(p *barePage) {
+		br := p.page.Browser()
+		go p.page.EachEvent(func(e *proto.TargetAttachedToTarget) {
+			go func() {
+				a := time.Now()
+				w := br.PageFromSession(e.SessionID)
+				_ = proto.NetworkEnable{}.Call(w)
+				_ = watchWorkers(w)
+				_ = proto.RuntimeRunIfWaitingForDebugger{}.Call(w)
+				mu.Lock()
+				calls = append(calls, float64(time.Since(a).Microseconds())/1000)
+				mu.Unlock()
+			}()
+		})()
+		if err := watchWorkers(p.page); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The three pages take turns, so that the machine's other load falls on
+	// each alike.
+	const rounds = 40
+	modes := []string{"bare", "attached", "session"}
+	pages := map[string]*rod.Page{}
+	for _, mode := range modes {
+		switch mode {
+		case "session":
+			s, _ := openReady(t, app+"/")
+			pages[mode] = s.cur.page
+		default:
+			p := newBarePage(t)
+			if mode == "attached" {
+				attached(p)
+			}
+			p.page.MustNavigate(app + "/").MustWaitLoad()
+			pages[mode] = p.page
+		}
+	}
+	got := map[string][]float64{}
+	for i := 0; i < rounds; i++ {
+		for _, mode := range modes {
+			got[mode] = append(got[mode], delay(pages[mode]))
+		}
+	}
+	for _, mode := range modes {
+		d := got[mode]
+		sort.Float64s(d)
+		t.Logf("%-8s new Worker() to its first message: median %.1f ms, fastest %.1f ms, slowest %.1f ms (%d starts)", mode, d[len(d)/2], d[0], d[len(d)-1], len(d))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	sort.Float64s(calls)
+	t.Logf("the three calls that hold and release a worker: median %.1f ms, fastest %.1f ms, slowest %.1f ms (%d workers)", calls[len(calls)/2], calls[0], calls[len(calls)-1], len(calls))
+}
+
+// What a dedicated worker does on the page's virtual time (workers.go): its
+// clock, its timers, whether its pending fetch holds the page's clock, and
+// whether its session takes network conditions of its own.
+func TestMeasureWorkerVirtualTime(t *testing.T) {
+	app := serve(t, "localhost", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			time.Sleep(2 * time.Second)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<!doctype html><script>
+			const src = "const t0 = Date.now(); let fired = 'no';" +
+				"setTimeout(() => { fired = 'after ' + (Date.now() - t0) + ' ms of page time'; }, 5000);" +
+				"onmessage = (e) => { if (e.data === 'fetch') { const a = Date.now(); fetch(self.name + '/slow').then(() => postMessage('the fetch took ' + (Date.now() - a) + ' ms of page time')); }" +
+				" else postMessage('worker clock ' + Date.now() + ', its 5 s timer fired: ' + fired); };";
+			const w = new Worker(URL.createObjectURL(new Blob([src], {type: 'text/javascript'})), {name: location.origin});
+			const ask = (what) => new Promise((resolve) => { w.onmessage = (e) => resolve(e.data + ' (page clock ' + Date.now() + ')'); w.postMessage(what); });
+			refreshsuite.register({clock: () => ask('clock'), fetch: () => ask('fetch')});
+			refreshsuite.ready({loggedIn: false});
+		</script>`)
+	}))
+	s, tl, clock := openVirtual(t, app+"/")
+	ready := func() bool { _, ok := scenarioEntry(tl, "client.ready"); return ok }
+	if err := clock.Until(t.Context(), ready, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range []string{"clock", "fetch", "clock"} {
+		a := time.Now()
+		v, _, err := callOnClockFor(t, s, clock, fn, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %s, in %s of wall time", fn, v, time.Since(a).Round(time.Millisecond))
+	}
+	br := s.cur.page.Browser()
+	targets, err := proto.TargetGetTargets{}.Call(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, info := range targets.TargetInfos {
+		if info.Type != dedicatedWorker || info.BrowserContextID != br.BrowserContextID {
+			continue
+		}
+		// A session of the measurement's own: the tab's belongs to its event loop.
+		own, err := proto.TargetAttachToTarget{TargetID: info.TargetID, Flatten: true}.Call(br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = proto.NetworkEmulateNetworkConditions{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}.Call(br.PageFromSession(own.SessionID))
+		t.Logf("Network.emulateNetworkConditions on a worker's session: %v", err)
+	}
+	err = proto.NetworkEnable{}.Call(br.PageFromSession("no-such-session"))
+	t.Logf("a call on a session that does not exist: %v (counted as gone: %v)", err, gone(err))
 }

@@ -10,9 +10,13 @@ import (
 	"github.com/refreshsuite/refreshsuite/timeline"
 )
 
-// netlog follows one tab's requests: after the first event CDP names a request
-// only by its id, and a failure or a response needs the method, URL and frame
-// the request was sent with.
+// netlog follows one tab's requests, its page's and its workers': after the
+// first event CDP names a request only by its id, and a failure or a response
+// needs the method, URL and frame the request was sent with. One log serves
+// all the tab's sessions because Chromium reports a worker's CORS preflight
+// on the page's session, under the worker's request id (the ids are the
+// renderer's, one series for a page and its workers), and a worker's main
+// script as the page's request and the worker's response.
 type netlog struct {
 	reqs map[proto.NetworkRequestID]*request
 	// waiting holds a CORS preflight's entries until the request it was sent
@@ -24,6 +28,7 @@ type netlog struct {
 
 type request struct {
 	method, url, typ, frame string
+	initiator               string        // the worker that sent it
 	at                      time.Duration // scenario time when the page sent it
 	known                   bool          // frame and at are the page's (a preflight waits for its request)
 	headers                 []string      // the header names the page sent, as it spelled them
@@ -44,11 +49,25 @@ func (n *netlog) init() {
 
 // requestFields are what every network entry says about its request.
 func (r *request) fields(tab string) timeline.Fields {
-	return timeline.Fields{"method": r.method, "url": r.url, "type": r.typ, "frame": r.frame, "tab": tab}
+	f := timeline.Fields{"method": r.method, "url": r.url, "type": r.typ, "frame": r.frame, "tab": tab}
+	if r.initiator != "" {
+		f["initiator"] = r.initiator
+	}
+	return f
 }
 
-// requested records a request the page sent, or the redirect of one.
-func (s *Session) requested(t *tab, e *proto.NetworkRequestWillBeSent) {
+// onNetwork records the network events of a session of tab t: its page's,
+// or those of the worker whose script URL worker is.
+func (s *Session) onNetwork(h handlers, t *tab, worker string) {
+	on(h, func(e *proto.NetworkRequestWillBeSent) { s.requested(t, worker, e) })
+	on(h, func(e *proto.NetworkResponseReceived) { s.responded(t, e) })
+	on(h, func(e *proto.NetworkLoadingFailed) { s.failed(t, e) })
+	on(h, func(e *proto.NetworkLoadingFinished) { s.finished(t, e.RequestID) })
+}
+
+// requested records a request the page or a worker sent, or the redirect of
+// one. A worker's requests have no frame (CDP gives an empty frame id).
+func (s *Session) requested(t *tab, worker string, e *proto.NetworkRequestWillBeSent) {
 	n := &t.net
 	n.init()
 	s.touched.add(e.Request.URL, false)
@@ -61,7 +80,10 @@ func (s *Session) requested(t *tab, e *proto.NetworkRequestWillBeSent) {
 		f["status"] = fmt.Sprint(e.RedirectResponse.Status)
 		s.tl.AddAt(s.answered(prev), "browser.response", f)
 	}
-	r := &request{method: e.Request.Method, url: bare(e.Request.URL), typ: string(e.Type), frame: t.frameOf(e.FrameID), known: true}
+	r := &request{method: e.Request.Method, url: bare(e.Request.URL), typ: string(e.Type), frame: t.frameOf(e.FrameID), initiator: worker, known: true}
+	if worker != "" {
+		r.frame = "worker"
+	}
 	for h := range e.Request.Headers {
 		r.headers = append(r.headers, h)
 	}
@@ -69,7 +91,7 @@ func (s *Session) requested(t *tab, e *proto.NetworkRequestWillBeSent) {
 		r.typ, r.preflightFor = string(proto.NetworkResourceTypePreflight), e.Initiator.RequestID
 		n.reqs[e.RequestID] = r
 		if orig, ok := n.reqs[r.preflightFor]; ok && orig.known {
-			r.frame, r.at = orig.frame, orig.at
+			r.frame, r.initiator, r.at = orig.frame, orig.initiator, orig.at
 			s.tl.AddAt(r.at, "browser.request", r.fields(tabNo))
 			return
 		}
@@ -78,7 +100,8 @@ func (s *Session) requested(t *tab, e *proto.NetworkRequestWillBeSent) {
 		return
 	}
 	// A sub-resource's wallTime comes from the page's clock (virtual time
-	// included); a navigation's comes from the browser process's wall clock,
+	// included; a dedicated worker reads the page's virtual time too); a
+	// navigation's comes from the browser process's wall clock,
 	// so it is stamped on arrival instead, while the pending navigation holds
 	// virtual time still.
 	if e.Type == proto.NetworkResourceTypeDocument {
@@ -92,11 +115,14 @@ func (s *Session) requested(t *tab, e *proto.NetworkRequestWillBeSent) {
 	// Chromium reported first.
 	for _, h := range n.waiting[e.RequestID] {
 		h.f["frame"] = r.frame
+		if r.initiator != "" {
+			h.f["initiator"] = r.initiator
+		}
 		s.tl.AddAt(r.at, h.what, h.f)
 	}
 	for _, pre := range n.reqs {
 		if pre.preflightFor == e.RequestID {
-			pre.frame, pre.at, pre.known = r.frame, r.at, true
+			pre.frame, pre.initiator, pre.at, pre.known = r.frame, r.initiator, r.at, true
 		}
 	}
 	delete(n.waiting, e.RequestID)
@@ -120,7 +146,7 @@ func (s *Session) responded(t *tab, e *proto.NetworkResponseReceived) {
 	n.init()
 	r, ok := n.reqs[e.RequestID]
 	if !ok {
-		// A request sent before the tab was instrumented, or by a worker.
+		// A request sent before the tab was instrumented.
 		return
 	}
 	f := r.fields(fmt.Sprint(t.n))

@@ -49,9 +49,10 @@ type tab struct {
 	n    int
 	page *rod.Page
 	stop func()
-	// net and breakpoints belong to the event loop.
+	// net, breakpoints and workers belong to the event loop.
 	net         netlog
 	breakpoints map[string]proto.DebuggerBreakpointID // by the bridge's key (breakpoints.go), this document's session
+	workers     map[proto.TargetSessionID]*worker     // the page's dedicated workers, by their CDP session
 }
 
 // frameOf says whether a frame id is the tab's top frame or one of its iframes.
@@ -151,76 +152,92 @@ func (s *Session) instrument(t *tab) error {
 	}
 	tabNo := fmt.Sprint(t.n)
 	add := func(what string, f timeline.Fields) { f["tab"] = tabNo; s.tl.Add(what, f) }
-	// EachEvent runs until its context ends; closing the page alone does not end it.
+	h := handlers{}
+	on(h, func(*proto.EmulationVirtualTimeBudgetExpired) {
+		if s.clock != nil {
+			s.clock.budgetExpired()
+		}
+	})
+	on(h, func(e *proto.RuntimeBindingCalled) {
+		if e.Name == binding {
+			s.fromBridge(t, e.Payload)
+		}
+	})
+	on(h, func(e *proto.DebuggerPaused) { s.paused(t, e) })
+	s.onNetwork(h, t, "")
+	on(h, func(e *proto.PageFrameNavigated) {
+		frame := "child"
+		if e.Frame.ParentID == "" {
+			frame = "top"
+		}
+		s.touched.add(e.Frame.URL, frame == "top")
+		s.secrets.learnURL(e.Frame.URL)
+		add("browser.navigated", timeline.Fields{
+			"frame": frame, "url": bare(e.Frame.URL), "origin": e.Frame.SecurityOrigin, "name": s.secrets.redact(e.Frame.Name),
+		})
+	})
+	on(h, func(e *proto.RuntimeConsoleAPICalled) {
+		if e.Type != proto.RuntimeConsoleAPICalledTypeError {
+			return
+		}
+		var parts []string
+		for _, a := range e.Args {
+			if a.Description != "" {
+				parts = append(parts, a.Description)
+			} else {
+				parts = append(parts, a.Value.String())
+			}
+		}
+		add("browser.console-error", timeline.Fields{"text": s.secrets.redact(strings.Join(parts, " ")), "source": "console"})
+	})
+	on(h, func(e *proto.RuntimeExceptionThrown) {
+		d := e.ExceptionDetails
+		add("browser.console-error", timeline.Fields{"text": s.secrets.redact(thrownText(d)), "frame": bare(d.URL), "source": "exception"})
+	})
+	on(h, func(e *proto.LogEntryAdded) {
+		if f, ok := s.logEntry(e.Entry); ok {
+			add("browser.log", f)
+		}
+	})
+	// The loop runs until its context ends; closing the page alone does not
+	// end it. It subscribes before any domain is enabled, so nothing is missed.
 	ectx, cancel := context.WithCancel(context.Background())
-	events := page.Context(ectx)
-	wait := events.EachEvent(
-		func(*proto.EmulationVirtualTimeBudgetExpired) {
-			if s.clock != nil {
-				s.clock.budgetExpired()
-			}
-		},
-		func(e *proto.RuntimeBindingCalled) {
-			if e.Name == binding {
-				s.fromBridge(t, e.Payload)
-			}
-		},
-		func(e *proto.DebuggerPaused) { s.paused(t, e) },
-		func(e *proto.NetworkRequestWillBeSent) { s.requested(t, e) },
-		func(e *proto.NetworkResponseReceived) { s.responded(t, e) },
-		func(e *proto.NetworkLoadingFailed) { s.failed(t, e) },
-		func(e *proto.NetworkLoadingFinished) { s.finished(t, e.RequestID) },
-		func(e *proto.PageFrameNavigated) {
-			frame := "child"
-			if e.Frame.ParentID == "" {
-				frame = "top"
-			}
-			s.touched.add(e.Frame.URL, frame == "top")
-			s.secrets.learnURL(e.Frame.URL)
-			add("browser.navigated", timeline.Fields{
-				"frame": frame, "url": bare(e.Frame.URL), "origin": e.Frame.SecurityOrigin, "name": s.secrets.redact(e.Frame.Name),
-			})
-		},
-		func(e *proto.RuntimeConsoleAPICalled) {
-			if e.Type != proto.RuntimeConsoleAPICalledTypeError {
-				return
-			}
-			var parts []string
-			for _, a := range e.Args {
-				if a.Description != "" {
-					parts = append(parts, a.Description)
-				} else {
-					parts = append(parts, a.Value.String())
-				}
-			}
-			add("browser.console-error", timeline.Fields{"text": s.secrets.redact(strings.Join(parts, " ")), "source": "console"})
-		},
-		func(e *proto.RuntimeExceptionThrown) {
-			d := e.ExceptionDetails
-			add("browser.console-error", timeline.Fields{"text": s.secrets.redact(thrownText(d)), "frame": bare(d.URL), "source": "exception"})
-		},
-		func(e *proto.LogEntryAdded) {
-			if f, ok := s.logEntry(e.Entry); ok {
-				add("browser.log", f)
-			}
-		},
-	)
-	// Enable the domains before the first navigation so nothing is missed.
+	t.workers = map[proto.TargetSessionID]*worker{}
+	s.onWorkers(ectx, t, h)
+	msgs := page.Browser().Context(ectx).Event()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		wait()
+		for m := range msgs {
+			hs := h
+			if m.SessionID != page.SessionID {
+				w, ok := t.workers[m.SessionID]
+				if !ok {
+					continue // another tab's, or a session this tab does not follow
+				}
+				hs = w.handlers
+			}
+			if f, ok := hs[m.Method]; ok {
+				f(m)
+			}
+		}
 	}()
 	t.stop = func() { cancel(); <-done }
-	for _, call := range []interface{ Call(proto.Client) error }{proto.NetworkEnable{}, proto.PageEnable{}, proto.RuntimeEnable{}, proto.LogEnable{}} {
-		if err := call.Call(page); err != nil {
-			return fmt.Errorf("enable CDP domain: %w", err)
-		}
+	// Enable the domains before the first navigation so nothing is missed;
+	// Runtime and Debugger first, in the order rod's EachEvent enabled them
+	// when it ran this loop.
+	if err := (proto.RuntimeEnable{}).Call(page); err != nil {
+		return fmt.Errorf("enable CDP domain: %w", err)
 	}
 	if _, err := (proto.DebuggerEnable{}).Call(page); err != nil {
 		return fmt.Errorf("enable CDP domain: %w", err)
 	}
-	return nil
+	for _, call := range []interface{ Call(proto.Client) error }{proto.NetworkEnable{}, proto.PageEnable{}, proto.LogEnable{}} {
+		if err := call.Call(page); err != nil {
+			return fmt.Errorf("enable CDP domain: %w", err)
+		}
+	}
+	return watchWorkers(page)
 }
 
 // thrownText is an uncaught exception as V8 describes it (an Error's
@@ -512,7 +529,11 @@ func (s *Session) SetFrozen(frozen bool) error {
 }
 
 // SetOffline takes the network away from every tab, or gives it back: a
-// machine loses its network, not one tab.
+// machine loses its network, not one tab. The dedicated workers a tab's
+// frames start follow its conditions (workers.go). CORS preflights are let
+// through, Chromium's emulation being what it is: a preflighted request's
+// OPTIONS reaches the server while offline, from a page or a worker alike,
+// and only the request itself fails.
 func (s *Session) SetOffline(offline bool) error {
 	for _, t := range s.tabs {
 		if err := (proto.NetworkEmulateNetworkConditions{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}).Call(t.page); err != nil {

@@ -41,17 +41,20 @@ var browserKinds = map[string]Kind{
 		"type": "event type", "interface": "CustomEvent, MessageEvent or Event", "to": "URL of the window",
 		"from": "URL of the window that made the event object, when it is this one or a same-origin relative", "data": "start of the CustomEvent's detail or the MessageEvent's data",
 	}},
-	"browser.request": {"a network request from any frame", map[string]string{
+	"browser.request": {"a network request from any frame, or from a dedicated worker one of them started", map[string]string{
 		"method": "HTTP method", "url": "URL without query and fragment",
-		"type": "resource type; Preflight for a CORS preflight, stamped and framed as the request it was sent for", "frame": "top or child",
+		"type": "resource type; Preflight for a CORS preflight, stamped and framed as the request it was sent for", "frame": requestFrame,
+		"initiator": workerInitiator,
 	}},
 	"browser.response": {"the response to a request (or a redirect) arrived", map[string]string{
-		"method": "HTTP method", "url": "URL without query and fragment", "type": "resource type", "frame": "top or child", "status": "HTTP status",
+		"method": "HTTP method", "url": "URL without query and fragment", "type": "resource type", "frame": requestFrame, "status": "HTTP status",
+		"initiator": workerInitiator,
 	}},
 	"browser.request-failed": {"a request got no response the page could use", map[string]string{
-		"method": "HTTP method", "url": "URL without query and fragment", "type": "resource type", "frame": "top or child",
+		"method": "HTTP method", "url": "URL without query and fragment", "type": "resource type", "frame": requestFrame,
 		"error": "the network error (net::ERR_...)", "cors": "why CORS refused it, in words, with the header, method or value it failed on",
 		"blocked": "why the browser blocked it (csp, mixed-content, ...)", "canceled": "yes when the page or a navigation gave up on it",
+		"initiator": workerInitiator,
 	}},
 	"browser.console-error": {"a console error or uncaught exception", map[string]string{
 		"text": "message", "frame": "URL of the script, for an exception", "source": "exception or console",
@@ -68,3 +71,9 @@ var browserKinds = map[string]Kind{
 	}},
 	"client.ready": {"the app finished starting", map[string]string{"logged_in": "yes or no", "error": "start-up error"}},
 }
+
+// The fields that say where a request came from.
+const (
+	requestFrame    = "top or child, or worker for a request a dedicated worker sent (auth0-spa-js makes its token requests from one)"
+	workerInitiator = "the script URL of the dedicated worker that sent it, without query and fragment (blob:... for a worker made from a Blob); only with frame worker"
+)
