@@ -102,6 +102,7 @@ var Settings = map[string]bool{
 	"client.silent-refresh-attempts": false,
 	"client.silent-refresh-retry":    true,
 	"client.clock-skew-tolerance":    true,
+	"client.network-attempts":        false,
 	"idp.access-token-lifetime":      true,
 	"idp.id-token-lifetime":          true,
 	"idp.refresh-token-lifetime":     true,

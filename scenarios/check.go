@@ -210,6 +210,14 @@ func query(x Query, entries []timeline.Entry, c Client) Result {
 		return countPer(x, found, entries)
 	case x.Count != "":
 		op, want, _ := parseComparison(x.Count)
+		if isSetting(want) {
+			// A bound the client declares (client.network-attempts).
+			v, ok := c.Settings[want]
+			if !ok {
+				return notApplicable("not applicable: %s", &unset{want})
+			}
+			want = strconv.FormatFloat(v, 'f', -1, 64)
+		}
 		n := strconv.Itoa(len(found))
 		pass := compare(n, op, want)
 		r := Result{Pass: pass, Final: countFinal(op, pass, len(found), want)}
@@ -593,7 +601,7 @@ func parseComparison(v string) (op, operand string, err error) {
 	for _, o := range []string{">=", "<=", "!=", ">", "<"} {
 		if rest, ok := strings.CutPrefix(v, o); ok {
 			rest = strings.TrimSpace(rest)
-			if (o != "!=") && !isNumber(rest) {
+			if (o != "!=") && !isNumber(rest) && !isSetting(rest) {
 				return "", "", fmt.Errorf("%q compares with a non-number", v)
 			}
 			return o, rest, nil

@@ -506,8 +506,10 @@ func (c *checker) query(x Query, n *yaml.Node, key string) error {
 	if x.Count != "" {
 		forms++
 		op, num, err := parseComparison(x.Count)
-		if err != nil || op == "present" || op == "absent" || op == "has" || op == "lacks" || op == "~" || op == "!=" || !isWholeNumber(num) {
-			return c.errAt(valueOf(n, "count"), key+".count", "want a number of entries such as 1, 0, \">=1\" or \"<=2\", got %q", x.Count)
+		// A bound may be a number the client declares, resolved per run.
+		declared := isSetting(num) && !Settings[num] && (op == "<=" || op == "<" || op == ">=" || op == ">" || op == "=")
+		if !declared && (err != nil || op == "present" || op == "absent" || op == "has" || op == "lacks" || op == "~" || op == "!=" || !isWholeNumber(num)) {
+			return c.errAt(valueOf(n, "count"), key+".count", "want a number of entries such as 1, 0, \">=1\" or \"<=2\", or a bound the client declares (\"<= client.network-attempts\"), got %q", x.Count)
 		}
 		if v, _ := strconv.Atoi(num); v < 0 {
 			return c.errAt(valueOf(n, "count"), key+".count", "a number of entries is 0 or more, got %q", x.Count)
@@ -671,6 +673,9 @@ func (c *checker) selector(s Selector, key string) error {
 		op, operand, err := parseComparison(v)
 		if err != nil {
 			return c.errAt(kn, key+".where."+f, "%v", err)
+		}
+		if isSetting(operand) {
+			return c.errAt(kn, key+".where."+f, "a where value is compared as written; %s is a client's declared value, which only count and at can read", operand)
 		}
 		if values := timeline.Values[s.What][f]; len(values) > 0 && (op == "=" || op == "!=") && !strictyaml.Contains(values, operand) {
 			return c.errAt(kn, key+".where."+f, "%s's %s is never %q (it is one of %s)", s.What, f, operand, strings.Join(values, ", "))

@@ -265,6 +265,10 @@ func clientSettings(m *fixtures.Manifest, s *scenarios.Scenario) map[string]floa
 		out["client.clock-skew-tolerance"] = ms(d.ClockSkewTolerance.D())
 	}
 	out["client.silent-refresh-attempts"] = float64(max(1, d.SilentRefreshAttempts))
+	out["client.network-attempts"] = 2
+	if d.NetworkAttempts > 0 {
+		out["client.network-attempts"] = float64(d.NetworkAttempts)
+	}
 	out["client.renewal-debounce"] = ms(d.RenewalDebounce.D())
 	out["client.renewal-granularity"] = ms(d.RenewalGranularity.D())
 	// Zero for a client whose rule is not before-expiry: in a lifetime such
