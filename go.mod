@@ -6,6 +6,7 @@ require (
 	github.com/go-jose/go-jose/v3 v3.0.3
 	github.com/go-rod/rod v0.116.2
 	github.com/joshdk/go-junit v1.0.0
+	github.com/jstemmer/go-junit-report/v2 v2.1.0
 	github.com/onsi/ginkgo/v2 v2.34.0
 	github.com/onsi/gomega v1.44.0
 	github.com/ory/fosite v0.49.0
