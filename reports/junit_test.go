@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	gjr "github.com/jstemmer/go-junit-report/v2/junit"
 	gojunit "github.com/joshdk/go-junit"
+	gjr "github.com/jstemmer/go-junit-report/v2/junit"
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/refreshsuite/refreshsuite/scenarios"
