@@ -4,8 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
-	"strings"
+		"strings"
 
 	"github.com/refreshsuite/refreshsuite/fixtures"
 	"github.com/refreshsuite/refreshsuite/scenarios"
@@ -13,42 +12,51 @@ import (
 )
 
 // inputs loads the client manifests and scenarios named by the common flags.
-func inputs(name string, args []string, out io.Writer) ([]*fixtures.Manifest, []*scenarios.Scenario, error) {
-	root, _ := moduleRoot() // optional: explicit paths work anywhere
+func inputs(name string, args []string, out io.Writer) (*home, []*fixtures.Manifest, []*scenarios.Scenario, error) {
+	h, err := findHome()
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	fs := newFlags(name, out)
 	var clients listFlag
 	fs.Var(&clients, "client", "a client manifest (repeatable; default: every shipped client)")
-	scen := fs.String("scenarios", filepath.Join(root, defaultScenarios), "scenario file or directory")
+	scen := fs.String("scenarios", h.scenarios(), "scenario file or directory")
 	if err := parse(fs, args); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	switch fs.NArg() {
 	case 0:
 	case 1:
 		*scen = fs.Arg(0)
 	default:
-		return nil, nil, usagef("%s takes one scenario path, got %d", name, fs.NArg())
+		return nil, nil, nil, usagef("%s takes one scenario path, got %d", name, fs.NArg())
 	}
 	if len(clients) == 0 {
-		var err error
-		if clients, err = shippedClients(root); err != nil {
-			return nil, nil, err
+		if clients, err = h.clients(); err != nil {
+			return nil, nil, nil, err
 		}
 	}
 	ms, all, err := suite.Load(clients, *scen)
 	if err != nil {
-		return nil, nil, usageError{err}
+		return nil, nil, nil, usageError{err}
 	}
-	return ms, all, nil
+	if err := suite.CheckLabels(all); err != nil {
+		return nil, nil, nil, usageError{err}
+	}
+	return h, ms, all, nil
 }
 
 func cmdValidate(args []string, out io.Writer) error {
-	ms, all, err := inputs("validate", args, out)
+	h, ms, all, err := inputs("validate", args, out)
 	if err != nil {
 		return err
 	}
-	// A client whose app was never built would be refused by run.
+	// A client whose app was never built would be refused by run; outside
+	// a checkout the shipped ones have none to check.
 	for _, m := range ms {
+		if h.needsCheckout(abs(m.File)) != nil {
+			continue
+		}
 		if err := appBuilt(m); err != nil {
 			return err
 		}
@@ -66,7 +74,7 @@ func cmdValidate(args []string, out io.Writer) error {
 }
 
 func cmdList(args []string, out io.Writer) error {
-	ms, all, err := inputs("list", args, out)
+	_, ms, all, err := inputs("list", args, out)
 	if err != nil {
 		return err
 	}

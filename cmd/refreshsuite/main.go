@@ -42,6 +42,7 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 var errFailed = errors.New("specs failed")
 
 func main() {
+	playRole()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

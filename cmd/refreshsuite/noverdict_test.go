@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -114,19 +113,18 @@ func TestDryRunWritesNoVerdict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmp := t.TempDir()
-	ctx := context.Background()
-	bin, err := compileSuite(ctx, root, tmp, os.Stderr)
+	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ginkgo, err := ginkgoCLI(ctx, root, tmp)
+	bin, err := suiteLink(self, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "out")
-	cmd := exec.Command(ginkgo, "run", "--dry-run", bin, "--", "-refreshsuite.out="+out,
+	cmd := exec.Command(self, "run", "--dry-run", bin, "--", "-refreshsuite.out="+out,
 		"-refreshsuite.clients="+abs(defaultClient), "-refreshsuite.scenarios="+filepath.Join(root, defaultScenarios))
+	cmd.Env = append(os.Environ(), roleEnv+"=ginkgo")
 	text, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("ginkgo --dry-run: %v\n%s", err, text)
