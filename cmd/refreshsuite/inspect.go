@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 		"strings"
@@ -107,11 +106,18 @@ func cmdList(args []string, out io.Writer) error {
 	return nil
 }
 
-func cmdSchema(out io.Writer) error {
-	b, err := json.MarshalIndent(scenarios.Schema(), "", "  ")
-	if err != nil {
+func cmdSchema(args []string, out io.Writer) error {
+	fs := newFlags("schema", out)
+	manifest := fs.Bool("manifest", false, "the schema of client manifests (client.yaml) instead of scenarios")
+	if err := parse(fs, args); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(out, string(b))
+	// The committed files: their descriptions come from doc comments, which
+	// only the source has.
+	schema := scenarios.SchemaJSON
+	if *manifest {
+		schema = fixtures.SchemaJSON
+	}
+	_, err := out.Write(schema)
 	return err
 }
