@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
-		"strings"
+	"strings"
 
 	"github.com/refreshsuite/refreshsuite/fixtures"
 	"github.com/refreshsuite/refreshsuite/scenarios"
