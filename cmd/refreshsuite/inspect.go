@@ -79,12 +79,18 @@ func cmdList(args []string, out io.Writer) error {
 	}
 	for _, s := range all {
 		fmt.Fprintf(out, "%s\n  %s\n", s.Name(), s.Title)
+		if d := strings.Join(strings.Fields(s.Description), " "); d != "" {
+			fmt.Fprintf(out, "  %s\n", d)
+		}
+		if len(s.Labels) > 0 {
+			fmt.Fprintf(out, "  labels: %s\n", strings.Join(s.Labels, ", "))
+		}
 		for _, m := range ms {
 			applies := "applies"
 			if why := suite.SkipScenario(m, s); why != "" {
 				applies = "skipped: " + why
 			}
-			fmt.Fprintf(out, "  %s: %s\n", m.Name, applies)
+			fmt.Fprintf(out, "  %s [%s]: %s\n", m.Name, strings.Join(suite.ContainerLabels(m, s, suite.ClockMode("", m, s))[len(s.Labels):], ", "), applies)
 		}
 		for _, x := range s.Expect {
 			var notes []string
