@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"regexp"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -94,8 +95,8 @@ func TestRunAppNotServed(t *testing.T) {
 func TestRunNothingSelected(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "out")
 	code, text := runCmd(t, "run", "-client", defaultClient, "-out", out, "-focus", "matches-no-spec-at-all")
-	want := `refreshsuite: no spec ran: -focus "matches-no-spec-at-all" left out 247 of the 247 specs`
-	if code != 2 || lastLine(text) != want {
+	want := regexp.MustCompile(`^refreshsuite: no spec ran: -focus "matches-no-spec-at-all" left out (\d+) of the (\d+) specs$`)
+	if m := want.FindStringSubmatch(lastLine(text)); code != 2 || m == nil || m[1] != m[2] {
 		t.Errorf("exit %d, want 2 and %q last:\n%s", code, want, text)
 	}
 	if strings.Contains(text, "PASS") && !strings.Contains(text, "Test Suite Passed") {
@@ -122,14 +123,14 @@ func TestDryRunWritesNoVerdict(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "out")
-	cmd := exec.Command(self, "run", "--dry-run", bin, "--", "-refreshsuite.out="+out,
+	cmd := exec.Command(self, "run", "--dry-run", "--no-color", bin, "--", "-refreshsuite.out="+out,
 		"-refreshsuite.clients="+abs(defaultClient), "-refreshsuite.scenarios="+filepath.Join(root, defaultScenarios))
 	cmd.Env = append(os.Environ(), roleEnv+"=ginkgo")
 	text, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("ginkgo --dry-run: %v\n%s", err, text)
 	}
-	if !strings.Contains(string(text), "247 Passed") {
+	if !regexp.MustCompile(`(^|[^0-9])[1-9][0-9]* Passed`).Match(text) {
 		t.Fatalf("the dry run did not walk the specs (the check below would prove nothing):\n%s", text)
 	}
 	if entries, err := os.ReadDir(out); err == nil {
