@@ -10,8 +10,8 @@ UNIT    := ./timeline/... ./tlsca/... ./internal/... ./scenarios/... ./fakeidp/.
 
 .PHONY: run test setup unit fuzz integration lint build bench flake stress clean
 
-run: setup
-	$(GO) run ./cmd/refreshsuite run $(ARGS)
+run: setup build
+	bin/refreshsuite run $(ARGS)
 
 test: setup lint unit fuzz integration
 
@@ -42,6 +42,9 @@ integration:
 	$(GO) test -race -count=1 ./reports/... ./browser/...
 	$(GO) test -count=1 -timeout 40m ./cmd/...
 
+# One binary with the suite and ginkgo's run command compiled in: it finds
+# this checkout from bin/, so it runs from any folder; the go command stamps
+# it with the commit (refreshsuite version).
 build:
 	$(GO) build -o bin/refreshsuite ./cmd/refreshsuite
 
