@@ -203,7 +203,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := r.wait(err); err != nil {
 		return err
 	}
-	colour := wantColour(stdout)
+	// ginkgo.log is a file: colour only where ginkgo's output is shown, on
+	// a terminal.
+	colour := showsGinkgo(passthrough) && wantColour(stdout)
 	gargs := []string{"run", fmt.Sprintf("--procs=%d", *procs), "--silence-skips"}
 	if !colour {
 		gargs = append(gargs, "--no-color")
