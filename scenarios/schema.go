@@ -23,7 +23,31 @@ func GenerateSchema(docs strictyaml.Docs) map[string]any {
 	sel := strictyaml.WithDocs(docs, func() map[string]any { return strictyaml.StructSchemaAs(plain{}, Selector{}) })
 	sel["description"] = strictyaml.TypeDocFrom(docs, Selector{})
 	s["$defs"] = map[string]any{"selector": sel}
+	countsAreNumbers(s)
 	return s
+}
+
+// countsAreNumbers lets count be what the loader takes: a whole number
+// (count: 1) or a comparison in quotes (count: ">=1").
+func countsAreNumbers(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		if props, ok := x["properties"].(map[string]any); ok {
+			if c, ok := props["count"].(map[string]any); ok && c["type"] == "string" {
+				props["count"] = map[string]any{"description": c["description"], "oneOf": []any{
+					map[string]any{"type": "integer", "minimum": 0},
+					map[string]any{"type": "string", "pattern": `^(>=|<=|>|<|!=)?[0-9]+$`},
+				}}
+			}
+		}
+		for _, c := range x {
+			countsAreNumbers(c)
+		}
+	case []any:
+		for _, c := range x {
+			countsAreNumbers(c)
+		}
+	}
 }
 
 // JSONSchema: a whole number from 1, or "all".

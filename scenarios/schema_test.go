@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"flag"
+	"path/filepath"
 	"testing"
 
 	"github.com/refreshsuite/refreshsuite/internal/schemagen"
@@ -23,5 +24,18 @@ func TestSchemaFileIsCurrent(t *testing.T) {
 	}
 	if err := schemagen.Current("schema.json", s, *updateSchema); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Every shipped file passes the schema, as an editor checks it.
+func TestShippedFilesPassTheSchema(t *testing.T) {
+	files, err := filepath.Glob("*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no files: %v", err)
+	}
+	for _, f := range files {
+		if err := schemagen.Validate(SchemaJSON, f); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
 	}
 }

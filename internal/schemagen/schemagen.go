@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/invopop/jsonschema"
+	jsonschemav "github.com/santhosh-tekuri/jsonschema/v6"
+	"gopkg.in/yaml.v3"
 
 	"github.com/refreshsuite/refreshsuite/internal/strictyaml"
 )
@@ -106,4 +108,39 @@ func Current(file string, schema map[string]any, update bool) error {
 		return fmt.Errorf("%s is stale: run go test ./scenarios ./fixtures -run TestSchema -update-schema", file)
 	}
 	return nil
+}
+
+// Validate checks a YAML file against a schema the way an editor would
+// (github.com/santhosh-tekuri/jsonschema, draft 2020-12): a schema that
+// refuses a file the loader takes is of no use to its writers.
+func Validate(schemaJSON []byte, file string) error {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	var v any
+	if err := yaml.Unmarshal(src, &v); err != nil {
+		return err
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	inst, err := jsonschemav.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	doc, err := jsonschemav.UnmarshalJSON(bytes.NewReader(schemaJSON))
+	if err != nil {
+		return err
+	}
+	c := jsonschemav.NewCompiler()
+	if err := c.AddResource("schema.json", doc); err != nil {
+		return err
+	}
+	sch, err := c.Compile("schema.json")
+	if err != nil {
+		return err
+	}
+	return sch.Validate(inst)
 }

@@ -66,6 +66,10 @@ func schemaAs(t, doc reflect.Type) map[string]any {
 	case reflect.Slice:
 		return map[string]any{"type": "array", "items": schemaOf(t.Elem())}
 	case reflect.Map:
+		if t.Elem().Kind() == reflect.String {
+			// The decoder takes any scalar as a string value (index: 1).
+			return map[string]any{"type": "object", "additionalProperties": map[string]any{"type": []any{"string", "number", "boolean"}}}
+		}
 		return map[string]any{"type": "object", "additionalProperties": schemaOf(t.Elem())}
 	case reflect.Interface:
 		return map[string]any{}
