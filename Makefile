@@ -43,10 +43,12 @@ integration:
 	$(GO) test -count=1 -timeout 40m ./cmd/...
 
 # One binary with the suite and ginkgo's run command compiled in: it finds
-# this checkout from bin/, so it runs from any folder; the go command stamps
-# it with the commit (refreshsuite version).
+# this checkout from bin/, so it runs from any folder. It carries the commit
+# it was built at (refreshsuite version), stamped here since GOFLAGS may turn
+# the go command's own stamping off (-buildvcs=false).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 build:
-	$(GO) build -o bin/refreshsuite ./cmd/refreshsuite
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/refreshsuite ./cmd/refreshsuite
 
 # Speed and memory figures (virtual vs real clock, spread of firing points over
 # 5 virtual runs). Prints, never fails on a figure. About 7 minutes for the

@@ -19,12 +19,12 @@ var version string
 // buildVersion is the module version go install was given, or the commit
 // a build from a checkout was made at (with +dirty for uncommitted changes).
 func buildVersion() string {
-	if version != "" {
-		return version
-	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "unknown"
+		return version
+	}
+	if version != "" {
+		return version + " (" + bi.GoVersion + ")"
 	}
 	v := bi.Main.Version
 	var rev, modified string
