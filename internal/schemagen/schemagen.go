@@ -10,8 +10,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+	"testing"
 
 	"github.com/invopop/jsonschema"
 	jsonschemav "github.com/santhosh-tekuri/jsonschema/v6"
@@ -143,4 +145,32 @@ func Validate(schemaJSON []byte, file string) error {
 		return err
 	}
 	return sch.Validate(inst)
+}
+
+// Check is the test of a committed schema file: generated from the types
+// and the doc comments of the packages in dirs (from the module root at
+// root), every key described, the file current (rewritten with update),
+// and every file matching shipped passing the committed schema.
+func Check(t *testing.T, root, file string, generate func(strictyaml.Docs) map[string]any, committed []byte, shipped string, update bool, dirs ...string) {
+	t.Helper()
+	docs, err := Docs(root, dirs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := generate(docs)
+	for _, key := range Undescribed(s) {
+		t.Errorf("%s has no description: give its field a doc comment", key)
+	}
+	if err := Current(file, s, update); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(shipped)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no files match %s: %v", shipped, err)
+	}
+	for _, f := range files {
+		if err := Validate(committed, f); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
 }
