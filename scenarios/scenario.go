@@ -97,17 +97,27 @@ func (s *Scenario) Requirements() []string {
 // client.silent-refresh-timeout ...), so that one scenario gives every client
 // tokens long enough for its own renewal rule: "3 * client.renewal-before + 10s".
 type IdPSpec struct {
-	AccessTokenLifetime  *Expr `yaml:"access-token-lifetime"`
-	IDTokenLifetime      *Expr `yaml:"id-token-lifetime"`
+	// AccessTokenLifetime is how long the IdP's access tokens live: 1s to
+	// 24h (default 5m), an expression over client.* values.
+	AccessTokenLifetime *Expr `yaml:"access-token-lifetime"`
+	// IDTokenLifetime is how long id tokens live: 1s to 24h (default: the
+	// access token's).
+	IDTokenLifetime *Expr `yaml:"id-token-lifetime"`
+	// RefreshTokenLifetime is how long refresh tokens live: 1s to 30 days
+	// (default 24h).
 	RefreshTokenLifetime *Expr `yaml:"refresh-token-lifetime"`
 	// RefreshTokens is the IdP's refresh-token policy: strict (default: only
 	// with the offline_access scope), always, or never.
 	RefreshTokens string `yaml:"refresh-tokens" rs:"enum=strict|always|never"`
 	// Rotation: rotate (default) or reuse (a weakened IdP that hands the same
 	// refresh token back); RotationGrace keeps a rotated token valid a while.
-	Rotation        string    `yaml:"refresh-token-rotation" rs:"enum=rotate|reuse"`
-	RotationGrace   *Duration `yaml:"rotation-grace"`
-	SessionLifetime *Expr     `yaml:"session-lifetime"`
+	Rotation string `yaml:"refresh-token-rotation" rs:"enum=rotate|reuse"`
+	// RotationGrace is how long a rotated refresh token stays valid: 0s to
+	// 1h (0s: not at all); only with refresh-token-rotation rotate.
+	RotationGrace *Duration `yaml:"rotation-grace"`
+	// SessionLifetime is how long the IdP's login session lives: 1s to 30
+	// days.
+	SessionLifetime *Expr `yaml:"session-lifetime"`
 }
 
 // BrowserSpec sets the browser conditions explicitly, never by Chromium's default.
@@ -136,8 +146,12 @@ type ClientSpec struct {
 	Storage string `yaml:"storage" rs:"enum=session|local"`
 	// RenewalFactor is the fraction of a token's lifetime after which a
 	// fraction client renews (a timeoutFactor): a number above 0 and below 1.
-	RenewalFactor        *float64             `yaml:"renewal-factor"`
-	RenewalBefore        *strictyaml.Duration `yaml:"renewal-before"`
+	RenewalFactor *float64 `yaml:"renewal-factor"`
+	// RenewalBefore is how long before expiry a lead client renews: 0s to
+	// 24h (capability renewal-lead).
+	RenewalBefore *strictyaml.Duration `yaml:"renewal-before"`
+	// SilentRefreshTimeout is how long the client waits for the silent
+	// refresh iframe's answer: 1ms to 10m.
 	SilentRefreshTimeout *strictyaml.Duration `yaml:"silent-refresh-timeout"`
 	// Library is passed to the library's configuration as is, after everything else:
 	// the escape hatch for settings only one library has.
@@ -157,13 +171,13 @@ type Fault struct {
 	// invalid-grant...), a page that never redirects, framing refused, a
 	// slow answer (slow, with delay) and the others docs/scenarios.md lists.
 	Do string `yaml:"do" rs:"required"`
-	// Times is how many matching requests the fault hits, 1 or more
+	// Times is how many matching requests the fault hits, 1 to 10000
 	// (default: every one).
 	Times int `yaml:"times"`
 	// Skip lets the first Skip matching requests through before the fault
-	// fires: a scenario that proves the unfaulted path works first.
+	// fires (0 or more): a scenario that proves the unfaulted path works first.
 	Skip int `yaml:"skip"`
-	// Delay is how long do: slow holds the request.
+	// Delay is how long do: slow holds the request (needs clock: real).
 	Delay Duration `yaml:"delay"`
 	Line  int      `yaml:"-"`
 
@@ -244,11 +258,11 @@ type Step struct {
 	Await *bool `yaml:"await"`
 	// WaitFor waits until an entry matching the selector is in the timeline.
 	WaitFor *Selector `yaml:"wait-for"`
-	// PassTime lets scenario time pass, for observing that something does NOT
-	// happen; waiting for something uses wait-for.
+	// PassTime lets scenario time pass (1ms to 1h), for observing that
+	// something does NOT happen; waiting for something uses wait-for.
 	PassTime *Duration `yaml:"pass-time"`
 	// ReplayRefreshToken posts the refresh token issued by the nth successful token
-	// response again, as an attacker or a buggy second tab would.
+	// response (1 or more) again, as an attacker or a buggy second tab would.
 	ReplayRefreshToken int `yaml:"replay-refresh-token"`
 	// EndIdPSession ends the IdP's login sessions (logged out elsewhere).
 	EndIdPSession bool `yaml:"end-idp-session"`
@@ -342,7 +356,8 @@ type Selector struct {
 	// Where maps entry fields to the value each must have, with the forms
 	// above: exact, present, absent, has <word>, ~<regexp>, >=2, <3, !=ok.
 	Where map[string]string `yaml:"where"`
-	// Nth picks one match, 1-based; negative counts from the end (-1 is the last).
+	// Nth picks one match, 1-based; negative counts from the end (-1 is the
+	// last); 0 is refused.
 	Nth int `yaml:"nth"`
 	// After keeps only entries later than the entry After picks; Before only
 	// those earlier than the entry Before picks. When an anchor (after, before,
