@@ -38,8 +38,8 @@ const (
 	modulePath = "github.com/refreshsuite/refreshsuite"
 )
 
-// moduleRoot finds the checkout the command runs in: the suite is compiled by
-// the ginkgo CLI from source, so run needs the source tree.
+// moduleRoot finds the checkout around the working folder, where the
+// shipped clients' apps are built (certify's reference SPA, the mutants).
 func moduleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
