@@ -19,7 +19,7 @@ import (
 const usage = `usage: refreshsuite <command> [flags]
 
 commands:
-  run        run the conformance suite against a client (default: angular-oauth2-oidc)
+  run        run the conformance suite against the shipped clients, or those -client names
   validate   check scenario files and a client manifest, exit 2 on the first error
   list       list scenarios, their specs and requirement IDs, and whether they apply
   idp        serve the embedded IdP alone, for developing against short-lived tokens

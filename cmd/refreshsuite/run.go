@@ -217,7 +217,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		gargs = append(gargs, "--label-filter="+*labels)
 	}
 	gargs = append(gargs, passthrough...)
-	pr := startProgress(r.tmp, stdout, sel, time.Now())
+	// ginkgo's own output, when shown, is the progress; lines of ours would
+	// break into its rows of dots.
+	pr := &progressPrinter{}
+	if !showsGinkgo(passthrough) {
+		pr = startProgress(r.tmp, stdout, sel, time.Now())
+	}
 	gargs = append(gargs, bin, "--",
 		"-refreshsuite.clients="+strings.Join(clients, ","), "-refreshsuite.scenarios="+abs(*scen),
 		"-refreshsuite.out="+dest.staging, "-refreshsuite.publish-as="+dest.final,
