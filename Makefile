@@ -10,8 +10,8 @@ UNIT    := ./timeline/... ./tlsca/... ./internal/... ./scenarios/... ./fakeidp/.
 
 .PHONY: run test setup unit fuzz integration lint build bench flake stress clean
 
-run: setup
-	$(GO) run ./cmd/refreshsuite run $(ARGS)
+run: setup build
+	bin/refreshsuite run $(ARGS)
 
 test: setup lint unit fuzz integration
 
@@ -42,8 +42,13 @@ integration:
 	$(GO) test -race -count=1 ./reports/... ./browser/...
 	$(GO) test -count=1 -timeout 40m ./cmd/...
 
+# One binary with the suite and ginkgo's run command compiled in: it finds
+# this checkout from bin/, so it runs from any folder. It carries the commit
+# it was built at (refreshsuite version), stamped here since GOFLAGS may turn
+# the go command's own stamping off (-buildvcs=false).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 build:
-	$(GO) build -o bin/refreshsuite ./cmd/refreshsuite
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/refreshsuite ./cmd/refreshsuite
 
 # Speed and memory figures (virtual vs real clock, spread of firing points over
 # 5 virtual runs). Prints, never fails on a figure. About 7 minutes for the

@@ -163,6 +163,7 @@ var unsafeID = regexp.MustCompile(`[^a-zA-Z0-9_-]+`)
 
 func newSection(c Container, dir string) section {
 	s := section{Anchor: "c-" + unsafeID.ReplaceAllString(c.Name, "_"), Container: c, Failing: failing(c.Specs), Pills: pills(c.Specs), Chart: drawTimeline(c.Timeline)}
+	s.File = relative(c.File)
 	for _, sp := range c.Specs {
 		sv := specView{Spec: sp, Pill: pill{State: sp.State, Text: stateWords[sp.State]}, Windows: drawWindows(sp.Measurements),
 			ShowFailure: sp.Failure != "" && sp.Failure != sp.Message}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ type Suite struct {
 	Skipped    int        `xml:"skipped,attr"`
 	Time       float64    `xml:"time,attr"`
 	Timestamp  string     `xml:"timestamp,attr"`
+	File       string     `xml:"file,attr,omitempty"`
 	Properties []Property `xml:"properties>property,omitempty"`
 	Cases      []Case     `xml:"testcase"`
 }
@@ -43,14 +45,24 @@ type Property struct {
 
 // Case is one expectation.
 type Case struct {
-	Name       string     `xml:"name,attr"`
-	Classname  string     `xml:"classname,attr"`
-	Time       float64    `xml:"time,attr"`
+	Name      string  `xml:"name,attr"`
+	Classname string  `xml:"classname,attr"`
+	Time      float64 `xml:"time,attr"`
+	// File and Line are the scenario file and the expectation's line in it,
+	// where annotation actions (GitHub's, GitLab's) point.
+	File       string     `xml:"file,attr,omitempty"`
+	Line       int        `xml:"line,attr,omitempty"`
 	Properties []Property `xml:"properties>property,omitempty"`
 	Failure    *Message   `xml:"failure,omitempty"`
 	Error      *Message   `xml:"error,omitempty"`
 	Skipped    *Message   `xml:"skipped,omitempty"`
-	SystemOut  string     `xml:"system-out,omitempty"`
+	SystemOut  *Output    `xml:"system-out,omitempty"`
+}
+
+// Output is a testcase's <system-out>, written as CDATA so that the file
+// stays readable as it is.
+type Output struct {
+	Text string `xml:",cdata"`
 }
 
 // Message is a failure, error or skip.
@@ -91,19 +103,23 @@ func (j *JUnit) add(s Suite) {
 }
 
 func (c Container) suite(opt Options) Suite {
-	js := Suite{Name: c.Name}
+	js := Suite{Name: c.Name, File: relative(c.File)}
 	if len(c.Specs) > 0 {
 		js.Timestamp = stamp(c.Specs[0].Started)
 	}
-	if c.Client != "" {
-		var p props
-		p.add("client", c.Client)
-		p.add("library", c.Library)
-		p.add("clock", c.Clock)
-		js.Properties = p
+	var p props
+	p.add("client", c.Client)
+	p.add("library", c.Library)
+	p.add("clock", c.Clock)
+	p.add("title", c.Title)
+	p.add("description", strings.TrimSpace(c.Description))
+	for _, l := range c.Labels {
+		p.add("label", l)
 	}
+	js.Properties = p
 	for _, s := range c.Specs {
-		tc := Case{Name: s.Text, Classname: c.Name, Time: seconds(s.DurationMs), Properties: c.properties(s)}
+		tc := Case{Name: s.Text, Classname: c.Name, Time: seconds(s.DurationMs), Properties: c.properties(s),
+			File: relative(s.File), Line: s.Line, SystemOut: c.systemOut(s)}
 		js.Tests++
 		js.Time += tc.Time
 		switch {
@@ -137,7 +153,7 @@ func (c Container) properties(s Spec) []Property {
 	p.add("clock", c.Clock)
 	p.add("known-deviation", s.Deviation)
 	p.add("reference", s.Reference)
-	p.add("trace", s.Trace)
+	p.add("trace", relative(s.Trace))
 	for _, m := range s.Measurements {
 		pre := fmt.Sprintf("cycle%d.", m.Cycle)
 		p.add(pre+"expected_ms", fmt.Sprintf("%.0f", m.ExpectedMs))
@@ -152,6 +168,80 @@ func (c Container) properties(s Spec) []Property {
 		}
 	}
 	return p
+}
+
+// systemOut is what CI systems show under a testcase: where the scenario
+// and the expectation are written, its labels, its measurements (Jenkins
+// and GitLab show no properties), the verdict's text with the slice of the
+// timeline it read, and the trace's files as attachments, one
+// [[ATTACHMENT|path]] line each (the form Jenkins' attachments plugin and
+// GitLab read).
+func (c Container) systemOut(s Spec) *Output {
+	var b strings.Builder
+	if s.File != "" {
+		fmt.Fprintf(&b, "expectation: %s:%d\n", relative(s.File), s.Line)
+	}
+	if c.File != "" {
+		fmt.Fprintf(&b, "scenario: %s:%d (%s)\n", relative(c.File), c.Line, c.Scenario)
+	}
+	if c.Description != "" {
+		fmt.Fprintf(&b, "description: %s\n", strings.Join(strings.Fields(c.Description), " "))
+	}
+	if len(c.Labels) > 0 {
+		fmt.Fprintf(&b, "labels: %s\n", strings.Join(c.Labels, ", "))
+	}
+	if len(s.Requirements) > 0 {
+		fmt.Fprintf(&b, "requirements: %s\n", strings.Join(s.Requirements, ", "))
+	}
+	if len(s.Measurements) > 0 {
+		b.WriteString("measurements (ms on the scenario clock):\n")
+		for _, m := range s.Measurements {
+			fmt.Fprintf(&b, "  cycle %d: expected %.0f", m.Cycle, m.ExpectedMs)
+			if m.LatestMs > 0 {
+				fmt.Fprintf(&b, " (window %.0f..%.0f)", m.EarliestMs, m.LatestMs)
+			}
+			if m.ToleranceMs > 0 {
+				fmt.Fprintf(&b, " +-%.0f", m.ToleranceMs)
+			}
+			verdict := "ok"
+			if !m.Pass {
+				verdict = "OUT OF RANGE"
+			}
+			fmt.Fprintf(&b, ", measured %.0f, error %+.0f: %s\n", m.MeasuredMs, m.ErrorMs, verdict)
+		}
+	}
+	text := s.Failure
+	if s.State == Passed {
+		text = s.Message
+	}
+	if text = strings.TrimSpace(text); text != "" {
+		b.WriteString("\n" + text + "\n")
+	}
+	if len(s.Attachments) > 0 {
+		b.WriteString("\n")
+		for _, a := range s.Attachments {
+			fmt.Fprintf(&b, "[[ATTACHMENT|%s]]\n", relative(a))
+		}
+	}
+	return &Output{Text: b.String()}
+}
+
+// relative names a path by its place under the working folder when it is
+// inside it (CI's workspace, where Jenkins and GitLab resolve attachments
+// and annotations point), else as it is.
+func relative(p string) string {
+	if p == "" || !filepath.IsAbs(p) {
+		return p
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	rel, err := filepath.Rel(wd, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return p
+	}
+	return rel
 }
 
 // props is a property list that leaves empty values out.

@@ -1,12 +1,18 @@
 package reports
 
 import (
+	"bytes"
+	"encoding/xml"
+	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	gojunit "github.com/joshdk/go-junit"
+	gjr "github.com/jstemmer/go-junit-report/v2/junit"
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/refreshsuite/refreshsuite/scenarios"
@@ -153,5 +159,139 @@ func TestJUnitThirdPartyReader(t *testing.T) {
 	}
 	if c := got["client/s1 / a: passes"]; c.Duration != 1500*time.Millisecond {
 		t.Errorf("duration as go-junit reads it: %s", c.Duration)
+	}
+}
+
+// ciReport is a run as CI systems read it: two containers reported in the
+// order the parallel processes finished (not their names' order), specs
+// out of their declaration order, a container skipped in its BeforeAll, a
+// timing spec, and a failure with a trace folder on disk.
+func ciReport(t *testing.T, wd string) types.Report {
+	t.Helper()
+	trace := filepath.Join(wd, "out", "traces", "c", "b")
+	for _, f := range []string{"screenshot.png", "timeline.txt"} {
+		if err := os.MkdirAll(trace, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(trace, f), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(wd, "scenarios", "b.yaml")
+	at := func(s types.SpecReport, line int, labels ...string) types.SpecReport {
+		s.ContainerHierarchyLocations = []types.CodeLocation{{FileName: file, LineNumber: 1}}
+		s.ContainerHierarchyLabels = [][]string{{"network", "client:c", "clock:virtual"}}
+		s.LeafNodeLocation = types.CodeLocation{FileName: file, LineNumber: line}
+		s.LeafNodeLabels = labels
+		return s
+	}
+	timing := &SpecData{Scenario: "b", Requirements: []string{"TF-1"}, Client: "c", Clock: "virtual", Message: "fired at 3012ms",
+		Measurements: []scenarios.Measurement{{Cycle: 1, ExpectedMs: 3000, MeasuredMs: 3012, ErrorMs: 12, ToleranceMs: 100, Pass: true}}}
+	failed := &SpecData{Scenario: "b", Requirements: []string{"CF-1"}, Client: "c", Clock: "virtual", Trace: trace}
+	skipA := spec(types.SpecStateSkipped, "c/a", "p: first", nil, "client c does not declare capability refresh-token")
+	skipA.Failure.FailureNodeType = types.NodeTypeBeforeAll
+	skipB := spec(types.SpecStateSkipped, "c/a", "q: second", nil, "Spec skipped because Skip() was called in BeforeAll")
+	skipB.Failure.FailureNodeType = types.NodeTypeIt
+	afile := filepath.Join(wd, "scenarios", "a.yaml")
+	for i, s := range []*types.SpecReport{&skipA, &skipB} {
+		s.ContainerHierarchyLocations = []types.CodeLocation{{FileName: afile, LineNumber: 1}}
+		s.LeafNodeLocation = types.CodeLocation{FileName: afile, LineNumber: 10 + i}
+		s.ContainerHierarchyLabels = [][]string{{"client:c"}}
+	}
+	return types.Report{SpecReports: types.SpecReports{
+		at(spec(types.SpecStatePassed, "c/b", "x: fires on time", timing, ""), 20, "TF-1"),
+		at(spec(types.SpecStateFailed, "c/b", "y: refreshes", failed, "want 1 idp.token, found 0\n\ntimeline (scenario time):\n  1200ms idp.token outcome=ok\n"), 12, "CF-1"),
+		skipA, skipB,
+	}}
+}
+
+// What CI systems show of a testcase comes from the JUnit file alone: the
+// file and line annotation actions point at, <system-out> with the
+// measurements, the timeline slice and the trace's attachments, a skip
+// reason for every skipped spec, and the same order in every run. Two JUnit
+// readers nobody here wrote check it: github.com/joshdk/go-junit and the
+// junit package of github.com/jstemmer/go-junit-report/v2, and the file is
+// read back with this package's own reader for the attributes neither keeps.
+func TestJUnitForCI(t *testing.T) {
+	wd := t.TempDir()
+	t.Chdir(wd)
+	r := ciReport(t, wd)
+	write := func(r types.Report) []byte {
+		dir := t.TempDir()
+		if err := FromReport(r, Options{}).WriteFiles(dir); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "junit.xml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	b := write(r)
+	shuffled := r
+	shuffled.SpecReports = types.SpecReports{r.SpecReports[2], r.SpecReports[1], r.SpecReports[3], r.SpecReports[0]}
+	if again := write(shuffled); !bytes.Equal(b, again) {
+		t.Errorf("the same specs finishing in another order give another junit.xml:\n%s\n---\n%s", b, again)
+	}
+
+	var own JUnit
+	if err := xml.Unmarshal(b, &own); err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, s := range own.Suites {
+		for _, c := range s.Cases {
+			order = append(order, c.Name+" @ "+c.File+":"+strconv.Itoa(c.Line))
+		}
+	}
+	want := []string{"p: first @ scenarios/a.yaml:10", "q: second @ scenarios/a.yaml:11", "y: refreshes @ scenarios/b.yaml:12", "x: fires on time @ scenarios/b.yaml:20"}
+	if !slices.Equal(order, want) {
+		t.Errorf("testcases in order, with file and line:\n got %q\nwant %q", order, want)
+	}
+	if s := own.Suites[1]; s.File != "scenarios/b.yaml" {
+		t.Errorf("testsuite file = %q", s.File)
+	}
+
+	suites, err := gojunit.Ingest(b)
+	if err != nil {
+		t.Fatalf("go-junit: %v", err)
+	}
+	var jr gjr.Testsuites
+	if err := xml.Unmarshal(b, &jr); err != nil {
+		t.Fatalf("go-junit-report: %v", err)
+	}
+	if len(suites) != 2 || len(jr.Suites) != 2 || jr.Tests != 4 || jr.Skipped != 2 || jr.Failures != 1 {
+		t.Fatalf("go-junit: %d suites; go-junit-report: %d suites, %d tests, %d skipped, %d failures", len(suites), len(jr.Suites), jr.Tests, jr.Skipped, jr.Failures)
+	}
+	attach := "[[ATTACHMENT|" + filepath.Join("out", "traces", "c", "b", "screenshot.png") + "]]"
+	for i, name := range []string{"p: first", "q: second"} {
+		if c := suites[0].Tests[i]; c.Name != name || c.Status != gojunit.StatusSkipped || c.Message != "client c does not declare capability refresh-token" {
+			t.Errorf("go-junit: skipped %q reads %q (%s), want the BeforeAll's reason", name, c.Message, c.Status)
+		}
+		if c := jr.Suites[0].Testcases[i]; c.Skipped == nil || c.Skipped.Message != "client c does not declare capability refresh-token" {
+			t.Errorf("go-junit-report: skipped %q reads %+v, want the BeforeAll's reason", name, c.Skipped)
+		}
+	}
+	failedOut, timingOut := suites[1].Tests[0].SystemOut, suites[1].Tests[1].SystemOut
+	for _, w := range []string{"expectation: scenarios/b.yaml:12", "scenario: scenarios/b.yaml:1 (b)", "labels: network, client:c, clock:virtual", "requirements: CF-1", "1200ms idp.token outcome=ok", attach, "[[ATTACHMENT|" + filepath.Join("out", "traces", "c", "b", "timeline.txt") + "]]"} {
+		if !strings.Contains(failedOut, w) {
+			t.Errorf("go-junit: the failure's system-out lacks %q:\n%s", w, failedOut)
+		}
+	}
+	if c := jr.Suites[1].Testcases[0]; c.SystemOut == nil || c.SystemOut.Data != failedOut {
+		t.Errorf("go-junit-report reads another system-out than go-junit: %+v", c.SystemOut)
+	}
+	if !strings.Contains(timingOut, "cycle 1: expected 3000 +-100, measured 3012, error +12: ok") || !strings.Contains(timingOut, "fired at 3012ms") {
+		t.Errorf("go-junit: the timing spec's system-out does not show its measurements:\n%s", timingOut)
+	}
+	props := jr.Suites[1].Properties
+	var labels []string
+	for _, p := range *props {
+		if p.Name == "label" {
+			labels = append(labels, p.Value)
+		}
+	}
+	if !slices.Equal(labels, []string{"network", "client:c", "clock:virtual"}) || jr.Suites[1].File != "scenarios/b.yaml" {
+		t.Errorf("go-junit-report: testsuite labels %q, file %q", labels, jr.Suites[1].File)
 	}
 }

@@ -44,5 +44,6 @@ func Merge(rs ...*Results) (*Results, error) {
 		}
 	}
 	out.DurationMs = ms(end.Sub(out.Started))
+	out.sort()
 	return out, nil
 }

@@ -4,6 +4,9 @@
 package reports
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,6 +63,17 @@ type Container struct {
 	Client   string `json:"client"`
 	Library  string `json:"library"`
 	Clock    string `json:"clock"`
+	// Title and Description are the scenario's own words about itself.
+	Title       string `json:"title,omitempty"`
+	Description string `json:"description,omitempty"`
+	// Labels are the container's ginkgo labels: the scenario's labels, the
+	// client (client:<name>) and the clock (clock:<mode>), what
+	// -label-filter selects containers by.
+	Labels []string `json:"labels,omitempty"`
+	// File and Line are where the scenario is written, as the run names it
+	// (relative to the checkout or the working folder where it is inside one).
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
 	// Timeline is the one recorded for the container, which all its specs read.
 	Timeline []timeline.Entry `json:"timeline,omitempty"`
 	Specs    []Spec           `json:"specs"`
@@ -83,8 +97,14 @@ type Spec struct {
 	Deviation    string                  `json:"deviation,omitempty"`
 	Reference    string                  `json:"reference,omitempty"`
 	Trace        string                  `json:"trace,omitempty"`
-	Started      time.Time               `json:"started"`
-	DurationMs   float64                 `json:"duration_ms"`
+	// Attachments are the files of the trace (screenshot, timelines), by
+	// the path they have once the reports are published.
+	Attachments []string `json:"attachments,omitempty"`
+	// File and Line are where the expectation is written.
+	File       string    `json:"file,omitempty"`
+	Line       int       `json:"line,omitempty"`
+	Started    time.Time `json:"started"`
+	DurationMs float64   `json:"duration_ms"`
 }
 
 // ID is the scenario's id, without the variant.
@@ -99,7 +119,10 @@ func (c Container) Variant() string {
 	return strings.TrimSuffix(v, "]")
 }
 
-// FromReport builds the results of a finished run.
+// FromReport builds the results of a finished run. Containers are sorted by
+// name and specs by where they are declared, so that every run of the same
+// selection writes its testcases in the same order, however the parallel
+// processes finished.
 func FromReport(r types.Report, opt Options) *Results {
 	res := &Results{Version: Version, Started: r.StartTime.UTC(), DurationMs: ms(r.RunTime), Options: opt}
 	index := map[string]int{}
@@ -120,7 +143,11 @@ func FromReport(r types.Report, opt Options) *Results {
 		if !ok {
 			i = len(res.Containers)
 			index[name] = i
-			res.Containers = append(res.Containers, Container{Name: name})
+			c := Container{Name: name, Labels: containerLabels(s)}
+			if n := len(s.ContainerHierarchyLocations); n > 0 {
+				c.File, c.Line = s.ContainerHierarchyLocations[n-1].FileName, s.ContainerHierarchyLocations[n-1].LineNumber
+			}
+			res.Containers = append(res.Containers, c)
 		}
 		c := &res.Containers[i]
 		d, hasData := Data(s)
@@ -132,17 +159,21 @@ func FromReport(r types.Report, opt Options) *Results {
 			c.Timeline = d.Timeline
 		}
 		sp := specOf(s, d, hasData)
-		if !hasData && sp.State == Skipped {
-			// When a BeforeAll skips, ginkgo gives its reason to the first spec
-			// only and tells the others that Skip() was called in BeforeAll;
-			// the reason is theirs too.
-			if s.Failure.FailureNodeType == types.NodeTypeBeforeAll {
-				skippedBy[i] = sp.Message
-			} else if why, ok := skippedBy[i]; ok {
-				sp.Message = why
-			}
+		if !hasData && sp.State == Skipped && s.Failure.FailureNodeType == types.NodeTypeBeforeAll {
+			skippedBy[i] = sp.Message
 		}
 		c.Specs = append(c.Specs, sp)
+	}
+	// When a BeforeAll skips, ginkgo gives its reason to the spec it ran for
+	// and tells the others only that Skip() was called in BeforeAll; the
+	// reason is theirs too, in every report.
+	for i, why := range skippedBy {
+		for j := range res.Containers[i].Specs {
+			sp := &res.Containers[i].Specs[j]
+			if sp.State == Skipped && strings.HasPrefix(sp.Failure, "Spec skipped because Skip() was called in ") {
+				sp.Message, sp.Failure = why, why
+			}
+		}
 	}
 	// A container whose specs ginkgo skipped before they recorded anything
 	// (a capability the client lacks) says what it is only in its name,
@@ -165,7 +196,47 @@ func FromReport(r types.Report, opt Options) *Results {
 		}
 		c.Library = libraries[c.Client]
 	}
+	res.sort()
 	return res
+}
+
+// containerLabels are the labels ginkgo gives a spec's containers, without
+// the spec's own: what selects the whole container.
+func containerLabels(s types.SpecReport) []string {
+	var out []string
+	for _, ls := range s.ContainerHierarchyLabels {
+		for _, l := range ls {
+			if !slices.Contains(out, l) {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+// sort puts containers in name order and each container's specs in the order
+// they are declared (their line; ginkgo's order where lines are equal).
+func (r *Results) sort() {
+	slices.SortStableFunc(r.Containers, func(a, b Container) int { return strings.Compare(a.Name, b.Name) })
+	for i := range r.Containers {
+		slices.SortStableFunc(r.Containers[i].Specs, func(a, b Spec) int { return a.Line - b.Line })
+	}
+}
+
+// About is what the scenario says of itself, which ginkgo's report does not
+// carry: its title and description.
+type About struct {
+	Title, Description string
+}
+
+// Describe gives each container its scenario's title and description, by
+// container name.
+func (r *Results) Describe(about map[string]About) {
+	for i := range r.Containers {
+		if a, ok := about[r.Containers[i].Name]; ok {
+			r.Containers[i].Title, r.Containers[i].Description = a.Title, a.Description
+		}
+	}
 }
 
 func specOf(s types.SpecReport, d SpecData, hasData bool) Spec {
@@ -173,7 +244,9 @@ func specOf(s types.SpecReport, d SpecData, hasData bool) Spec {
 		Text: s.LeafNodeText, Started: s.StartTime.UTC(), DurationMs: ms(s.RunTime),
 		Expectation: d.Expectation, Requirements: d.Requirements, Message: d.Message,
 		Measurements: d.Measurements, Deviation: d.Deviation, Reference: d.Reference, Trace: d.Trace,
+		File: s.LeafNodeLocation.FileName, Line: s.LeafNodeLocation.LineNumber,
 	}
+	sp.Attachments = attachments(d.Trace)
 	if !hasData {
 		// Skipped before the spec ran: what it is comes from its text and
 		// labels, why it did not run from ginkgo.
@@ -208,3 +281,22 @@ func specOf(s types.SpecReport, d SpecData, hasData bool) Spec {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// attachments lists the files of a trace folder, in name order; none when
+// the folder does not exist (the trace of a spec that needed none).
+func attachments(trace string) []string {
+	if trace == "" {
+		return nil
+	}
+	entries, err := os.ReadDir(trace)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			out = append(out, filepath.Join(trace, e.Name()))
+		}
+	}
+	return out
+}

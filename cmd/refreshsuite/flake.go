@@ -16,16 +16,16 @@ import (
 // busy, and counts the specs whose verdict was not the same in every run: a
 // conformance suite that flakes gets muted, so this number must be 0.
 func cmdFlake(args []string, stdout, stderr io.Writer) error {
-	root, err := moduleRoot()
+	h, err := findHome()
 	if err != nil {
 		return err
 	}
 	fs := newFlags("flake", stderr)
 	runs := fs.Int("runs", 20, "how many runs")
 	load := fs.Int("load", 1, "busy processes to run alongside (each keeps one core at 100%)")
-	out := fs.String("out", filepath.Join(root, defaultOut, "flake"), "report directory; run i writes run-i/")
+	out := fs.String("out", h.out("flake"), "report directory; run i writes run-i/")
 	procs := fs.Int("procs", defaultProcs(), "parallel ginkgo processes per run")
-	scen := fs.String("scenarios", filepath.Join(root, defaultScenarios), "scenario file or directory")
+	scen := fs.String("scenarios", h.scenarios(), "scenario file or directory")
 	var clients listFlag
 	fs.Var(&clients, "client", "a client manifest (repeatable; default: every shipped client)")
 	if err := parse(fs, args); err != nil {

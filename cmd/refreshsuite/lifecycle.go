@@ -13,8 +13,8 @@ import (
 )
 
 // runState is what a run owns from its start to its end: a temporary folder
-// for everything it builds and starts (the compiled suite, Chromium's
-// profiles, the go command's work), the report folder it writes, the reaper
+// for everything it starts (the suite's link to this binary, Chromium's
+// profiles, the progress socket), the report folder it writes, the reaper
 // that cleans both up if the run's process is killed outright, and the
 // context that SIGINT or SIGTERM ends.
 type runState struct {

@@ -1,5 +1,6 @@
 // Command refreshsuite runs the token-renewal conformance suite, validates and
-// lists scenarios, and serves the embedded IdP on its own.
+// lists scenarios, and serves the embedded IdP on its own. The suite is
+// compiled into it (see roles.go): go install gives the whole tool.
 //
 // Exit codes: 0 every spec passed or is a declared known deviation, 1 a spec
 // failed (or the run was interrupted: no verdict), 2 a usage or configuration
@@ -18,15 +19,16 @@ import (
 const usage = `usage: refreshsuite <command> [flags]
 
 commands:
-  run        run the conformance suite against a client (default: angular-oauth2-oidc)
+  run        run the conformance suite against the shipped clients, or those -client names
   validate   check scenario files and a client manifest, exit 2 on the first error
   list       list scenarios, their specs and requirement IDs, and whether they apply
   idp        serve the embedded IdP alone, for developing against short-lived tokens
   certify    run the IdP profile against your identity provider and write a certification bundle
-  schema     print the JSON Schema of the scenario format
+  schema     print the JSON Schema of the scenario format (-manifest: of client manifests)
   mutants    run the suite against deliberately broken clients and print the mutation score
   flake      run the suite many times under CPU load and count the specs that changed verdict
   report     report merge: combine the results of shards into one set of reports
+  version    print this program's version and the client library versions it pins
 
 'refreshsuite <command> -h' shows a command's flags.
 `
@@ -42,6 +44,7 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 var errFailed = errors.New("specs failed")
 
 func main() {
+	playRole()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -63,7 +66,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "certify":
 		err = cmdCertify(args[1:], stdout, stderr)
 	case "schema":
-		err = cmdSchema(stdout)
+		err = cmdSchema(args[1:], stdout)
+	case "version", "-version", "--version":
+		err = cmdVersion(args[1:], stdout)
 	case "mutants":
 		err = cmdMutants(args[1:], stdout, stderr)
 	case "flake":

@@ -33,13 +33,16 @@ type mutant struct {
 // exactly the specs that check its defect: the suite's proof that its specs
 // can fail. It prints the mutation score and exits 1 on any mismatch.
 func cmdMutants(args []string, stdout, stderr io.Writer) error {
-	root, err := moduleRoot()
+	h, err := findHome()
 	if err != nil {
 		return err
 	}
+	if !h.checkout {
+		return usagef("mutants wraps the shipped clients' built apps: run it in a refreshsuite checkout, or with its bin/refreshsuite")
+	}
 	fs := newFlags("mutants", stderr)
-	list := fs.String("list", filepath.Join(root, defaultMutants), "the mutant list")
-	out := fs.String("out", filepath.Join(root, defaultOut, "mutants"), "report directory")
+	list := fs.String("list", filepath.Join(h.root, defaultMutants), "the mutant list")
+	out := fs.String("out", h.out("mutants"), "report directory")
 	procs := fs.Int("procs", defaultProcs(), "parallel ginkgo processes")
 	clock := fs.String("clock", "", "virtual or real for every scenario (virtual skips the real-clock scenarios: a much faster run); empty: each scenario's own")
 	if err := parse(fs, args); err != nil {

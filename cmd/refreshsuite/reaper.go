@@ -19,7 +19,7 @@ import (
 // run, that outlives the run's process to clean up after it when it is
 // killed outright (SIGKILL: no handler runs). The run's children die with it
 // by the parent-death signal, but only a process still alive can kill a
-// straggler (a compiler the go command had started, a Chromium helper) and
+// straggler (a suite process ginkgo had started, a Chromium helper) and
 // remove the temporary folder and a half-written report folder.
 //
 // The run tells it, on its stdin, the folders it made ("path <quoted>"), and

@@ -14,9 +14,12 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "merge" {
 		return usagef("usage: refreshsuite report merge -out DIR SHARD/results.json...")
 	}
-	root, _ := moduleRoot()
+	h, err := findHome()
+	if err != nil {
+		return err
+	}
 	fs := newFlags("report merge", stderr)
-	out := fs.String("out", filepath.Join(root, defaultOut, "merged"), "where the merged reports go: a new or empty folder, or one refreshsuite wrote, which is replaced whole")
+	out := fs.String("out", h.out("merged"), "where the merged reports go: a new or empty folder, or one refreshsuite wrote, which is replaced whole")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}

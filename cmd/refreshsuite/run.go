@@ -38,8 +38,8 @@ const (
 	modulePath = "github.com/refreshsuite/refreshsuite"
 )
 
-// moduleRoot finds the checkout the command runs in: the suite is compiled by
-// the ginkgo CLI from source, so run needs the source tree.
+// moduleRoot finds the checkout around the working folder, where the
+// shipped clients' apps are built (certify's reference SPA, the mutants).
 func moduleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
@@ -67,18 +67,19 @@ func abs(p string) string {
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
-	root, err := moduleRoot()
+	args, passthrough := splitPassthrough(args)
+	h, err := findHome()
 	if err != nil {
 		return err
 	}
 	fs := newFlags("run", stderr)
 	var clients listFlag
 	fs.Var(&clients, "client", "a client manifest (repeatable; default: every shipped client, "+defaultClients+")")
-	scen := fs.String("scenarios", filepath.Join(root, defaultScenarios), "scenario file or directory")
-	out := fs.String("out", filepath.Join(root, defaultOut, "run"), "report folder: a new or empty one, or one an earlier run wrote, which this run replaces whole")
+	scen := fs.String("scenarios", h.scenarios(), "scenario file or directory")
+	out := fs.String("out", h.out("run"), "report folder: a new or empty one, or one an earlier run wrote, which this run replaces whole")
 	procs := fs.Int("procs", defaultProcs(), "parallel ginkgo processes")
 	focus := fs.String("focus", "", "run only specs whose text matches this regular expression")
-	labels := fs.String("label-filter", "", "ginkgo label filter over requirement IDs, e.g. 'TF-1 || TO-1'")
+	labels := fs.String("label-filter", "", "ginkgo label filter: requirement IDs label each spec, scenario labels, client:<name> and clock:<mode> each container, e.g. 'TF-1 || TO-1', 'network && client: {oidc-client-ts}'")
 	deviations := fs.String("deviations", "skip", "report reproduced known deviations as skip or fail")
 	clock := fs.String("clock", "", "virtual or real for every scenario (default: each scenario's own, virtual unless it says real)")
 	trace := fs.String("trace", "on-failure", "save each scenario's timeline and screenshot under <out>/traces: on-failure or always")
@@ -86,11 +87,19 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	browserURL := fs.String("browser-url", "", "use the running Chrome at this DevTools URL (ws://...) instead of launching Chromium")
 	remoteCookies := fs.String("browser-third-party-cookies", "allowed", "with -browser-url: that browser's third-party-cookie setting (allowed or blocked); scenarios that need the other are skipped")
 	startTimeout := fs.Duration("browser-start-timeout", browser.DefaultStartTimeout, "how long Chromium may take to start, or the browser at -browser-url to answer")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: refreshsuite run [flags] [-- ginkgo flags]\n\nflags:\n")
+		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), "\nFlags after -- go to the ginkgo CLI as they are (--flake-attempts=2, -v, --github-output...); ginkgo's output then shows\nwhen one of them asks for it (-v, -vv, --succinct, --github-output, --show-node-events), else it goes to <out>/ginkgo.log.\n")
+	}
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return usagef("run takes no arguments, got %q", fs.Args())
+		return usagef("run takes no arguments, got %q (flags for ginkgo go after --)", fs.Args())
+	}
+	if err := checkPassthrough(passthrough); err != nil {
+		return err
 	}
 	if *deviations != "skip" && *deviations != "fail" {
 		return usagef("-deviations: want skip or fail, got %q", *deviations)
@@ -124,15 +133,21 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return usagef("-browser-start-timeout: want a positive duration, got %s", *startTimeout)
 	}
 	if len(clients) == 0 {
-		if clients, err = shippedClients(root); err != nil {
+		if clients, err = h.clients(); err != nil {
 			return err
 		}
 	}
 	for i := range clients {
 		clients[i] = abs(clients[i])
+		if err := h.needsCheckout(clients[i]); err != nil {
+			return err
+		}
 	}
 	ms, all, err := suite.Load(clients, *scen)
 	if err != nil {
+		return usageError{err}
+	}
+	if err := suite.CheckLabels(all); err != nil {
 		return usageError{err}
 	}
 	var names []string
@@ -152,6 +167,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			return usageError{err}
 		}
 	}
+	self, err := os.Executable()
+	if err != nil {
+		return usagef("find this program's own file, which runs the suite: %v", err)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return usageError{err}
+	}
 	dest, err := newReportDir(abs(*out))
 	if err != nil {
 		return err
@@ -164,7 +187,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	defer r.close()
 
 	fmt.Fprintf(stdout, "refreshsuite: %d scenario containers against %s, %d processes\n", len(sel.containers), strings.Join(names, " and "), *procs)
-	// The browser is tried while the suite compiles: a Chromium that does not
+	// The browser is tried before the suite starts: a Chromium that does not
 	// start, or a -browser-url nobody answers, is a configuration error found
 	// before any spec runs, not a row of failed specs.
 	r.background(func() error {
@@ -176,35 +199,57 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	for _, m := range ms {
 		r.background(func() error { return appAnswers(r.ctx, m, *startTimeout) })
 	}
-	bin, err := compileSuite(r.ctx, root, r.tmp, stderr)
+	bin, err := suiteLink(self, r.tmp)
 	if err := r.wait(err); err != nil {
 		return err
 	}
-	ginkgo, err := ginkgoCLI(r.ctx, root, r.tmp)
-	if err := r.wait(err); err != nil {
-		return err
-	}
+	// ginkgo.log is a file: colour only where ginkgo's output is shown, on
+	// a terminal.
+	colour := showsGinkgo(passthrough) && wantColour(stdout)
 	gargs := []string{"run", fmt.Sprintf("--procs=%d", *procs), "--silence-skips"}
+	if !colour {
+		gargs = append(gargs, "--no-color")
+	}
 	if *focus != "" {
 		gargs = append(gargs, "--focus="+*focus)
 	}
 	if *labels != "" {
 		gargs = append(gargs, "--label-filter="+*labels)
 	}
+	gargs = append(gargs, passthrough...)
+	// ginkgo's own output, when shown, is the progress; lines of ours would
+	// break into its rows of dots.
+	pr := &progressPrinter{}
+	if !showsGinkgo(passthrough) {
+		pr = startProgress(r.tmp, stdout, sel, time.Now())
+	}
 	gargs = append(gargs, bin, "--",
 		"-refreshsuite.clients="+strings.Join(clients, ","), "-refreshsuite.scenarios="+abs(*scen),
 		"-refreshsuite.out="+dest.staging, "-refreshsuite.publish-as="+dest.final,
 		"-refreshsuite.deviations="+*deviations, "-refreshsuite.trace="+*trace, "-refreshsuite.clock="+*clock,
-		"-refreshsuite.shard="+*shard, "-refreshsuite.browser-url="+*browserURL, "-refreshsuite.browser-third-party-cookies="+*remoteCookies)
-	cmd := child(r.ctx, root, r.tmp, ginkgo, gargs...)
-	cmd.Stdout, cmd.Stderr = stdout, stderr
+		"-refreshsuite.shard="+*shard, "-refreshsuite.browser-url="+*browserURL, "-refreshsuite.browser-third-party-cookies="+*remoteCookies,
+		"-refreshsuite.workdir="+wd, "-refreshsuite.file-root="+h.root, "-refreshsuite.progress="+pr.socket())
+	cmd := child(r.ctx, wd, r.tmp, self, gargs...)
+	cmd.Env = append(cmd.Env, roleEnv+"=ginkgo")
+	if !colour {
+		cmd.Env = append(cmd.Env, "GINKGO_NO_COLOR=TRUE")
+	}
+	log, err := newGinkgoLog(dest.staging, stdout, showsGinkgo(passthrough))
+	if err != nil {
+		pr.stop()
+		return err
+	}
+	cmd.Stdout, cmd.Stderr = log, log
 	start := time.Now()
 	ran := cmd.Run()
+	pr.stop()
+	log.close()
 	if err := r.wait(nil); err != nil {
 		return err
 	}
 	sum, err := readReports(dest.staging)
 	if err := judge(ran, sum, err); err != nil {
+		log.tail(stderr)
 		return err
 	}
 	if err := nothingRan(sum, sel, *focus, *labels, *clock, *shard); err != nil {
@@ -242,23 +287,6 @@ func checkBrowser(bin, url string, policy browser.CookiePolicy, timeout time.Dur
 	}
 	b.Close()
 	return nil
-}
-
-// ginkgoCLI is the path of the ginkgo CLI pinned in go.mod, built if needed:
-// the run starts it itself rather than through 'go tool', so that it is the
-// run's own child, dies with it and is killed with its group.
-func ginkgoCLI(ctx context.Context, root, tmp string) (string, error) {
-	cmd := child(ctx, root, tmp, "go", "tool", "-n", "ginkgo")
-	var errb strings.Builder
-	cmd.Stderr = &errb
-	b, err := cmd.Output()
-	if err != nil {
-		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
-		return "", fmt.Errorf("find the ginkgo CLI (go tool -n ginkgo): %v: %s", err, oneLine(errb.String()))
-	}
-	return strings.TrimSpace(string(b)), nil
 }
 
 // selection is what the run's own filters leave, before ginkgo's: the
@@ -494,10 +522,16 @@ func summarize(path string) (*summary, error) {
 }
 
 func (s *summary) print(w io.Writer, took time.Duration, junit string) {
-	fmt.Fprintf(w, "\n%-60s %6s %6s %9s %7s\n", "scenario", "passed", "failed", "deviation", "skipped")
+	// The first column is as wide as the longest name, so that the counts
+	// line up whatever the clients and variants are called.
+	width := len("scenario")
+	for _, name := range s.order {
+		width = max(width, len(name))
+	}
+	fmt.Fprintf(w, "\n%-*s  %6s %6s %9s %7s\n", width, "scenario", "passed", "failed", "deviation", "skipped")
 	for _, name := range s.order {
 		r := s.byScenario[name]
-		fmt.Fprintf(w, "%-60s %6d %6d %9d %7d\n", name, r[0], r[1], r[2], r[3])
+		fmt.Fprintf(w, "%-*s  %6d %6d %9d %7d\n", width, name, r[0], r[1], r[2], r[3])
 	}
 	if len(s.known) > 0 {
 		fmt.Fprintln(w, "\nknown deviations (expected failures, see the client's deviations file):")

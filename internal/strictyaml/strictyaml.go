@@ -368,6 +368,14 @@ func Contains(list []string, s string) bool {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// scannerError are the "did not find expected" messages of yaml.v3's
+// scanner, which, unlike its parser's, come with the 1-based line.
+var scannerError = map[string]bool{
+	"did not find expected comment or line break":           true,
+	"did not find expected whitespace or line break":        true,
+	"did not find expected alphabetic or numeric character": true,
+}
+
 // Parse reads exactly one YAML document from src; file names it in errors.
 func Parse(file string, src []byte) (*yaml.Node, error) {
 	var doc yaml.Node
@@ -378,10 +386,13 @@ func Parse(file string, src []byte) (*yaml.Node, error) {
 		}
 		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 			line, _ := strconv.Atoi(m[1])
-			if strings.HasPrefix(m[2], "did not find expected") {
+			if strings.HasPrefix(m[2], "did not find expected") && !scannerError[m[2]] {
 				// yaml.v3 reports parser errors at the 0-based line of the construct
 				// that is left open, scanner errors 1-based.
 				line++
+			}
+			if at, what, ok := hint(src, line); ok {
+				return nil, &Error{File: file, Line: at, Msg: "YAML syntax: " + what + " (the parser: " + m[2] + ")"}
 			}
 			return nil, &Error{File: file, Line: line, Msg: "YAML syntax: " + m[2]}
 		}

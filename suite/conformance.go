@@ -3,6 +3,7 @@ package suite
 import (
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -33,11 +34,16 @@ var (
 	browserURL   = flag.String("refreshsuite.browser-url", "", "a running Chrome's DevTools URL (ws://...) to use instead of launching Chromium")
 	remoteCookie = flag.String("refreshsuite.browser-third-party-cookies", "allowed", "the third-party-cookie setting of the browser at -refreshsuite.browser-url")
 	publishAs    = flag.String("refreshsuite.publish-as", "", "where -refreshsuite.out will be moved once the run is judged: the reports name their traces by that path")
+	workDir      = flag.String("refreshsuite.workdir", "", "the folder the run was started in: the suite works there, and reports name files inside it relative to it")
+	fileRoot     = flag.String("refreshsuite.file-root", "", "scenario files under this folder are named relative to it (scenarios/x.yaml) in specs' locations and reports")
+	progressTo   = flag.String("refreshsuite.progress", "", "a unix socket to send one line to per finished scenario container")
 )
 
 var pool browser.Pool
 
-func TestConformance(t *testing.T) {
+// Conformance runs the suite: the test of this package, and the suite
+// process of the refreshsuite command, which carries it compiled in.
+func Conformance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the conformance run needs Chromium and the built fixtures; make unit runs this package's unit tests with -short")
 	}
@@ -55,6 +61,13 @@ func TestConformance(t *testing.T) {
 	}
 	if *traces != "on-failure" && *traces != "always" {
 		t.Fatalf("-refreshsuite.trace: want on-failure or always, got %q", *traces)
+	}
+	// ginkgo starts a suite process in the folder its binary is in; the
+	// run's header and relative paths are the user's.
+	if *workDir != "" {
+		if err := os.Chdir(*workDir); err != nil {
+			t.Fatal(err)
+		}
 	}
 	clients, all, err := Load(strings.Split(*clientPaths, ","), *scenarioPath)
 	if err != nil {
@@ -80,13 +93,22 @@ func TestConformance(t *testing.T) {
 	for _, m := range clients {
 		names = append(names, m.Name)
 	}
+	progress := dialProgress(*progressTo)
+	defer progress.close()
 	for i, c := range Containers(clients, all) {
 		if i%parts == part-1 {
 			declare(c.Client, c.Scenario)
+			progress.expect(c.Name(), len(c.Scenario.Expect))
+			about[c.Name()] = reports.About{Title: c.Scenario.Title, Description: c.Scenario.Description}
 		}
 	}
+	ReportAfterEach(progress.spec)
 	RunSpecs(t, "refreshsuite conformance: "+strings.Join(names, ", "))
 }
+
+// about is what each declared container's scenario says of itself, for the
+// reports.
+var about = map[string]reports.About{}
 
 var _ = AfterSuite(func() { pool.Close() })
 
@@ -97,6 +119,7 @@ var _ = ReportAfterSuite("refreshsuite reports", func(r Report) {
 		return
 	}
 	res := reports.FromReport(r, reports.Options{DeviationsAsFailures: *deviations == "fail"})
+	res.Describe(about)
 	published := *outDir
 	if *publishAs != "" {
 		published = *publishAs
@@ -114,6 +137,9 @@ func movePaths(res *reports.Results, from, to string) {
 		sp.Trace = strings.ReplaceAll(sp.Trace, from, to)
 		sp.Message = strings.ReplaceAll(sp.Message, from, to)
 		sp.Failure = strings.ReplaceAll(sp.Failure, from, to)
+		for i, a := range sp.Attachments {
+			sp.Attachments[i] = strings.ReplaceAll(a, from, to)
+		}
 	}
 	for i := range res.Containers {
 		for j := range res.Containers[i].Specs {
@@ -131,13 +157,11 @@ var unsafePath = regexp.MustCompile(`[^a-zA-Z0-9._-]+`)
 // steps run once in BeforeAll, and each expectation is a spec judged against
 // the recorded timeline.
 func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
-	labels := s.Requirements()
-	if s.Clock == "real" {
-		// Selectable as a group: a virtual-clock run skips these anyway, and the
-		// benchmark compares the two clocks on the scenarios both can run.
-		labels = append(labels, "real-clock")
-	}
-	Describe(m.Name+"/"+s.Name(), Ordered, ContinueOnFailure, Label(labels...), func() {
+	// The container is labelled with what holds for all its specs; each
+	// spec only with its own requirements, so that -label-filter 'TO-1'
+	// selects exactly the specs that check TO-1.
+	labels := ContainerLabels(m, s, ClockMode(*clockMode, m, s))
+	Describe(m.Name+"/"+s.Name(), Ordered, ContinueOnFailure, Label(labels...), location(s.File, s.Line), func() {
 		var run *Run
 		// setupErr: the run could not start, or a step could not be
 		// performed; harnessErr: the harness's own checks of the timeline
@@ -188,7 +212,7 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 		}, NodeTimeout(5*time.Minute))
 
 		for _, x := range s.Expect {
-			It(x.ID+": "+x.Title, Label(x.Requirements...), func() {
+			It(x.ID+": "+x.Title, Label(x.Requirements...), location(s.File, x.Line), func() {
 				if why := SkipSpec(m, x); why != "" {
 					Skip(why)
 				}

@@ -1,0 +1,5 @@
+package suite
+
+import "testing"
+
+func TestConformance(t *testing.T) { Conformance(t) }
