@@ -107,3 +107,23 @@ func TestStaticFilesServeIndexAsItself(t *testing.T) {
 		}
 	}
 }
+
+// A top-level navigation's request is stamped by the IdP with the page's
+// last report, which may be the one before the navigation: its skew is held
+// to a looser bound than a request the page could be asked about.
+func TestCheckClocksNavigations(t *testing.T) {
+	const issuer = "http://127.0.0.1:1"
+	at := func(ms int) time.Duration { return time.Duration(ms) * time.Millisecond }
+	for _, tc := range []struct {
+		skew int
+		fail bool
+	}{{60, false}, {400, true}} {
+		tl := timeline.New(fixedClock{time.Unix(1000, 0)})
+		tl.AddAt(at(1000), "browser.request", timeline.Fields{"url": issuer + "/authorize", "type": "Document"})
+		tl.AddAt(at(1000-tc.skew), "idp.authorize", timeline.Fields{"dest": "document"})
+		err := checkClocks(tl, func(fakeidp.Endpoint) string { return issuer + "/authorize" }, true, 0)
+		if (err != nil) != tc.fail {
+			t.Errorf("a navigation %d ms off: %v, want failure %v", tc.skew, err, tc.fail)
+		}
+	}
+}

@@ -9,7 +9,7 @@ var harnessKinds = map[string]Kind{
 		"flow": "code or implicit", "scope": "requested scope", "third_party_cookies": "allowed or blocked", "sites": "cross-site or same-site", "clock": "virtual or real",
 	}},
 	"harness.clock-check": {"the IdP's clock against the page's, over every request of the run", map[string]string{
-		"idp_requests": "requests compared", "worst_skew_ms": "largest difference", "lapses": "times the virtual clock could not vouch for the order of page reports and IdP requests",
+		"idp_requests": "requests compared", "worst_skew_ms": "largest difference", "worst_navigation_skew_ms": "largest difference at a top-level navigation (the IdP stamps it with the page's last report)", "lapses": "times the virtual clock could not vouch for the order of page reports and IdP requests",
 	}},
 	"harness.step": {"a scenario step began", map[string]string{"step": "step text", "index": "1-based", "call": "the driver function, for a call step"}},
 	"harness.call": {"a driver function call ended (stamped with the page's clock when it settled), or its timeout did", map[string]string{
