@@ -331,3 +331,32 @@ func (c *carried) get(code string) (string, bool) {
 	do, ok := c.byCode[fingerprint(code)]
 	return do, ok
 }
+
+// stated holds, per grant (fosite's request ID, which a refresh keeps), the
+// scopes a wider-scope anomaly told the client it had beyond those fosite
+// granted. The IdP keeps its word: a later refresh asking for them is within
+// the grant as far as the client can know, so scopeWithinGrant allows them
+// and only a scope the IdP never stated is refused.
+type stated struct {
+	mu      sync.Mutex
+	byGrant map[string][]string
+}
+
+func (s *stated) add(grant string, scopes []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byGrant == nil {
+		s.byGrant = map[string][]string{}
+	}
+	for _, sc := range scopes {
+		if !slices.Contains(s.byGrant[grant], sc) {
+			s.byGrant[grant] = append(s.byGrant[grant], sc)
+		}
+	}
+}
+
+func (s *stated) has(grant, scope string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Contains(s.byGrant[grant], scope)
+}

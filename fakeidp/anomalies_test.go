@@ -632,3 +632,38 @@ func TestRotateSigningKeyStepPublishesAtOnce(t *testing.T) {
 		t.Errorf("JWKS %q", kids)
 	}
 }
+
+func TestRefreshCannotWidenTheGrant(t *testing.T) {
+	s, _ := startOnClockWith(t, Config{SigningKey: testKey()}, Client{})
+	_, tr := login(t, s, "openid offline_access")
+	wider := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}, "client_id": {"spa"}, "scope": {"openid offline_access profile"}}
+	r, status := postTokenRaw(t, s, wider)
+	if e := last(s, "idp.token"); status != 400 || r.str("error") != "invalid_scope" || e.Fields["error"] != "invalid_scope" {
+		t.Fatalf("a refresh asking for a scope never granted: %d %v, entry %v", status, r.fields, e)
+	}
+	// The refused request consumed nothing: the same token refreshes, and a
+	// scope within the grant is accepted.
+	within := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}, "client_id": {"spa"}, "scope": {"openid"}}
+	if r, status := postTokenRaw(t, s, within); status != 200 || r.str("refresh_token") == "" {
+		t.Fatalf("a refresh within the grant after the refusal: %d %v", status, r.fields)
+	}
+}
+
+func TestRefreshMayAskForTheScopeTheIdPStated(t *testing.T) {
+	s, _ := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []Fault{{On: "token", Do: "refresh-wider-scope", Times: 1}}}, Client{})
+	_, tr := login(t, s, "openid offline_access")
+	first := refreshRaw(t, s, tr.RefreshToken)
+	stated := first.str("scope")
+	if len(strings.Fields(stated)) <= 2 {
+		t.Fatalf("the wider-scope refresh stated scope %q", stated)
+	}
+	again := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {first.str("refresh_token")}, "client_id": {"spa"}, "scope": {stated}}
+	next, status := postTokenRaw(t, s, again)
+	if status != 200 {
+		t.Fatalf("a refresh asking for the scope the IdP stated: %d %v", status, next.fields)
+	}
+	beyond := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {next.str("refresh_token")}, "client_id": {"spa"}, "scope": {stated + " admin"}}
+	if r, status := postTokenRaw(t, s, beyond); status != 400 || r.str("error") != "invalid_scope" {
+		t.Fatalf("a refresh asking beyond what the IdP stated: %d %v", status, r.fields)
+	}
+}

@@ -63,6 +63,7 @@ type Server struct {
 	sessions  *sessions
 	tokens    *tokenBook
 	carried   carried
+	stated    stated
 	ln        net.Listener
 	http      *http.Server
 	done      chan struct{}
@@ -810,6 +811,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.accessError(ctx, w, ar, err, f)
 		return
 	}
+	if err := s.scopeWithinGrant(ar, form); err != nil {
+		s.accessError(ctx, w, ar, err, f)
+		return
+	}
 	resp, err := s.oauth.NewAccessResponse(ctx, ar)
 	if err != nil {
 		s.accessError(ctx, w, ar, err, f)
@@ -825,12 +830,36 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	if r, ok := resp.(*fosite.AccessResponse); ok && anom != nil {
 		alterRefresh(anom, r, ar.GetGrantedScopes(), cl.Scopes, f)
+		if sc, ok := f["response_scope"]; ok {
+			s.stated.add(ar.GetID(), strings.Fields(sc))
+		}
 	}
 	rt, _ := resp.GetExtra("refresh_token").(string)
 	idt, _ := resp.GetExtra("id_token").(string)
 	s.recordIssued(ctx, f, cl, "", resp.GetAccessToken(), rt, idt)
 	f["outcome"] = "ok"
 	s.oauth.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+// scopeWithinGrant refuses a refresh that asks for a scope the grant never
+// had (RFC 6749 section 6: the requested scope MUST NOT include one not
+// originally granted). fosite ignores a refresh's scope parameter and hands
+// back the original grant, so a client that widens its scope would go
+// unnoticed. A scope an anomaly stated the grant had counts as granted (the
+// client only repeats what the IdP told it). The check runs before the
+// response is made, so the refresh token presented stays valid, as it would
+// at an IdP that refused the request.
+func (s *Server) scopeWithinGrant(ar fosite.AccessRequester, form url.Values) error {
+	if !ar.GetGrantTypes().ExactOne("refresh_token") {
+		return nil
+	}
+	granted := ar.GetGrantedScopes()
+	for _, sc := range strings.Fields(form.Get("scope")) {
+		if !granted.Has(sc) && !s.stated.has(ar.GetID(), sc) {
+			return fosite.ErrInvalidScope.WithHintf("The scope '%s' was not granted to the refresh token.", sc)
+		}
+	}
+	return nil
 }
 
 func (s *Server) accessError(ctx context.Context, w http.ResponseWriter, ar fosite.AccessRequester, err error, f timeline.Fields) {
