@@ -254,10 +254,16 @@ func (c *VirtualClock) now(inOrder bool) time.Time {
 			c.mu.Unlock()
 		}
 	}
-	if !running || pageNow == 0 {
+	// The page's own answer is the time, unless it is behind what the clock
+	// already knows. Paused, that is where the last budget left it; but on a
+	// loaded machine the page may already be past it (its next budget began
+	// before the harness heard the last one end), and stamping the request
+	// with the older time would put it before the page sent it.
+	answered := time.UnixMilli(int64(pageNow))
+	if pageNow == 0 || (!running && !answered.After(known)) {
 		return known
 	}
-	return time.UnixMilli(int64(pageNow))
+	return answered
 }
 
 // Lapses counts the times the clock could not vouch for the order of the
