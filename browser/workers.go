@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-rod/rod/lib/cdp"
 	"github.com/go-rod/rod/lib/proto"
@@ -91,7 +92,13 @@ func (s *Session) onWorkers(ctx context.Context, t *tab, h handlers) {
 // run. It is called on the tab's event loop, which is where the worker's
 // events are dispatched from; the worker cannot send any before it runs.
 func (s *Session) workerAttached(ctx context.Context, t *tab, e *proto.TargetAttachedToTarget) {
-	session := t.page.Browser().Context(ctx).PageFromSession(e.SessionID)
+	// Bounded: a worker whose page navigates away while it is attached (an
+	// app starting its token worker and then redirecting to the login) can
+	// end before Chromium answers, and an unanswered call here would stop the
+	// tab's event loop, and every record of the tab, for good.
+	bounded, cancel := context.WithTimeout(ctx, workerCall)
+	defer cancel()
+	session := t.page.Browser().Context(bounded).PageFromSession(e.SessionID)
 	defer func() {
 		if e.WaitingForDebugger {
 			_ = proto.RuntimeRunIfWaitingForDebugger{}.Call(session)
@@ -114,6 +121,11 @@ func (s *Session) workerAttached(ctx context.Context, t *tab, e *proto.TargetAtt
 		})
 	}
 }
+
+// workerCall bounds each call that instruments a new worker. They take
+// milliseconds (258 ms at worst with a load average near 15); the bound only
+// keeps a call that will never be answered from holding the tab's events.
+const workerCall = 10 * time.Second
 
 // gone says whether a call failed because its session has ended: a worker
 // the page ended as soon as it started.
