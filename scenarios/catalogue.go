@@ -107,6 +107,7 @@ var Settings = map[string]bool{
 	"idp.id-token-lifetime":          true,
 	"idp.refresh-token-lifetime":     true,
 	"idp.session-lifetime":           true,
+	"idp.rotation-grace":             true,
 }
 
 // DriverFunctions are the functions a step may call on a client's driver.
