@@ -183,8 +183,10 @@ func Start(pool *browser.Pool, p *Plan, clockMode string) (*Run, error) {
 		return nil, err
 	}
 	r.browser = b
+	// The proxy tells of refusals from its own goroutines, also before the
+	// session exists (Chromium's own background requests): no tab to name.
 	b.OnRefused(func(host, u string) {
-		r.Timeline.Add("browser.refused-host", timeline.Fields{"host": host, "url": u, "tab": r.tab()})
+		r.Timeline.Add("browser.refused-host", timeline.Fields{"host": host, "url": u})
 	})
 	bridgeConfig := map[string]any{"library": r.Config}
 	if s.Client.Storage != "" {
@@ -1025,6 +1027,9 @@ func (r *Run) tab() string { return fmt.Sprint(r.session.CurrentTab()) }
 
 // Close tears everything down; safe on a partly started run.
 func (r *Run) Close() {
+	if r.browser != nil {
+		r.browser.OnRefused(nil) // the pool's browser outlives this run's timeline
+	}
 	if r.session != nil {
 		r.session.Close()
 	}

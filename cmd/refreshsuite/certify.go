@@ -166,9 +166,10 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 		CAFile: cfg.CAFile, Problems: filepath.Join(tmp, "problems.txt"), LoginShot: certify.LoginShot(cfg.Out),
 		Library: filepath.Join(tmp, "library.json"), Logins: filepath.Join(tmp, "logins.txt"),
 	}
-	if hosts != nil {
-		ext.AllowHosts = cfg.Hosts(disc)
-	}
+	// The browser reaches the IdP, the SPA and what the vendor names, and
+	// nothing else: a login page's fonts or trackers from elsewhere are
+	// refused and recorded, not fetched from a vendor's test machine.
+	ext.AllowHosts = cfg.Hosts(disc)
 	if cfg.Login != nil {
 		ext.LoginFile = abs(cfg.Login.File)
 	}

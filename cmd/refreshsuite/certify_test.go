@@ -429,11 +429,11 @@ func TestCertifyWeakenedIdP(t *testing.T) {
 		// Every prompt=none gets an interactive page: silent authentication
 		// cannot come back with a session (SA-1) nor without one (SA-2), and
 		// whether the session cookie crosses sites cannot be seen (SA-3).
-		name:    "prompt=none shows a login page",
-		flags:   []string{"-fault", "authorize:page-without-redirect:prompt=none"},
+		name:  "prompt=none shows a login page",
+		flags: []string{"-fault", "authorize:page-without-redirect:prompt=none"},
 		want: map[string]reports.State{"idp-silent-auth/iframe-came-back-with-code": reports.Failed, "idp-silent-auth/silent-refresh-succeeds": reports.Failed,
 			"idp-silent-auth/session-cookie-crosses-sites": reports.Skipped,
-			"idp-no-session/prompt-none-error": reports.Failed, "idp-no-session/prompt-none-login-required": reports.Failed},
+			"idp-no-session/prompt-none-error":             reports.Failed, "idp-no-session/prompt-none-login-required": reports.Failed},
 		says:    map[string]string{"idp-silent-auth/iframe-came-back-with-code": "a page instead of a redirect", "idp-no-session/prompt-none-error": "did not come back"},
 		idpPage: "idp-no-session",
 	}, {
@@ -722,7 +722,7 @@ func TestCertifyPreflight(t *testing.T) {
 func TestCertifyLoginFileErrors(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct{ src, want string }{
-		{"steps:\n  - fill: {selector: \"#u\", value: x}\n  - type: {selector: \"#p\", value: y}\n", ":3: steps[2].type: unknown key (known: click, fill, goto, wait-for-url)"},
+		{"steps:\n  - fill: {selector: \"#u\", value: x}\n  - type: {selector: \"#p\", value: y}\n", ":3: steps[2].type: unknown key (known: click, fill, goto, optional, timeout, wait-for-url)"},
 		{"steps:\n  - {goto: \"http://idp/\", click: \"#go\"}\n", ":2: steps[1]: one action per step, got click and goto"},
 		{"steps:\n  - fill: {value: x}\n", ":2: steps[1].fill.selector: required key is missing"},
 		{"steps:\n  - click: \"#a\"\n  - fill: {selector: \"#p\", value: \"${REFRESHSUITE_CERTIFY_UNSET}\"}\n", ":3: steps[2].fill.value: ${REFRESHSUITE_CERTIFY_UNSET} is not set in the environment"},
