@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -837,6 +838,12 @@ func (r *Run) snapshot(ctx context.Context) {
 			}
 			if t.Scope != nil && *t.Scope != "" {
 				f["scope"] = *t.Scope
+				// Said apart so an expectation can tell a scope without
+				// offline_access from one the client does not report.
+				f["offline_access"] = "not granted"
+				if slices.Contains(strings.Fields(*t.Scope), "offline_access") {
+					f["offline_access"] = "granted"
+				}
 			}
 			r.Timeline.Add("harness.tokens", f)
 			r.held(ctx, t.RefreshToken, t.IDToken)

@@ -31,7 +31,8 @@ var harnessKinds = map[string]Kind{
 	}},
 	"harness.tokens": {"the tokens the client holds, after a step", map[string]string{
 		"access_token": "fingerprint", "id_token": "fingerprint", "refresh_token": "fingerprint",
-		"scope": "the scope the client says it was granted, where its tokens() tells",
+		"scope":          "the scope the client says it was granted, where its tokens() tells",
+		"offline_access": "granted or not granted: whether that scope holds offline_access (absent when the client does not tell)",
 	}},
 	"harness.discovery": {"the harness read the IdP's discovery document from the app's origin (each check yes or no)", map[string]string{
 		"url": "where", "issuer": "the issuer the document names", "issuer_exact": "the issuer exactly as configured",

@@ -103,6 +103,14 @@ var issuerLine = regexp.MustCompile(`^refreshsuite idp: issuer (\S+) `)
 // its issuer (the first line it prints).
 func startIdP(t *testing.T, base string, flags ...string) string {
 	t.Helper()
+	issuer, _ := startIdPLog(t, base, flags...)
+	return issuer
+}
+
+// startIdPLog is startIdP that also hands back what the IdP prints: one line
+// per request and per event.
+func startIdPLog(t *testing.T, base string, flags ...string) (string, *logBuffer) {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -143,11 +151,11 @@ func startIdP(t *testing.T, base string, flags ...string) string {
 		if m == nil {
 			t.Fatalf("refreshsuite idp printed %q first, want its issuer", line)
 		}
-		return m[1]
+		return m[1], &log
 	case <-time.After(15 * time.Second):
 		t.Fatalf("refreshsuite idp did not start within 15s:\n%s", log.String())
 	}
-	return ""
+	return "", nil
 }
 
 // verdicts reads a bundle's results.json: spec ID -> state.
@@ -649,7 +657,18 @@ func TestCertifyPreflight(t *testing.T) {
 		name   string
 		setup  func(t *testing.T, base string) (issuer string)
 		saying string
+		// client is the --client-id (default spa).
+		client string
 	}{{
+		// The IdP refuses the client as a whole (it does not know it): both
+		// redirect URIs get the same 400, and the URIs are not to blame.
+		name: "rejected client",
+		setup: func(t *testing.T, base string) string {
+			return start(t, base, func(*fakeidp.Config) {}).URL
+		},
+		client: "not-registered",
+		saying: "client not-registered: the IdP answers it, for both redirect URIs, as it answers a client that does not exist",
+	}, {
 		name: "wrong issuer string",
 		setup: func(t *testing.T, base string) string {
 			return start(t, base, func(*fakeidp.Config) {}).URL + "/" // the IdP's issuer has no trailing slash
@@ -702,7 +721,11 @@ func TestCertifyPreflight(t *testing.T) {
 			base := freeBase(t, "localhost")
 			issuer := tc.setup(t, base)
 			bundle := filepath.Join(t.TempDir(), "bundle")
-			code, out, errs := certifyCmd(t, "-issuer", issuer, "-client-id", "spa", "-redirect-base", base, "-out", bundle)
+			client := tc.client
+			if client == "" {
+				client = "spa"
+			}
+			code, out, errs := certifyCmd(t, "-issuer", issuer, "-client-id", client, "-redirect-base", base, "-out", bundle)
 			lines := strings.Split(strings.TrimSpace(errs), "\n")
 			if code != 2 || len(lines) != 1 || !strings.HasPrefix(lines[0], "refreshsuite: certify: ") || !strings.Contains(lines[0], tc.saying) {
 				t.Fatalf("exit %d, want 2 and one line saying %q; stderr:\n%s\nstdout:\n%s", code, tc.saying, errs, out)
