@@ -848,6 +848,10 @@ func (r *Run) snapshot(ctx context.Context) {
 			r.Timeline.Add("harness.tokens", f)
 			r.held(ctx, t.RefreshToken, t.IDToken)
 		}
+	} else if r.Scenario.Judges == "idp" {
+		// The idp scenarios judge what the reference SPA holds: when it
+		// cannot be read, their premises say so instead of a verdict.
+		r.Timeline.Add("harness.call", timeline.Fields{"function": "tokens", "outcome": "rejected", "error": timeline.Redact(err.Error()), "tab": r.tab()})
 	}
 	if f, err := r.session.Frames(sctx); err == nil {
 		r.Timeline.Add("browser.frames", timeline.Fields{"count": fmt.Sprint(f.Count), "visible": fmt.Sprint(f.Visible), "ids": f.IDs, "tab": r.tab()})

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/refreshsuite/refreshsuite/fakeidp"
 	"github.com/refreshsuite/refreshsuite/reports"
@@ -211,5 +212,56 @@ func TestCertifyRefreshedIDTokenSignature(t *testing.T) {
 	expect(t, bundle, map[string]reports.State{"idp-refresh/refreshed-id-token": reports.Failed})
 	if msg := messages(t, bundle)["idp-refresh/refreshed-id-token"]; !strings.Contains(msg, "does not verify against the IdP's key set") || !strings.Contains(msg, `signature="invalid"`) {
 		t.Errorf("IDP-RT-4 does not name the signature:\n%s", msg)
+	}
+}
+
+// An https IdP whose certificate comes from a private CA is certified with
+// --ca: the certify Chromium and the plain-HTTP checks trust that CA besides
+// the system's roots, and nothing else. Without --ca the pre-flight refuses
+// the certificate (exit 2) instead of the browser ignoring errors. Over https
+// and cross-site (the SPA on 127.0.0.1, the IdP on localhost) IDP-SA-3 is
+// judged, not skipped.
+func TestCertifyPrivateCA(t *testing.T) {
+	base := freeBase(t, "127.0.0.1")
+	caFile := filepath.Join(t.TempDir(), "idp-ca.pem")
+	issuer := startIdP(t, base, "-https", "-ca-pem", caFile, "-host", "localhost")
+	if !strings.HasPrefix(issuer, "https://localhost:") {
+		t.Fatalf("the IdP's issuer is %s, want https on localhost", issuer)
+	}
+	waitForFile(t, caFile)
+
+	code, out, errs := certifyCmd(t, append([]string{"-issuer", issuer, "-client-id", "spa", "-redirect-base", base, "-out", filepath.Join(t.TempDir(), "b")}, fastTimeouts...)...)
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	if code != 2 || len(lines) != 1 || !strings.Contains(lines[0], "certificate") {
+		t.Fatalf("without --ca: exit %d, want 2 and one line about the certificate\n%s%s", code, errs, out)
+	}
+
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	code, out, errs = certifyCmd(t, append([]string{"-issuer", issuer, "-client-id", "spa", "-redirect-base", base, "-out", bundle, "-ca", caFile}, fastTimeouts...)...)
+	if code != 0 {
+		t.Fatalf("with --ca: exit %d, want 0\n%s%s", code, out, errs)
+	}
+	expect(t, bundle, nil)
+	cross := false
+	for _, e := range traceEntries(t, filepath.Join(bundle, "traces", "oidc-client-ts", "idp-silent-auth")) {
+		cross = cross || e.What == "harness.config" && e.Fields["sites"] == "cross-site"
+	}
+	if !cross {
+		t.Errorf("the SPA and the IdP were not on different sites: IDP-SA-3 proves nothing here")
+	}
+}
+
+// waitForFile waits until a process this test started has written a file.
+func waitForFile(t *testing.T, file string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if st, err := os.Stat(file); err == nil && st.Size() > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s was not written within 15s", file)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a file another process writes: no event to wait on
 	}
 }
