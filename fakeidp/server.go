@@ -848,6 +848,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 	f := timeline.Fields{
 		"client": r.PostForm.Get("client_id"),
 		"token":  fingerprint(r.PostForm.Get("token")),
+		"kind":   s.tokens.kindOf(r.PostForm.Get("token")),
 		"hint":   r.PostForm.Get("token_type_hint"),
 		"origin": r.Header.Get("Origin"),
 		"cors":   corsDecision(ctx),
@@ -915,7 +916,7 @@ func (s *Server) recordIssued(ctx context.Context, f timeline.Fields, cl Client,
 		life time.Duration
 	}{"code": {code, codeLifetime}, "access_token": {at, cl.AccessTokenLifetime}, "refresh_token": {rt, cl.RefreshTokenLifetime}, "id_token": {idt, cl.IDTokenLifetime}} {
 		if issued.tok != "" {
-			f[k] = s.tokens.add(issued.tok, now.Add(issued.life))
+			f[k] = s.tokens.add(issued.tok, k, now.Add(issued.life))
 		}
 	}
 	if idt != "" {

@@ -165,8 +165,8 @@ func TestTokenLifecycleInBothFormats(t *testing.T) {
 				t.Fatal(err)
 			}
 			resp.Body.Close()
-			if e := last(s, "idp.revoke"); resp.StatusCode != 200 || e.Fields["outcome"] != "ok" {
-				t.Fatalf("revoke: %d %v", resp.StatusCode, e)
+			if e := last(s, "idp.revoke"); resp.StatusCode != 200 || e.Fields["outcome"] != "ok" || e.Fields["kind"] != "refresh_token" {
+				t.Fatalf("revoke (no hint; the entry must say it was the refresh token): %d %v", resp.StatusCode, e)
 			}
 			if r := refresh(t, s, fresh.RefreshToken); r.Error != "invalid_grant" {
 				t.Errorf("a revoked refresh token: %d %q", r.status, r.Error)

@@ -13,25 +13,36 @@ import (
 
 var fingerprint = timeline.Fingerprint
 
-// tokenBook remembers what the provider issued, by fingerprint, and when each
-// expires on the scenario clock.
+// tokenBook remembers what the provider issued, by fingerprint: the token,
+// what it was issued as (access_token, refresh_token, id_token, code) and
+// when it expires on the scenario clock.
 type tokenBook struct {
 	mu     sync.Mutex
 	byFP   map[string]string
+	kind   map[string]string
 	expiry map[string]time.Time
 }
 
 func newTokenBook() *tokenBook {
-	return &tokenBook{byFP: map[string]string{}, expiry: map[string]time.Time{}}
+	return &tokenBook{byFP: map[string]string{}, kind: map[string]string{}, expiry: map[string]time.Time{}}
 }
 
-func (b *tokenBook) add(tok string, expires time.Time) string {
+func (b *tokenBook) add(tok, kind string, expires time.Time) string {
 	fp := fingerprint(tok)
 	b.mu.Lock()
 	b.byFP[fp] = tok
+	b.kind[fp] = kind
 	b.expiry[fp] = expires
 	b.mu.Unlock()
 	return fp
+}
+
+// kindOf is what a token was issued as; empty for one this provider never
+// issued.
+func (b *tokenBook) kindOf(tok string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.kind[fingerprint(tok)]
 }
 
 func (b *tokenBook) get(fp string) (string, bool) {

@@ -45,7 +45,8 @@ var idpKinds = map[string]Kind{
 		"allowed": "yes or no", "reason": "why not: origin not registered, method not allowed, ...",
 	}},
 	"idp.revoke": {"a request to the revocation endpoint", map[string]string{
-		"client": "client_id", "token": "fingerprint", "hint": "token_type_hint", "origin": "Origin",
+		"client": "client_id", "token": "fingerprint", "kind": "what the token was issued as: access_token or refresh_token; empty when this IdP never issued it",
+		"hint": "token_type_hint", "origin": "Origin",
 		"cors": "allowed, refused or empty", "outcome": "ok, error or fault", "error": "OAuth error code", "fault": "injected fault",
 	}},
 	"idp.userinfo": {"a request to the userinfo endpoint", map[string]string{

@@ -13,7 +13,7 @@ var Values = map[string]map[string][]string{
 		"outcome": {"ok", "error", "fault", "abandoned"}, "actor": {"client", "harness"},
 		"code_verifier": {"yes", "no"}, "replay": {"yes", "no"}, "cors": {"allowed", "refused"},
 	},
-	"idp.revoke":      {"outcome": {"ok", "error", "fault", "abandoned"}, "cors": {"allowed", "refused"}},
+	"idp.revoke":      {"outcome": {"ok", "error", "fault", "abandoned"}, "cors": {"allowed", "refused"}, "kind": {"access_token", "refresh_token", "id_token", "code"}},
 	"idp.userinfo":    {"outcome": {"ok", "error", "fault", "abandoned"}, "cors": {"allowed", "refused"}},
 	"idp.discovery":   {"cors": {"allowed", "public"}},
 	"idp.jwks":        {"cors": {"allowed", "public"}},
