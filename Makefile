@@ -37,12 +37,10 @@ fuzz:
 
 # Real Chromium, the real client libraries, the refreshsuite command end to end
 # (its tests include a full conformance run of both clients, deliberately
-# broken clients, the mutants, shards and a real-clock subset). Only the
-# certification tests run in parallel (-parallel 3): each waits on the real
-# clock for an IdP, so three share two cores; every other test runs alone.
+# broken clients, the mutants, shards and a real-clock subset).
 integration:
 	$(GO) test -race -count=1 ./reports/... ./browser/...
-	$(GO) test -count=1 -timeout 40m -parallel 3 ./cmd/...
+	$(GO) test -count=1 -timeout 40m ./cmd/...
 
 # One binary with the suite and ginkgo's run command compiled in: it finds
 # this checkout from bin/, so it runs from any folder. It carries the commit

@@ -27,7 +27,6 @@ import (
 // authentication checks must not judge what the replay left: each idp
 // scenario logs in on its own, so the strict profile passes.
 func TestCertifyReplayDoesNotDamageSilentAuth(t *testing.T) {
-	t.Parallel() // a certification waits on the real clock: they overlap
 	base := freeBase(t, "localhost")
 	issuer, log := startIdPLog(t, base, "-reuse-ends-sessions")
 	bundle := filepath.Join(t.TempDir(), "bundle")
@@ -48,7 +47,6 @@ func TestCertifyReplayDoesNotDamageSilentAuth(t *testing.T) {
 // failure names the scope that was granted. Other --authorize-param values
 // reach the authorization requests as they are.
 func TestCertifyOfflineAccessWithConsent(t *testing.T) {
-	t.Parallel() // a certification waits on the real clock: they overlap
 	base := freeBase(t, "localhost")
 	issuer, log := startIdPLog(t, base, "-refresh-tokens", "consent")
 	bundle := filepath.Join(t.TempDir(), "bundle")
@@ -95,7 +93,6 @@ func TestCertifyOfflineAccessWithConsent(t *testing.T) {
 // (a consent page the IdP remembers is not waited for). Against the
 // embedded IdP, which logs in by itself, every step would otherwise time out.
 func TestCertifyLoginFileOptionalAndBack(t *testing.T) {
-	t.Parallel() // a certification waits on the real clock: they overlap
 	base := freeBase(t, "localhost")
 	issuer := startIdP(t, base)
 	login := filepath.Join(t.TempDir(), "login.yaml")
@@ -135,7 +132,6 @@ func TestCertifyLoginFileOptionalAndBack(t *testing.T) {
 // A page the browser cannot load is the environment's problem, not a
 // verdict about the IdP: one line, exit 2, no bundle.
 func TestCertifyEnvironmentErrorIsExit2(t *testing.T) {
-	t.Parallel() // a certification waits on the real clock: they overlap
 	base := freeBase(t, "localhost")
 	issuer := startIdP(t, base)
 	login := filepath.Join(t.TempDir(), "login.yaml")
@@ -159,7 +155,6 @@ func TestCertifyEnvironmentErrorIsExit2(t *testing.T) {
 // issues on refresh fails it, naming the signature, while every claim is
 // still as OIDC Core 12.2 wants it.
 func TestCertifyRefreshedIDTokenSignature(t *testing.T) {
-	t.Parallel() // a certification waits on the real clock: they overlap
 	base := freeBase(t, "localhost")
 	proxy := httptest.NewUnstartedServer(nil)
 	t.Cleanup(proxy.Close)
@@ -227,7 +222,6 @@ func TestCertifyRefreshedIDTokenSignature(t *testing.T) {
 // and cross-site (the SPA on 127.0.0.1, the IdP on localhost) IDP-SA-3 is
 // judged, not skipped.
 func TestCertifyPrivateCA(t *testing.T) {
-	t.Parallel() // a certification waits on the real clock: they overlap
 	base := freeBase(t, "127.0.0.1")
 	caFile := filepath.Join(t.TempDir(), "idp-ca.pem")
 	issuer := startIdP(t, base, "-https", "-ca-pem", caFile, "-host", "localhost")

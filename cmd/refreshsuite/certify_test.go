@@ -289,7 +289,6 @@ func extract(t *testing.T, archive, dir string) {
 // the bundle holds every file with a manifest whose hashes verify after the
 // archive is unpacked elsewhere.
 func TestCertifyEmbeddedIdPStrict(t *testing.T) {
-	t.Parallel() // a certification waits on the real clock: they overlap
 	base := freeBase(t, "localhost")
 	issuer := startIdP(t, base)
 	bundle := filepath.Join(t.TempDir(), "bundle")
@@ -417,7 +416,6 @@ func traceEntries(t *testing.T, dir string) []timeline.Entry {
 // The second proof: the embedded IdP weakened one way at a time fails exactly
 // the specs of that weakness, each with the evidence in its message.
 func TestCertifyWeakenedIdP(t *testing.T) {
-	t.Parallel() // a certification waits on the real clock: they overlap
 	for _, tc := range []struct {
 		name  string
 		flags []string
@@ -496,7 +494,6 @@ func TestCertifyWeakenedIdP(t *testing.T) {
 // The grace is 8 s: undeclared, the replay must come within it, which the
 // plain-HTTP refresh before it does in milliseconds, even on a busy machine.
 func TestCertifyRotationGrace(t *testing.T) {
-	t.Parallel() // a certification waits on the real clock: they overlap
 	base := freeBase(t, "localhost")
 	issuer := startIdP(t, base, "-rotation-grace", "8s")
 	for _, tc := range []struct {
@@ -645,7 +642,6 @@ func TestCertifyZitadelExampleOP(t *testing.T) {
 // Configuration errors stop the run before any spec, one line each, exit 2,
 // and no bundle is written.
 func TestCertifyPreflight(t *testing.T) {
-	t.Parallel() // a certification waits on the real clock: they overlap
 	start := func(t *testing.T, base string, mutate func(*fakeidp.Config)) *fakeidp.Server {
 		cfg := fakeidp.Config{Clients: []fakeidp.Client{{ID: "spa", Origins: []string{strings.TrimSuffix(base, "/")},
 			RedirectURIs: []string{base + "index.html", base + "silent-callback.html"}}}}
@@ -747,7 +743,6 @@ func TestCertifyPreflight(t *testing.T) {
 // A malformed login file is refused before anything runs, with file:line:
 // key: message.
 func TestCertifyLoginFileErrors(t *testing.T) {
-	t.Parallel() // a certification waits on the real clock: they overlap
 	dir := t.TempDir()
 	for _, tc := range []struct{ src, want string }{
 		{"steps:\n  - fill: {selector: \"#u\", value: x}\n  - type: {selector: \"#p\", value: y}\n", ":3: steps[2].type: unknown key (known: click, fill, goto, optional, timeout, wait-for-url)"},
@@ -776,7 +771,6 @@ func TestCertifyLoginFileErrors(t *testing.T) {
 // serve the SPA where no registered redirect URI points, and a bad profile
 // is named before the manifest is even read.
 func TestCertifyFlagChecks(t *testing.T) {
-	t.Parallel() // a certification waits on the real clock: they overlap
 	for _, tc := range []struct {
 		args []string
 		says string
@@ -816,7 +810,6 @@ func (w *watchWriter) Write(p []byte) (int, error) {
 // phase is no evidence: neither an IdP that "did not come back" nor a login
 // file that "does not fit".
 func TestCertifyInterrupted(t *testing.T) {
-	t.Parallel() // a certification waits on the real clock: they overlap
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
