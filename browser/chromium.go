@@ -78,6 +78,11 @@ type Options struct {
 	// TempDir is a launched Chromium's temporary folder, where its profile
 	// and its own temporary files go; empty is $TMPDIR.
 	TempDir string
+	// AllowHosts, when not nil, are the only hosts a launched Chromium may
+	// reach besides loopback ones: a request to any other is refused (403,
+	// or a tunnel that fails) and told to OnRefused's sink. Host names or
+	// IPs, as Chromium's proxy bypass list takes them (*.example.com too).
+	AllowHosts []string
 }
 
 func (o Options) startTimeout() time.Duration {
@@ -94,6 +99,8 @@ type Browser struct {
 	// disconnect ends the DevTools connection.
 	disconnect context.CancelFunc
 	proc       *chromium // nil for a browser the suite did not launch
+	// refuser takes the requests the allow-list refuses; nil without one.
+	refuser *refuser
 	// contexts are the incognito contexts between two sessions.
 	contexts contexts
 }
@@ -182,18 +189,35 @@ func LaunchWith(bin string, o Options) (*Browser, error) {
 	if o.TrustSPKI != "" {
 		l = l.Set("ignore-certificate-errors-spki-list", o.TrustSPKI)
 	}
+	var ref *refuser
+	if o.AllowHosts != nil {
+		if ref, err = startRefuser(); err != nil {
+			_ = os.RemoveAll(profile)
+			return nil, fmt.Errorf("launch %s: the allow-list's proxy: %w", bin, err)
+		}
+		l = l.Set("proxy-server", "http://"+ref.addr())
+		if list := bypassList(o.AllowHosts); list != "" {
+			l = l.Set("proxy-bypass-list", list)
+		}
+	}
 	c, url, err := start(bin, l.FormatArgs(), o.TempDir, o.startTimeout())
 	if err != nil {
 		_ = os.RemoveAll(profile)
+		if ref != nil {
+			ref.close()
+		}
 		return nil, err
 	}
 	c.profile = profile
 	r, disconnect, err := connect(url, o.startTimeout())
 	if err != nil {
 		c.stop()
+		if ref != nil {
+			ref.close()
+		}
 		return nil, fmt.Errorf("connect to Chromium (%s): %w", bin, err)
 	}
-	return &Browser{Policy: o.Policy, rod: r, disconnect: disconnect, proc: c}, nil
+	return &Browser{Policy: o.Policy, rod: r, disconnect: disconnect, proc: c, refuser: ref}, nil
 }
 
 // writePreferences puts the profile's preferences where Chromium reads them
@@ -313,6 +337,9 @@ func (b *Browser) Close() {
 		b.proc.stop()
 	}
 	b.disconnect()
+	if b.refuser != nil {
+		b.refuser.close()
+	}
 }
 
 // Pool hands out one browser per cookie policy, launched on first use, so a
@@ -325,6 +352,8 @@ type Pool struct {
 	RemotePolicy CookiePolicy
 	// TrustSPKI is the one extra key the pool's Chromium trusts (Options).
 	TrustSPKI string
+	// AllowHosts is the allow-list of the pool's Chromium (Options).
+	AllowHosts []string
 	// StartTimeout bounds each launch or connection; zero is DefaultStartTimeout.
 	StartTimeout time.Duration
 
@@ -341,7 +370,7 @@ func (p *Pool) Get(policy CookiePolicy) (*Browser, error) {
 	}
 	var b *Browser
 	var err error
-	o := Options{Policy: policy, TrustSPKI: p.TrustSPKI, StartTimeout: p.StartTimeout}
+	o := Options{Policy: policy, TrustSPKI: p.TrustSPKI, StartTimeout: p.StartTimeout, AllowHosts: p.AllowHosts}
 	if p.Remote != "" {
 		if policy != p.RemotePolicy {
 			return nil, fmt.Errorf("the browser at %s has third-party cookies %s, not %s", p.Remote, p.RemotePolicy, policy)

@@ -517,6 +517,16 @@ func (s *Session) Eval(ctx context.Context, js string, args ...any) error {
 	return err
 }
 
+// EvalString runs a function in the top document and returns its result as a
+// string (a value that is not a string is the empty string).
+func (s *Session) EvalString(ctx context.Context, js string, args ...any) (string, error) {
+	res, err := s.cur.page.Context(ctx).Eval(js, args...)
+	if err != nil {
+		return "", err
+	}
+	return res.Value.Str(), nil
+}
+
 // SetFrozen freezes or resumes the page through the page lifecycle (what a
 // browser does to a tab in the background, or to every tab of a machine going
 // to sleep).

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,7 +17,6 @@ import (
 	"time"
 
 	"github.com/refreshsuite/refreshsuite/reports"
-	"github.com/refreshsuite/refreshsuite/timeline"
 )
 
 // ManifestFile lists the SHA-256 of every other file of a bundle, in the
@@ -30,7 +28,15 @@ type Outcome struct {
 	Verdicts []Verdict
 	// Dir is the bundle folder, Archive the same as a .tar.gz.
 	Dir, Archive string
-	Duration     time.Duration
+}
+
+// Verdict is one spec of the bundle: an expectation of an idp scenario.
+type Verdict struct {
+	// Spec is <scenario>/<expectation>.
+	Spec         string
+	Requirements []string
+	State        reports.State
+	Message      string
 }
 
 // Count returns how many verdicts are in a state.
@@ -43,6 +49,10 @@ func (o *Outcome) Count(s reports.State) int {
 	}
 	return n
 }
+
+// CheckOut refuses, before anything runs, to replace what is not an earlier
+// bundle.
+func CheckOut(out string) error { return checkOut(out) }
 
 // checkOut refuses to replace what is not an earlier bundle: the bundle
 // folder is written afresh and <out>.tar.gz overwritten, and a mistyped --out
@@ -85,20 +95,23 @@ func archivePath(out string) string {
 	return strings.TrimSuffix(filepath.Clean(out), string(filepath.Separator)) + ".tar.gz"
 }
 
-// saveLoginShot keeps the page of a login that never came back, next to
-// where the bundle would have been.
-func saveLoginShot(out string, png []byte) (string, error) {
-	path := strings.TrimSuffix(filepath.Clean(out), string(filepath.Separator)) + "-login-failure.png"
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return "", err
-	}
-	return path, os.WriteFile(path, png, 0o644)
+// LoginShot is where the page of a first login that never came back is kept:
+// next to where the bundle would have been, never in it (the page is the
+// IdP's and may show what the login file typed).
+func LoginShot(out string) string {
+	return strings.TrimSuffix(filepath.Clean(out), string(filepath.Separator)) + "-login-failure.png"
 }
 
-// write produces the bundle: the reports, per-spec traces, the configuration,
-// the version and the manifest, then the archive.
-func (r *runner) write(verdicts []Verdict, took time.Duration) (*Outcome, error) {
-	dir, err := filepath.Abs(r.cfg.Out)
+// bundled are the files and folders of the suite's report folder that go
+// into the bundle.
+var bundled = []string{"junit.xml", "results.json", "report.html", "traces"}
+
+// WriteBundle makes the bundle from the suite's report folder (written with
+// the bundle's path as where it is published, so the reports name their
+// traces by it): the reports and traces, the configuration, the version and
+// the manifest, then the archive.
+func WriteBundle(out, reportDir string, rec Record, started time.Time) (*Outcome, error) {
+	dir, err := filepath.Abs(out)
 	if err != nil {
 		return nil, err
 	}
@@ -106,137 +119,45 @@ func (r *runner) write(verdicts []Verdict, took time.Duration) (*Outcome, error)
 	if err := checkOut(dir); err != nil {
 		return nil, err
 	}
+	res, err := reports.ReadResults(filepath.Join(reportDir, "results.json"))
+	if err != nil {
+		return nil, err
+	}
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "traces"), 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	entries := r.tl.Entries()
-	res := &reports.Results{Version: reports.Version, Started: r.started.UTC(), DurationMs: float64(took) / float64(time.Millisecond)}
-	c := reports.Container{
-		Scenario: "idp-certification[" + string(r.cfg.Profile) + "]", Client: idpName(r.cfg.Issuer),
-		Library: r.cfg.Manifest.Library.Name + "@" + r.cfg.Manifest.Library.Version, Clock: "real", Timeline: entries,
-	}
-	c.Name = c.Client + "/" + c.Scenario
-	for i, v := range verdicts {
-		spec := Specs[i]
-		slice, shot := r.slice(spec.Phases, entries)
-		trace := filepath.Join(dir, "traces", spec.ID)
-		if err := writeTrace(trace, slice, shot); err != nil {
-			return nil, err
-		}
-		sp := reports.Spec{
-			Expectation: spec.ID, Text: spec.ID + ": " + spec.Title(), Requirements: []string{spec.ID},
-			State: v.State, Message: v.Message, Trace: trace, Started: r.started.UTC(),
-		}
-		if v.State != reports.Passed {
-			sp.Failure = failureText(v, slice)
-		}
-		c.Specs = append(c.Specs, sp)
-	}
-	res.Containers = []reports.Container{c}
-	if err := writeTrace(filepath.Join(dir, "traces", "run"), entries, nil); err != nil {
-		return nil, err
-	}
-	for name, png := range r.shots {
-		if err := os.WriteFile(filepath.Join(dir, "traces", "run", name+".png"), png, 0o644); err != nil {
+	for _, name := range bundled {
+		if err := os.Rename(filepath.Join(reportDir, name), filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
 	}
-	if err := res.WriteFiles(dir); err != nil {
-		return nil, err
-	}
-	cfgJSON, err := json.MarshalIndent(r.record(), "", "  ")
+	cfgJSON, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), append(cfgJSON, '\n'), 0o644); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "version.txt"), []byte("refreshsuite "+r.cfg.Version+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "version.txt"), []byte("refreshsuite "+rec.Version+"\n"), 0o644); err != nil {
 		return nil, err
 	}
 	if err := writeManifest(dir); err != nil {
 		return nil, err
 	}
 	archive := archivePath(dir)
-	if err := writeArchive(dir, archive, r.started); err != nil {
+	if err := writeArchive(dir, archive, started); err != nil {
 		return nil, err
 	}
-	return &Outcome{Verdicts: verdicts, Dir: dir, Archive: archive, Duration: took}, nil
-}
-
-// idpName is how reports name the IdP: its host, and path if it has one.
-func idpName(issuer string) string {
-	u, err := url.Parse(issuer)
-	if err != nil || u.Host == "" {
-		return issuer
-	}
-	return strings.TrimSuffix(u.Host+u.Path, "/")
-}
-
-// slice is the entries of the given phases, and the screenshot of the first
-// browser session among them.
-func (r *runner) slice(ids []string, entries []timeline.Entry) ([]timeline.Entry, []byte) {
-	var out []timeline.Entry
-	var shot []byte
-	for i, p := range r.phases {
-		if !slices.Contains(ids, p.id) {
-			continue
-		}
-		to := len(entries)
-		if i+1 < len(r.phases) {
-			to = r.phases[i+1].from
-		}
-		out = append(out, entries[p.from:to]...)
-		if shot == nil && p.session != "" {
-			shot = r.shots[p.session]
+	o := &Outcome{Dir: dir, Archive: archive}
+	for _, c := range res.Containers {
+		for _, sp := range c.Specs {
+			o.Verdicts = append(o.Verdicts, Verdict{Spec: c.Scenario + "/" + sp.Expectation, Requirements: sp.Requirements, State: sp.State, Message: sp.Message})
 		}
 	}
-	return out, shot
-}
-
-func writeTrace(dir string, entries []timeline.Entry, shot []byte) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	var b strings.Builder
-	for _, e := range entries {
-		b.WriteString(e.String() + "\n")
-	}
-	if err := os.WriteFile(filepath.Join(dir, "timeline.txt"), []byte(b.String()), 0o644); err != nil {
-		return err
-	}
-	if entries == nil {
-		entries = []timeline.Entry{}
-	}
-	js, err := json.MarshalIndent(entries, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "timeline.json"), append(js, '\n'), 0o644); err != nil {
-		return err
-	}
-	if shot != nil {
-		return os.WriteFile(filepath.Join(dir, "screenshot.png"), shot, 0o644)
-	}
-	return nil
-}
-
-// failureText is a verdict's message with the slice of the timeline it read,
-// the way a scenario's failure reads.
-func failureText(v Verdict, slice []timeline.Entry) string {
-	var b strings.Builder
-	b.WriteString(v.Message)
-	b.WriteString("\n\ntimeline (real time; the phases this check reads):\n")
-	if len(slice) > 60 {
-		slice = append(append([]timeline.Entry{}, slice[:30]...), slice[len(slice)-30:]...)
-	}
-	for _, e := range slice {
-		b.WriteString("  " + e.String() + "\n")
-	}
-	return b.String()
+	return o, nil
 }
 
 // files lists a folder's regular files, relative, with slashes, sorted.

@@ -99,17 +99,18 @@ func TestRecordRedactsEveryFillValue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &runner{cfg: &Config{Login: l, Manifest: &fixtures.Manifest{}}, app: &appServer{base: "http://localhost:8080/"}}
-	raw, err := json.Marshal(r.record())
+	c := &Config{Login: l, Manifest: &fixtures.Manifest{}, RedirectBase: "http://localhost:8080/"}
+	rec := c.Record(map[string]any{"client_secret": "s3cret-value"}, nil, nil)
+	raw, err := json.Marshal(rec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{"hunter2", "corp-", "alice-from-env"} {
+	for _, secret := range []string{"hunter2", "corp-", "alice-from-env", "s3cret-value"} {
 		if strings.Contains(string(raw), secret) {
 			t.Errorf("config.json holds %q:\n%s", secret, raw)
 		}
 	}
-	steps := r.record().LoginSteps
+	steps := rec.LoginSteps
 	want := []string{"${CERTIFY_TEST_USER}", redacted, redacted}
 	for i, w := range want {
 		if steps[i].Value != w || !steps[i].Redacted || steps[i].Fill == "" {
@@ -130,8 +131,8 @@ func TestParseRedirectBase(t *testing.T) {
 		"https://localhost:8080/":    false,
 		"http://example.com:8080/":   false,
 	} {
-		if _, err := parseRedirectBase(raw); (err == nil) != ok {
-			t.Errorf("parseRedirectBase(%s): %v, want accepted %v", raw, err, ok)
+		if _, err := ParseRedirectBase(raw); (err == nil) != ok {
+			t.Errorf("ParseRedirectBase(%s): %v, want accepted %v", raw, err, ok)
 		}
 	}
 }

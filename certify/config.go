@@ -2,23 +2,29 @@ package certify
 
 import (
 	"fmt"
+	"net"
+	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/refreshsuite/refreshsuite/fixtures"
+	"github.com/refreshsuite/refreshsuite/target"
 )
 
 // Profile is how strictly the IdP's choices are judged where the requirement
-// catalogue leaves room (see docs/certify.md).
+// catalogue leaves room: how a failed expectation of level should is
+// reported (see docs/certify.md).
 type Profile string
 
 const (
-	// Strict requires the behaviour RFC 9700 and OIDC Core recommend.
-	Strict Profile = "strict"
+	// Strict fails a should that fails: the behaviour RFC 9700 and OIDC Core
+	// recommend.
+	Strict Profile = target.Strict
 	// Lenient reports those choices without failing on them.
-	Lenient Profile = "lenient"
+	Lenient Profile = target.Lenient
 )
 
 // DefaultScope asks for a refresh token the way an SPA does.
@@ -56,6 +62,15 @@ type Config struct {
 	RotationGrace time.Duration
 	// Chromium is the browser binary.
 	Chromium string
+	// AuthorizeParams are added to the reference SPA's authorization
+	// requests (--authorize-param k=v); prompt replaces its login's consent.
+	AuthorizeParams map[string]string
+	// CAFile is a private CA (PEM) the browser and the plain-HTTP checks
+	// trust besides the system's roots (--ca).
+	CAFile string
+	// AllowHosts are the hosts the browser may reach besides the IdP's and
+	// the SPA's (--allow-host).
+	AllowHosts []string
 	// Out is the bundle folder; Out + ".tar.gz" is the archive.
 	Out string
 	// Version is the suite's version, written to version.txt.
@@ -65,7 +80,7 @@ type Config struct {
 // Capabilities the reference SPA must declare, and the settings it must map.
 var (
 	neededCapabilities = []string{"refresh-token", "silent-refresh-code"}
-	neededSettings     = []string{"silent-refresh", "silent-refresh-timeout"}
+	neededSettings     = []string{"silent-refresh", "silent-refresh-timeout", "login-prompt", "authorize-params"}
 	neededDriver       = []string{"login", "refreshToken", "silentRefresh", "tokens"}
 )
 
@@ -77,7 +92,7 @@ func (c *Config) Check() error {
 	if !strings.HasPrefix(c.Issuer, "https://") && !strings.HasPrefix(c.Issuer, "http://") {
 		return fmt.Errorf("--issuer %q is not an http(s) URL", c.Issuer)
 	}
-	if _, err := parseRedirectBase(c.RedirectBase); err != nil {
+	if _, err := ParseRedirectBase(c.RedirectBase); err != nil {
 		return err
 	}
 	if c.Profile != Strict && c.Profile != Lenient {
@@ -108,15 +123,80 @@ func (c *Config) Check() error {
 	return nil
 }
 
-// withoutOfflineAccess is the scope for the IDP-OA-2 login.
-func withoutOfflineAccess(scope string) string {
+// ParseRedirectBase checks that the redirect base is an http URL on this
+// machine: the suite serves the SPA there itself, and only a loopback http
+// origin is a secure context (the Web Crypto API that PKCE needs) without TLS.
+func ParseRedirectBase(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("--redirect-base %q is not an absolute URL", raw)
+	}
+	if u.Scheme != "http" || !loopbackHost(u.Hostname()) || u.Port() == "" {
+		return nil, fmt.Errorf("--redirect-base %q: want http://localhost:<port>/ (or 127.0.0.1): certify serves the reference SPA itself, on this machine", raw)
+	}
+	// The IdP knows the redirect URIs by their port: port 0 (any free port)
+	// would serve the SPA where no registered URI points.
+	if port, err := strconv.Atoi(u.Port()); err != nil || port < 1 || port > 65535 {
+		return nil, fmt.Errorf("--redirect-base %q: want an explicit port from 1 to 65535, the one registered with the IdP", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("--redirect-base %q: a base has no query or fragment", raw)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	return u, nil
+}
+
+func loopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Base is the redirect base, ending in /.
+func (c *Config) Base() string {
+	u, _ := ParseRedirectBase(c.RedirectBase)
+	return u.String()
+}
+
+// AppOrigin is the SPA's origin.
+func (c *Config) AppOrigin() string {
+	u, _ := ParseRedirectBase(c.RedirectBase)
+	return u.Scheme + "://" + u.Host
+}
+
+// RedirectURIs are the two URIs to register: the login's and the silent
+// refresh's.
+func (c *Config) RedirectURIs() []string {
+	b := c.Base()
+	return []string{b + strings.TrimPrefix(c.Manifest.App.Redirect, "/"), b + strings.TrimPrefix(c.Manifest.SilentPage(), "/")}
+}
+
+// Hosts are the hosts the browser may reach: the IdP's, the SPA's and those
+// the vendor names.
+func (c *Config) Hosts(disc *target.Discovery) []string {
 	var out []string
-	for _, s := range strings.Fields(scope) {
-		if s != "offline_access" {
-			out = append(out, s)
+	add := func(raw string) {
+		if u, err := url.Parse(raw); err == nil && u.Hostname() != "" && !slices.Contains(out, u.Hostname()) {
+			out = append(out, u.Hostname())
 		}
 	}
-	return strings.Join(out, " ")
+	add(c.Issuer)
+	add(c.RedirectBase)
+	if disc != nil {
+		add(disc.AuthorizationEndpoint)
+		add(disc.TokenEndpoint)
+		add(disc.JWKSURI)
+	}
+	for _, h := range c.AllowHosts {
+		if !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // secretKey names library settings whose values are never written anywhere.
@@ -128,24 +208,28 @@ const redacted = "(redacted)"
 // Record is the exact configuration of a run as config.json holds it:
 // everything that decided the result, with secrets redacted.
 type Record struct {
-	Issuer        string         `json:"issuer"`
-	ClientID      string         `json:"client_id"`
-	RedirectBase  string         `json:"redirect_base"`
-	RedirectURIs  []string       `json:"redirect_uris"`
-	Profile       Profile        `json:"profile"`
-	Scope         string         `json:"scope"`
-	Timeout       string         `json:"timeout"`
-	SilentTimeout string         `json:"silent_timeout"`
-	RotationGrace string         `json:"rotation_grace"`
-	Reference     string         `json:"reference_spa"`
-	Manifest      string         `json:"manifest"`
-	Library       map[string]any `json:"library_config"`
-	LoginFile     string         `json:"login_file,omitempty"`
-	LoginSteps    []RecordStep   `json:"login_steps"`
-	Browser       string         `json:"browser"`
-	ThirdParty    string         `json:"third_party_cookies"`
-	Clock         string         `json:"clock"`
-	Version       string         `json:"version"`
+	Issuer          string            `json:"issuer"`
+	ClientID        string            `json:"client_id"`
+	RedirectBase    string            `json:"redirect_base"`
+	RedirectURIs    []string          `json:"redirect_uris"`
+	Profile         Profile           `json:"profile"`
+	Scope           string            `json:"scope"`
+	AuthorizeParams map[string]string `json:"authorize_params,omitempty"`
+	CAFile          string            `json:"ca_file,omitempty"`
+	AllowHosts      []string          `json:"allow_hosts"`
+	Timeout         string            `json:"timeout"`
+	SilentTimeout   string            `json:"silent_timeout"`
+	RotationGrace   string            `json:"rotation_grace"`
+	Reference       string            `json:"reference_spa"`
+	Manifest        string            `json:"manifest"`
+	Library         map[string]any    `json:"library_config"`
+	LoginFile       string            `json:"login_file,omitempty"`
+	LoginSteps      []RecordStep      `json:"login_steps"`
+	Browser         string            `json:"browser"`
+	ThirdParty      string            `json:"third_party_cookies"`
+	Scenarios       []string          `json:"scenarios"`
+	Clock           string            `json:"clock"`
+	Version         string            `json:"version"`
 }
 
 // RecordStep is a login step as written, except a fill's value, which is
@@ -159,6 +243,7 @@ type RecordStep struct {
 	Redacted   bool   `json:"redacted,omitempty"`
 	Click      string `json:"click,omitempty"`
 	WaitForURL string `json:"wait-for-url,omitempty"`
+	Optional   bool   `json:"optional,omitempty"`
 }
 
 // onlyEnvRefs reports whether a fill value is nothing but ${NAME} references.
@@ -166,26 +251,29 @@ func onlyEnvRefs(v string) bool {
 	return v != "" && envRef.ReplaceAllString(v, "") == ""
 }
 
-func (r *runner) record() Record {
+// Record is the configuration as config.json holds it; library is the
+// reference SPA's configuration the run used, scenarios the files run.
+func (c *Config) Record(library map[string]any, scenarios []string, hosts []string) Record {
 	lib := map[string]any{}
-	for k, v := range r.library {
+	for k, v := range library {
 		if secretKey.MatchString(k) {
 			v = redacted
 		}
 		lib[k] = v
 	}
 	rec := Record{
-		Issuer: r.cfg.Issuer, ClientID: r.cfg.ClientID, RedirectBase: r.app.base,
-		RedirectURIs: []string{r.redirectURI, r.silentURI}, Profile: r.cfg.Profile, Scope: r.cfg.Scope,
-		Timeout: r.cfg.Timeout.String(), SilentTimeout: r.cfg.SilentTimeout.String(), RotationGrace: r.cfg.RotationGrace.String(),
-		Reference: r.cfg.Manifest.Library.Name + " " + r.cfg.Manifest.Library.Version, Manifest: r.cfg.Manifest.File,
-		Library: lib, Browser: r.cfg.Chromium, ThirdParty: "allowed", Clock: "real", Version: r.cfg.Version,
+		Issuer: c.Issuer, ClientID: c.ClientID, RedirectBase: c.Base(),
+		RedirectURIs: c.RedirectURIs(), Profile: c.Profile, Scope: c.Scope, AuthorizeParams: c.AuthorizeParams,
+		CAFile: c.CAFile, AllowHosts: hosts,
+		Timeout: c.Timeout.String(), SilentTimeout: c.SilentTimeout.String(), RotationGrace: c.RotationGrace.String(),
+		Reference: c.Manifest.Library.Name + " " + c.Manifest.Library.Version, Manifest: c.Manifest.File,
+		Library: lib, Browser: c.Chromium, ThirdParty: "allowed", Scenarios: scenarios, Clock: "real", Version: c.Version,
 		LoginSteps: []RecordStep{},
 	}
-	if l := r.cfg.Login; l != nil {
+	if l := c.Login; l != nil {
 		rec.LoginFile = l.File
 		for _, st := range l.Steps {
-			rs := RecordStep{Line: st.Line, Goto: st.Goto, Click: st.Click, WaitForURL: st.WaitForURL}
+			rs := RecordStep{Line: st.Line, Goto: st.Goto, Click: st.Click, WaitForURL: st.WaitForURL, Optional: st.Optional}
 			if st.Fill != nil {
 				// A value never leaves memory: a literal one may be a
 				// password written into the login file.

@@ -13,7 +13,10 @@ import (
 )
 
 // Login is a login file: the steps the browser performs on the IdP's own login
-// page, after the app has sent it there, until the IdP redirects back.
+// page, after the app has sent it there, until the IdP redirects back. The
+// steps end as soon as the browser is back at the SPA, whatever steps are
+// left; an optional step whose element or URL does not come within its
+// timeout is passed over (a consent page the IdP remembers).
 //
 //	timeout: 15s            # per step (default 15s)
 //	steps:
@@ -21,6 +24,7 @@ import (
 //	  - fill: {selector: "#username", value: "${IDP_USER}"}
 //	  - fill: {selector: "#password", value: "${IDP_PASSWORD}"}
 //	  - click: "button[type=submit]"
+//	  - {click: "#allow", optional: true, timeout: 3s}
 //
 // Values come from the environment through ${NAME}; they are read when the
 // file loads (a missing one is a configuration error naming the step) and
@@ -43,6 +47,11 @@ type LoginStep struct {
 	// WaitForURL waits until the top frame's URL starts with this prefix, or
 	// matches this regular expression when it starts with ~ (as in scenarios).
 	WaitForURL string `yaml:"wait-for-url"`
+	// Optional passes the step over when its element or URL does not come
+	// within its timeout (a consent page the IdP shows only once).
+	Optional bool `yaml:"optional"`
+	// Timeout is this step's own (default: the file's).
+	Timeout strictyaml.Duration `yaml:"timeout"`
 
 	Line int `yaml:"-"`
 	// value is Fill.Value with ${NAME} expanded: held in memory only.
@@ -132,6 +141,14 @@ func (s *LoginStep) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key str
 
 // Text is what the timeline and reports say about a step: never a value.
 func (s *LoginStep) Text() string {
+	text := s.text()
+	if s.Optional {
+		text += " (optional)"
+	}
+	return text
+}
+
+func (s *LoginStep) text() string {
 	switch {
 	case s.Goto != "":
 		return "goto " + s.Goto
@@ -149,8 +166,19 @@ func (s *LoginStep) FromEnv() bool {
 	return s.Fill != nil && envRef.MatchString(s.Fill.Value)
 }
 
-// urlPattern is the regular expression a wait-for-url step waits for.
-func (s *LoginStep) urlPattern() string {
+// Value is a fill's value with ${NAME} expanded: for the browser only.
+func (s *LoginStep) Value() string { return s.value }
+
+// StepTimeout is how long the step may wait for its element or URL.
+func (s *LoginStep) StepTimeout(l *Login) time.Duration {
+	if s.Timeout > 0 {
+		return s.Timeout.D()
+	}
+	return l.Timeout.D()
+}
+
+// URLPattern is the regular expression a wait-for-url step waits for.
+func (s *LoginStep) URLPattern() string {
 	if s.urlRE != nil {
 		return s.urlRE.String()
 	}

@@ -8,63 +8,50 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/refreshsuite/refreshsuite/timeline"
+	"github.com/refreshsuite/refreshsuite/target"
 )
 
-// ConfigError is what the pre-flight found wrong with how the IdP or the
-// command is configured: one line each, reported before any spec runs and
-// never as a conformance failure.
-type ConfigError struct{ Lines []string }
-
-func (e *ConfigError) Error() string { return strings.Join(e.Lines, "\n") }
-
-// preflight probes, with plain HTTP, what must be configured before a spec
-// can mean anything: the discovery document (its issuer, offline_access, and
+// Preflight probes, with plain HTTP, what must be configured before a spec can
+// mean anything: the discovery document (its issuer, offline_access, and
 // CORS: the SPA's library reads it from the browser), the two redirect URIs,
-// and CORS on the token endpoint from the SPA's origin.
-func (r *runner) preflight(ctx context.Context) error {
+// and CORS on the token endpoint from the SPA's origin. Every problem is one
+// line of a *ConfigError.
+func Preflight(ctx context.Context, c *Config, hc *http.Client) (*target.Discovery, error) {
+	p := &preflight{cfg: c, http: hc, origin: c.AppOrigin()}
 	var lines []string
-	d, err := fetchDiscovery(ctx, r.http, r.cfg.Issuer, r.app.origin)
-	r.tl.Add("idp.discovery", timeline.Fields{"origin": r.app.origin})
+	d, err := target.FetchDiscovery(ctx, hc, c.Issuer, p.origin)
 	if err != nil {
-		return &ConfigError{[]string{fmt.Sprintf("discovery: %v: check --issuer", err)}}
+		return nil, &ConfigError{[]string{fmt.Sprintf("discovery: %v: check --issuer", err)}}
 	}
-	r.disc = d
-	if d.Issuer != r.cfg.Issuer {
-		lines = append(lines, fmt.Sprintf("discovery: the IdP's issuer is %q, not %q: pass --issuer exactly as the discovery document writes it", d.Issuer, r.cfg.Issuer))
+	p.disc = d
+	if d.Issuer != c.Issuer {
+		lines = append(lines, fmt.Sprintf("discovery: the IdP's issuer is %q, not %q: pass --issuer exactly as the discovery document writes it", d.Issuer, c.Issuer))
 	}
-	if !corsAllows(d.AllowOrigin, r.app.origin) {
-		lines = append(lines, fmt.Sprintf("discovery: the document is not readable from the SPA's origin %s (Access-Control-Allow-Origin %q): the SPA's library fetches it from the browser; allow this origin", r.app.origin, d.AllowOrigin))
+	if !target.CORSAllows(d.AllowOrigin, p.origin) {
+		lines = append(lines, fmt.Sprintf("discovery: the document is not readable from the SPA's origin %s (Access-Control-Allow-Origin %q): the SPA's library fetches it from the browser; allow this origin", p.origin, d.AllowOrigin))
 	}
 	if !slices.Contains(d.ScopesSupported, "offline_access") {
 		lines = append(lines, fmt.Sprintf("discovery: scopes_supported does not list offline_access (it lists %s): enable refresh tokens through offline_access for this client", orNone(d.ScopesSupported)))
 	}
 	if d.AuthorizationEndpoint == "" || d.TokenEndpoint == "" {
 		lines = append(lines, "discovery: the document names no authorization_endpoint or token_endpoint: nothing can be tested")
-		return &ConfigError{lines}
+		return nil, &ConfigError{lines}
 	}
-	for _, uri := range []string{r.redirectURI, r.silentURI} {
-		if msg := r.probeRedirect(ctx, uri); msg != "" {
-			lines = append(lines, msg)
-		}
-	}
-	if msg := r.probeCORS(ctx); msg != "" {
+	lines = append(lines, p.redirectURIs(ctx)...)
+	if msg := p.cors(ctx); msg != "" {
 		lines = append(lines, msg)
 	}
 	if len(lines) > 0 {
-		return &ConfigError{lines}
+		return nil, &ConfigError{lines}
 	}
-	// Not a configuration matter but evidence for IDP-CODE-1: can the SPA
-	// read the token endpoint's error answers (invalid_grant) at all?
-	probe := "refreshsuite-certify-probe-" + randomString()
-	res, err := postToken(ctx, r.http, d.TokenEndpoint, r.app.origin, url.Values{
-		"grant_type": {"refresh_token"}, "refresh_token": {probe}, "client_id": {r.cfg.ClientID},
-	})
-	if err == nil {
-		recordToken(r.tl, r.cfg.ClientID, r.app.origin, probe, res)
-		r.ev.ErrorProbe = &res
-	}
-	return nil
+	return d, nil
+}
+
+type preflight struct {
+	cfg    *Config
+	http   *http.Client
+	origin string
+	disc   *target.Discovery
 }
 
 func orNone(list []string) string {
@@ -74,9 +61,9 @@ func orNone(list []string) string {
 	return strings.Join(list, " ")
 }
 
-// authorizeAnswer is how /authorize answered a probe, reduced to what tells a
+// answer is how /authorize answered a probe, reduced to what tells a
 // registered redirect URI from an unregistered one.
-type authorizeAnswer struct {
+type answer struct {
 	status   int
 	location string
 	// home is true when the IdP redirected to the probed redirect URI itself
@@ -86,7 +73,7 @@ type authorizeAnswer struct {
 
 // shape is the answer without what changes from request to request (query
 // strings carry fresh ids), for comparing two answers.
-func (a authorizeAnswer) shape() string {
+func (a answer) shape() string {
 	if a.location == "" {
 		return fmt.Sprint(a.status)
 	}
@@ -97,17 +84,18 @@ func (a authorizeAnswer) shape() string {
 	return fmt.Sprint(a.status, " ", u.Host, u.Path)
 }
 
-func (r *runner) authorizeProbe(ctx context.Context, clientID, redirectURI string) (authorizeAnswer, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.authorizeURL(clientID, redirectURI, "openid", nil), nil)
+func (p *preflight) probe(ctx context.Context, clientID, redirectURI string) (answer, error) {
+	u := target.AuthorizeURL(p.disc.AuthorizationEndpoint, clientID, redirectURI, "openid", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return authorizeAnswer{}, err
+		return answer{}, err
 	}
-	resp, err := r.http.Do(req)
+	resp, err := p.http.Do(req)
 	if err != nil {
-		return authorizeAnswer{}, err
+		return answer{}, fmt.Errorf("authorization endpoint: GET %s: %v", p.disc.AuthorizationEndpoint, err)
 	}
 	resp.Body.Close()
-	a := authorizeAnswer{status: resp.StatusCode}
+	a := answer{status: resp.StatusCode}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		a.location = resp.Header.Get("Location")
 		if loc, err := resp.Location(); err == nil {
@@ -115,82 +103,101 @@ func (r *runner) authorizeProbe(ctx context.Context, clientID, redirectURI strin
 			a.home = strings.HasPrefix(a.location, redirectURI)
 		}
 	}
-	f := timeline.Fields{"client": clientID, "redirect_uri": redirectURI, "response_type": "code", "scope": "openid",
-		"code_challenge_method": "S256", "status": fmt.Sprint(a.status), "outcome": "ok"}
-	if a.status >= 400 {
-		f["outcome"] = "error"
-	}
-	r.tl.Add("idp.authorize", f)
 	return a, nil
 }
 
-// probeRedirect asks /authorize with the redirect URI and compares the answer
-// with the answers to requests the IdP must refuse: an IdP answers an
+// redirectURIs asks /authorize with each redirect URI and compares the
+// answer with the answers to requests the IdP must refuse: an IdP answers an
 // unregistered redirect URI with an error page of its own (it must not
 // redirect there), and however that page looks, a registered URI is answered
 // differently (a login page, or a redirect to the URI). The IdP's wording
-// never has to be parsed.
-func (r *runner) probeRedirect(ctx context.Context, uri string) string {
-	fail := func(err error) string {
-		return fmt.Sprintf("authorization endpoint: GET %s: %v", r.disc.AuthorizationEndpoint, err)
+// never has to be parsed. When every URI is answered as a refused one, the
+// client itself may be what the IdP refuses (unknown, disabled, or its
+// registration rejected as a whole): an answer like the one to a client that
+// does not exist says so, instead of blaming the URIs.
+func (p *preflight) redirectURIs(ctx context.Context) []string {
+	uris := p.cfg.RedirectURIs()
+	var refused []string
+	var got answer
+	for _, uri := range uris {
+		a, err := p.probe(ctx, p.cfg.ClientID, uri)
+		if err != nil {
+			return []string{err.Error()}
+		}
+		ok, err := p.registered(ctx, uri, a)
+		if err != nil {
+			return []string{err.Error()}
+		}
+		if !ok {
+			refused = append(refused, uri)
+			got = a
+		}
 	}
-	got, err := r.authorizeProbe(ctx, r.cfg.ClientID, uri)
-	if err != nil {
-		return fail(err)
+	if len(refused) == 0 {
+		return nil
 	}
+	if len(refused) == len(uris) {
+		nobody, err := p.probe(ctx, "refreshsuite-unknown-client-"+target.RandomString(), uris[0])
+		if err != nil {
+			return []string{err.Error()}
+		}
+		if nobody.shape() == got.shape() {
+			return []string{fmt.Sprintf("client %s: the IdP answers it, for both redirect URIs, as it answers a client that does not exist (%s): check --client-id, and that the client is enabled and its registration accepted (a public client with the code flow, PKCE and refresh tokens)", p.cfg.ClientID, got.shape())}
+		}
+	}
+	var lines []string
+	for _, uri := range refused {
+		lines = append(lines, fmt.Sprintf("redirect URI %s is not registered for client %s (the IdP answers it as it answers an unregistered one: %s): register it, or check --client-id", uri, p.cfg.ClientID, got.shape()))
+	}
+	return lines
+}
+
+// registered says whether the IdP answered a redirect URI unlike one nobody
+// registered.
+func (p *preflight) registered(ctx context.Context, uri string, got answer) (bool, error) {
 	if got.home {
-		return ""
+		return true, nil
 	}
-	control, err := r.authorizeProbe(ctx, r.cfg.ClientID, r.app.url("refreshsuite-unregistered-"+randomString()+".html"))
+	control, err := p.probe(ctx, p.cfg.ClientID, p.cfg.Base()+"refreshsuite-unregistered-"+target.RandomString()+".html")
 	if err != nil {
-		return fail(err)
+		return false, err
 	}
 	if control.home || got.shape() != control.shape() {
-		return "" // answered unlike a refused URI (or the IdP redirects anywhere)
+		return true, nil // answered unlike a refused URI (or the IdP redirects anywhere)
 	}
 	if got.status < 400 {
 		// Alike, but not an error status: a pattern registration (.../*)
 		// accepts both, or the IdP shows its errors as pages. A client that
 		// does not exist is refused whichever it is.
-		nobody, err := r.authorizeProbe(ctx, "refreshsuite-unknown-client-"+randomString(), uri)
+		nobody, err := p.probe(ctx, "refreshsuite-unknown-client-"+target.RandomString(), uri)
 		if err != nil {
-			return fail(err)
+			return false, err
 		}
 		if got.shape() != nobody.shape() {
-			return ""
+			return true, nil
 		}
 	}
-	return fmt.Sprintf("redirect URI %s is not registered for client %s (the IdP answers it as it answers an unregistered one: %s): register it, or check --client-id", uri, r.cfg.ClientID, got.shape())
+	return false, nil
 }
 
-// probeCORS sends the preflight a browser sends before a token request that
-// is not a "simple" one, from the SPA's origin.
-func (r *runner) probeCORS(ctx context.Context) string {
-	req, err := http.NewRequestWithContext(ctx, http.MethodOptions, r.disc.TokenEndpoint, nil)
+// cors sends the preflight a browser sends before a token request that is
+// not a "simple" one, from the SPA's origin.
+func (p *preflight) cors(ctx context.Context) string {
+	req, err := http.NewRequestWithContext(ctx, http.MethodOptions, p.disc.TokenEndpoint, nil)
 	if err != nil {
 		return fmt.Sprintf("token endpoint: %v", err)
 	}
-	req.Header.Set("Origin", r.app.origin)
+	req.Header.Set("Origin", p.origin)
 	req.Header.Set("Access-Control-Request-Method", "POST")
 	req.Header.Set("Access-Control-Request-Headers", "content-type")
-	resp, err := r.http.Do(req)
+	resp, err := p.http.Do(req)
 	if err != nil {
-		return fmt.Sprintf("token endpoint: OPTIONS %s: %v", r.disc.TokenEndpoint, err)
+		return fmt.Sprintf("token endpoint: OPTIONS %s: %v", p.disc.TokenEndpoint, err)
 	}
 	resp.Body.Close()
 	allow := resp.Header.Get("Access-Control-Allow-Origin")
-	ok := corsAllows(allow, r.app.origin)
-	r.tl.Add("idp.preflight", timeline.Fields{"endpoint": "token", "origin": r.app.origin, "allowed": yesNo(ok)})
-	r.ev.PreflightAllowOrigin = allow
-	if !ok {
-		return fmt.Sprintf("CORS: the token endpoint does not allow the SPA's origin %s (preflight answered HTTP %d, Access-Control-Allow-Origin %q): allow this origin (web origins) for client %s", r.app.origin, resp.StatusCode, allow, r.cfg.ClientID)
+	if !target.CORSAllows(allow, p.origin) {
+		return fmt.Sprintf("CORS: the token endpoint does not allow the SPA's origin %s (preflight answered HTTP %d, Access-Control-Allow-Origin %q): allow this origin (web origins) for client %s", p.origin, resp.StatusCode, allow, p.cfg.ClientID)
 	}
 	return ""
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
 }

@@ -24,6 +24,11 @@ const (
 	Always RefreshPolicy = "always"
 	// Never issues none; the refresh_token grant is refused.
 	Never RefreshPolicy = "never"
+	// Consent grants offline_access, and so a refresh token, only to an
+	// authorization request whose prompt holds consent, as OpenID Connect
+	// Core 11 lets an OP require (OpenID Certified providers do): asked
+	// without it, offline_access is left out of the granted scope.
+	Consent RefreshPolicy = "consent"
 )
 
 // Layout is where the provider serves its endpoints: the paths a client
@@ -172,6 +177,11 @@ type Client struct {
 	// RotationGrace keeps a rotated refresh token valid this long (0 to 1h),
 	// as IdPs do for tabs that refresh at the same moment; 0: it dies at once.
 	RotationGrace time.Duration
+	// ReuseEndsSessions makes reuse detection end every login session too,
+	// as an IdP that revokes the user's grant on a replayed refresh token
+	// does (node oidc-provider's revokeGrantPolicy): prompt=none then gets
+	// login_required.
+	ReuseEndsSessions bool
 	// AccessTokenFormat and RefreshTokenFormat: empty means Opaque.
 	AccessTokenFormat  TokenFormat
 	RefreshTokenFormat TokenFormat
@@ -426,9 +436,9 @@ func (cl *Client) withDefaults(key string, seen map[string]bool) error {
 	switch cl.RefreshTokens {
 	case "":
 		cl.RefreshTokens = Strict
-	case Strict, Always, Never:
+	case Strict, Always, Never, Consent:
 	default:
-		return cfgErr(key+".refresh-tokens", "%q is not strict, always or never", cl.RefreshTokens)
+		return cfgErr(key+".refresh-tokens", "%q is not strict, always, never or consent", cl.RefreshTokens)
 	}
 	for _, f := range []struct {
 		name string

@@ -28,7 +28,7 @@ func TestConfigErrors(t *testing.T) {
 		{Config{Clients: with(func(c *Client) { c.AccessTokenLifetime = time.Millisecond })}, "clients[1].access-token-lifetime", "at least 1s"},
 		{Config{Clients: with(func(c *Client) { c.RefreshTokenLifetime = -time.Second })}, "clients[1].refresh-token-lifetime", "at least 1s"},
 		{Config{Clients: with(func(c *Client) { c.IDTokenLifetime = 400 * 24 * time.Hour })}, "clients[1].id-token-lifetime", "at most 365 days"},
-		{Config{Clients: with(func(c *Client) { c.RefreshTokens = "sometimes" })}, "clients[1].refresh-tokens", "not strict, always or never"},
+		{Config{Clients: with(func(c *Client) { c.RefreshTokens = "sometimes" })}, "clients[1].refresh-tokens", "not strict, always, never or consent"},
 		{Config{Clients: with(func(c *Client) { c.Rotation = "spin" })}, "clients[1].rotation", "not rotate or reuse"},
 		{Config{Clients: with(func(c *Client) { c.RotationGrace = 2 * time.Hour })}, "clients[1].rotation-grace", "0s to 1h0m0s"},
 		{Config{Clients: with(func(c *Client) { c.Rotation, c.RotationGrace = Reuse, time.Second })}, "clients[1].rotation-grace", "needs rotation rotate"},

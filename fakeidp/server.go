@@ -640,6 +640,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		f["login"] = "yes"
 	}
 	for _, sc := range ar.GetRequestedScopes() {
+		if sc == "offline_access" && s.clients[q.Get("client_id")].RefreshTokens == Consent && !slices.Contains(prompts, "consent") {
+			continue // OIDC Core 11: ignored without prompt=consent
+		}
 		ar.GrantScope(sc)
 	}
 	for _, a := range ar.GetRequestedAudience() {

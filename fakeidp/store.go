@@ -145,6 +145,10 @@ func (s *store) GetRefreshTokenSession(ctx context.Context, sig string, sess fos
 	r, err := s.mem.GetRefreshTokenSession(ctx, sig, sess)
 	if s.rotated[sig] {
 		markReplay(ctx)
+		id, _ := ctx.Value(clientIDKey{}).(string)
+		if err != nil && s.srv.clients[id].ReuseEndsSessions {
+			defer s.srv.EndSessions() // reuse: the grant is revoked with the chain
+		}
 	}
 	if until, ok := s.graceUntil[sig]; ok && err == nil && !s.srv.now(ctx).Before(until) {
 		return r, fosite.ErrInactiveToken // its grace is over: a use now is reuse

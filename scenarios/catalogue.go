@@ -61,7 +61,7 @@ var Requirements = map[string]string{
 	"IDP-RT-1":   "refresh returns a new access token with expires_in (consistent with exp where it is a JWT)",
 	"IDP-RT-2":   "refresh tokens of public clients rotate (RFC 9700 s4.14.2)",
 	"IDP-RT-3":   "a replayed old refresh token is rejected with invalid_grant (and revokes the chain)",
-	"IDP-RT-4":   "a refreshed id_token keeps iss, sub, aud and has a fresh iat (OIDC Core 12.2)",
+	"IDP-RT-4":   "a refreshed id_token verifies against the key set at jwks_uri and keeps iss, sub, aud, azp and auth_time, carries no nonce or the login's, with a fresh iat and an exp ahead (OIDC Core 12.2)",
 	"IDP-SA-1":   "prompt=none with a session works inside a hidden cross-origin iframe (framing allowed)",
 	"IDP-SA-2":   "prompt=none without a session redirects with error=login_required",
 	"IDP-SA-3":   "the session cookie is SameSite=None; Secure so silent refresh can work cross-site",
@@ -107,6 +107,7 @@ var Settings = map[string]bool{
 	"idp.id-token-lifetime":          true,
 	"idp.refresh-token-lifetime":     true,
 	"idp.session-lifetime":           true,
+	"idp.rotation-grace":             true,
 }
 
 // DriverFunctions are the functions a step may call on a client's driver.

@@ -124,7 +124,26 @@ func Judge(s *Scenario, x Expectation, entries []timeline.Entry, c Client) Resul
 		pr.Pass = false
 		return pr
 	}
-	return Check(x, entries, c)
+	r := Check(x, entries, c)
+	if !r.Pass && !r.NotApplicable {
+		r.Message = diagnose(x, entries, r.Message)
+	}
+	return r
+}
+
+// diagnose puts the first diagnosis that matches at the head of a failure's
+// message, with the entry that shows it.
+func diagnose(x Expectation, entries []timeline.Entry, msg string) string {
+	for _, d := range x.Diagnose {
+		found, miss := resolve(*d.Find, entries)
+		if miss != nil {
+			continue
+		}
+		if e, ok := pick(found, d.Find.Nth); ok {
+			return fmt.Sprintf("%s (%s)\n%s", d.Says, e, msg)
+		}
+	}
+	return msg
 }
 
 // Check evaluates an expectation's own query (or any-of) against a run's

@@ -204,6 +204,9 @@ func validate(d *strictyaml.Decoder, s *Scenario, root, variant *yaml.Node) erro
 			return c.err(fmt.Sprintf("needs[%d]", i+1), "unknown capability %q (known: %s)", n, strings.Join(keys(Capabilities), ", "))
 		}
 	}
+	if s.Judges == "idp" && s.Clock != "real" {
+		return c.err("judges", "an idp scenario runs on the real clock (nobody controls an external IdP's clock): add clock: real")
+	}
 	if err := c.idp(s); err != nil {
 		return err
 	}
@@ -238,6 +241,22 @@ func validate(d *strictyaml.Decoder, s *Scenario, root, variant *yaml.Node) erro
 		key := fmt.Sprintf("expect[%d]", i+1)
 		if err := c.expectation(x, key, premises); err != nil {
 			return err
+		}
+		// IDP-* requirements are judged once, by the idp scenarios; the
+		// others judge clients.
+		for j, r := range x.Requirements {
+			if idp := strings.HasPrefix(r, "IDP-"); idp != (s.Judges == "idp") {
+				what := "an IDP-* requirement is judged by a scenario with judges: idp (scenarios/idp)"
+				if !idp {
+					what = "a scenario with judges: idp judges the IdP: cite IDP-* requirements only"
+				}
+				return c.errAt(itemOf(x.node, "requirements", j), fmt.Sprintf("%s.requirements[%d]", key, j+1), "%s, got %s", what, r)
+			}
+		}
+		for j, dg := range x.Diagnose {
+			if err := c.selector(*dg.Find, fmt.Sprintf("%s.diagnose[%d].find", key, j+1)); err != nil {
+				return err
+			}
 		}
 		if ids[x.ID] {
 			return c.errAt(keyNode(x.node, "id"), key+".id", "%q appears twice in this scenario", x.ID)
@@ -369,25 +388,28 @@ func (c *checker) steps(s *Scenario) error {
 				return c.errAt(keyNode(st.node, "freeze"), key+".freeze", "%v", err)
 			}
 		}
-		if st.PassTime != nil {
-			if err := InRange(st.PassTime.D(), time.Millisecond, maxStepDuration); err != nil {
-				return c.errAt(keyNode(st.node, "pass-time"), key+".pass-time", "%v", err)
+		for name, e := range map[string]*Expr{"pass-time": st.PassTime, "timeout": st.Timeout} {
+			if e == nil {
+				continue
+			}
+			k := keyNode(st.node, name)
+			for _, r := range e.Refs() {
+				if _, ok := Settings[r]; !ok {
+					return c.errAt(k, key+"."+name, "%s: unknown reference %q (a step's durations may refer to client.* and idp.* settings)", e.Src, r)
+				}
+			}
+			if err := e.TypeCheck(); err != nil {
+				return c.errAt(k, key+"."+name, "%v", err)
+			}
+			if v, ok := e.Constant(); ok {
+				if err := InRange(v, time.Millisecond, maxStepDuration); err != nil {
+					return c.errAt(k, key+"."+name, "%v", err)
+				}
 			}
 		}
-		if st.Timeout != nil {
-			k := keyNode(st.node, "timeout")
-			for _, r := range st.Timeout.Refs() {
-				if _, ok := Settings[r]; !ok {
-					return c.errAt(k, key+".timeout", "%s: unknown reference %q (a timeout may refer to client.* and idp.* settings)", st.Timeout.Src, r)
-				}
-			}
-			if err := st.Timeout.TypeCheck(); err != nil {
-				return c.errAt(k, key+".timeout", "%v", err)
-			}
-			if v, ok := st.Timeout.Constant(); ok {
-				if err := InRange(v, time.Millisecond, maxStepDuration); err != nil {
-					return c.errAt(k, key+".timeout", "%v", err)
-				}
+		for name, set := range map[string]bool{"discovery": st.Discovery, "token-request": st.TokenRequest != "", "prompt-none": st.PromptNone} {
+			if set && s.Judges != "idp" {
+				return c.errAt(st.node, key, "the %s step talks to the IdP by plain HTTP or as the protocol, not as the client: it belongs to a scenario with judges: idp", name)
 			}
 		}
 		if st.ReplayRefreshToken > maxReplayOrTabs {

@@ -39,7 +39,15 @@ type Scenario struct {
 	Labels []string `yaml:"labels"`
 	// Clock: virtual (default with the embedded IdP: the page runs on Chromium's
 	// virtual time and the IdP reads the page's clock) or real.
-	Clock   string      `yaml:"clock" rs:"enum=virtual|real"`
+	Clock string `yaml:"clock" rs:"enum=virtual|real"`
+	// Judges says whose behaviour the expectations judge: client (default:
+	// the client under test, against the embedded IdP) or idp (the IdP
+	// target, through a reference client trusted as an instrument: the
+	// certification profile of scenarios/idp, run by refreshsuite certify
+	// against an external IdP or by refreshsuite run against the embedded
+	// one). Only an idp scenario may cite IDP-* requirements and use the
+	// steps that talk to the IdP by plain HTTP.
+	Judges  string      `yaml:"judges" rs:"enum=client|idp"`
 	IdP     IdPSpec     `yaml:"idp"`
 	Browser BrowserSpec `yaml:"browser"`
 	Client  ClientSpec  `yaml:"client"`
@@ -280,8 +288,9 @@ type Step struct {
 	// WaitFor waits until an entry matching the selector is in the timeline.
 	WaitFor *Selector `yaml:"wait-for"`
 	// PassTime lets scenario time pass (1ms to 1h), for observing that
-	// something does NOT happen; waiting for something uses wait-for.
-	PassTime *Duration `yaml:"pass-time"`
+	// something does NOT happen; waiting for something uses wait-for. An
+	// expression over the declared values (idp.rotation-grace + 1s).
+	PassTime *Expr `yaml:"pass-time"`
 	// ReplayRefreshToken posts the refresh token issued by the nth successful token
 	// response (1 or more) again, as an attacker or a buggy second tab would.
 	ReplayRefreshToken int `yaml:"replay-refresh-token"`
@@ -309,6 +318,21 @@ type Step struct {
 	// context, sharing cookies and localStorage, as when a user opens the app
 	// in a second tab. Needs the real clock: virtual time is kept per page.
 	Tab int `yaml:"tab"`
+	// Discovery (judges: idp) reads the IdP's discovery document by plain
+	// HTTP from the app's origin, as the client's library does, and records
+	// each check of it (harness.discovery).
+	Discovery bool `yaml:"discovery"`
+	// TokenRequest (judges: idp) sends a refresh_token grant by plain HTTP
+	// from the app's origin with a refresh token: held (the one the client
+	// holds now), first (the first it held: its login's), newest (the newest
+	// seen, held or answered) or unknown (one nobody issued), and records the
+	// answer (harness.token, and harness.id-token for an id_token in it).
+	TokenRequest string `yaml:"token-request" rs:"enum=held|first|newest|unknown"`
+	// PromptNone (judges: idp) sends the top frame to the authorization
+	// endpoint with prompt=none, the client's scope and its silent redirect
+	// URI, and records where it came back (harness.authorize): the protocol's
+	// answer with no iframe and no framing rules in the way.
+	PromptNone bool `yaml:"prompt-none"`
 	// Timeout bounds login, call and wait-for, in scenario time: an
 	// expression over the client's declared values, so that a wait lasts as
 	// long as the client under test may take ("2 * client.silent-refresh-timeout + 10s").
@@ -326,6 +350,8 @@ var bareSteps = map[string]func(*Step){
 	"end-idp-session":    func(s *Step) { s.EndIdPSession = true },
 	"rotate-signing-key": func(s *Step) { s.RotateSigningKey = true },
 	"probe-callback":     func(s *Step) { s.ProbeCallback = true },
+	"discovery":          func(s *Step) { s.Discovery = true },
+	"prompt-none":        func(s *Step) { s.PromptNone = true },
 }
 
 func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
@@ -350,7 +376,8 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 		"freeze": s.Freeze != nil, "network": s.Network != "", "rotate-signing-key": s.RotateSigningKey,
 		"probe-callback": s.ProbeCallback,
 		"tab":            valueOf(n, "tab") != nil,
-	}, "login, attempt-login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network, rotate-signing-key, probe-callback or tab"); err != nil {
+		"discovery":      s.Discovery, "token-request": s.TokenRequest != "", "prompt-none": s.PromptNone,
+	}, "login, attempt-login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network, rotate-signing-key, probe-callback, tab, discovery, token-request or prompt-none"); err != nil {
 		return err
 	}
 	if s.Await != nil && s.Call == "" {
@@ -367,7 +394,8 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 	}
 	if v := valueOf(n, "login"); v != nil && !s.Login || valueOf(n, "open") != nil && !s.Open ||
 		valueOf(n, "end-idp-session") != nil && !s.EndIdPSession || valueOf(n, "rotate-signing-key") != nil && !s.RotateSigningKey ||
-		valueOf(n, "probe-callback") != nil && !s.ProbeCallback {
+		valueOf(n, "probe-callback") != nil && !s.ProbeCallback || valueOf(n, "discovery") != nil && !s.Discovery ||
+		valueOf(n, "prompt-none") != nil && !s.PromptNone {
 		return d.Errorf(n, key, "a bare step is written as a word (- login), not as a mapping set to false")
 	}
 	b, _ := yaml.Marshal(n)
@@ -486,10 +514,32 @@ type Expectation struct {
 	// AnyOf is met when any one of its queries is: the requirement allows
 	// several behaviours. Instead of the query keys, not beside them.
 	AnyOf []Query `yaml:"any-of"`
+	// Level is must (default) or should: a should that fails fails the run
+	// on the strict profile and is reported without failing it on the
+	// lenient one (refreshsuite certify --profile), so the two profiles are
+	// data, not code.
+	Level string `yaml:"level" rs:"enum=must|should"`
+	// Diagnose says what went wrong when the expectation fails: the first
+	// diagnosis whose find matches an entry puts its says, and that entry,
+	// at the head of the failure message (a refused frame, an interactive
+	// page, an error the IdP answered), so that the message blames the
+	// party that did it.
+	Diagnose []Diagnosis `yaml:"diagnose"`
 
 	Line int `yaml:"-"`
 	node *yaml.Node
 }
+
+// Diagnosis is one known way an expectation fails, and what it means.
+type Diagnosis struct {
+	// Find selects the entry that shows it.
+	Find *Selector `yaml:"find" rs:"required"`
+	// Says is the explanation, as a sentence.
+	Says string `yaml:"says" rs:"required"`
+}
+
+// Should reports whether the expectation is of level should.
+func (x Expectation) Should() bool { return x.Level == "should" }
 
 // RestsOn reports whether the expectation assumes the premise holds.
 func (x Expectation) RestsOn(premise string) bool {

@@ -39,12 +39,24 @@ func userApp(base string) (*appServer, error) {
 // startApp serves the built app on localhost, over https with a leaf of the
 // suite's CA when the client's IdP is on https: an app and an IdP on
 // different schemes are cross-site, whatever the hosts, and the IdP's
-// session cookie would not reach its iframe.
-func startApp(dir, silentPage string, https bool, faults []scenarios.Fault, tl *timeline.Timeline) (*appServer, error) {
+// session cookie would not reach its iframe. A base (http://localhost:8080/
+// path/) serves it there instead, on that port and under that path: the
+// redirect base a vendor registered with an external IdP.
+func startApp(dir, silentPage string, https bool, faults []scenarios.Fault, tl *timeline.Timeline, base string) (*appServer, error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("the client app is not built: %s is missing", dir)
 	}
 	files := staticFiles(dir)
+	prefix := ""
+	var fixed *url.URL
+	if base != "" {
+		var err error
+		if fixed, err = url.Parse(base); err != nil {
+			return nil, err
+		}
+		prefix = strings.TrimSuffix(fixed.Path, "/")
+		files = http.StripPrefix(prefix, files)
+	}
 	var noPost *scenarios.Fault
 	for _, f := range faults {
 		if f.On == "silent-callback" && f.Do == "no-post-message" {
@@ -68,7 +80,7 @@ func startApp(dir, silentPage string, https bool, faults []scenarios.Fault, tl *
 		// Every load must reach the server: a cached page would hide faults and
 		// make runs depend on each other.
 		w.Header().Set("Cache-Control", "no-store")
-		if noPost != nil && strings.TrimPrefix(path.Clean(r.URL.Path), "/") == silentPage && fires() {
+		if noPost != nil && strings.TrimPrefix(strings.TrimPrefix(path.Clean(r.URL.Path), prefix), "/") == silentPage && fires() {
 			tl.Add("app.fault", timeline.Fields{"on": "silent-callback", "do": "no-post-message", "path": r.URL.Path})
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			fmt.Fprint(w, "<!doctype html><html><body><!-- callback served without its postMessage --></body></html>")
@@ -77,6 +89,21 @@ func startApp(dir, silentPage string, https bool, faults []scenarios.Fault, tl *
 		files.ServeHTTP(w, r)
 	})
 	srv := httptest.NewUnstartedServer(h)
+	if fixed != nil {
+		host := fixed.Hostname()
+		if host == "localhost" {
+			host = "127.0.0.1" // Chromium reaches localhost on 127.0.0.1
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, fixed.Port()))
+		if err != nil {
+			return nil, fmt.Errorf("serve the app on %s: %w", base, err)
+		}
+		srv.Listener.Close()
+		srv.Listener = ln
+		srv.Start()
+		origin := fixed.Scheme + "://" + fixed.Host
+		return &appServer{srv: srv, origin: origin, base: origin + prefix + "/"}, nil
+	}
 	scheme := "http"
 	if https {
 		ca, err := tlsca.Shared()

@@ -1,6 +1,8 @@
 package suite
 
 import (
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -18,6 +20,7 @@ import (
 	"github.com/refreshsuite/refreshsuite/internal/proc"
 	"github.com/refreshsuite/refreshsuite/reports"
 	"github.com/refreshsuite/refreshsuite/scenarios"
+	"github.com/refreshsuite/refreshsuite/target"
 	"github.com/refreshsuite/refreshsuite/timeline"
 	"github.com/refreshsuite/refreshsuite/tlsca"
 )
@@ -37,7 +40,16 @@ var (
 	workDir      = flag.String("refreshsuite.workdir", "", "the folder the run was started in: the suite works there, and reports name files inside it relative to it")
 	fileRoot     = flag.String("refreshsuite.file-root", "", "scenario files under this folder are named relative to it (scenarios/x.yaml) in specs' locations and reports")
 	progressTo   = flag.String("refreshsuite.progress", "", "a unix socket to send one line to per finished scenario container")
+	targetFile   = flag.String("refreshsuite.target", "", "a JSON description of an external IdP target (refreshsuite certify writes it); empty: the embedded IdP")
 )
+
+// ext is the external IdP target of the run, nil for the embedded IdP.
+var ext *target.External
+
+// halted is the first problem of the environment an external target's run
+// met (a page the browser cannot load): the containers after it are not run,
+// since their evidence would be the environment's, not the IdP's.
+var halted string
 
 var pool browser.Pool
 
@@ -85,6 +97,21 @@ func Conformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool.TrustSPKI = ca.SPKIHash()
+	if *targetFile != "" {
+		if ext, err = target.Load(*targetFile); err != nil {
+			t.Fatal(err)
+		}
+		// The certify Chromium trusts the vendor's CA, if one is named, and
+		// nothing else beyond the system's roots; it reaches only the hosts
+		// the target allows.
+		pool.TrustSPKI = ""
+		if ext.CAFile != "" {
+			if pool.TrustSPKI, err = target.SPKIHashes(ext.CAFile); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pool.AllowHosts = ext.AllowHosts
+	}
 	part, parts, err := ParseShard(*shard)
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +212,10 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 			if policy := CookiePolicy(s); !pool.Supports(policy) {
 				Skip(fmt.Sprintf("needs third-party cookies %s; the browser at %s has them %s", policy, pool.Remote, pool.RemotePolicy))
 			}
-			plan, err := NewPlan(m, s)
+			if halted != "" {
+				Skip("not run: an earlier scenario met a problem of the configuration or the environment, not of the IdP: " + halted)
+			}
+			plan, err := NewPlanFor(m, s, ext)
 			if err != nil {
 				setupErr = err
 				return
@@ -195,12 +225,26 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 			}
 			run, setupErr = Start(&pool, plan, ClockMode(*clockMode, m, s))
 			if setupErr != nil {
+				if ext != nil {
+					halt(run, setupErr)
+				}
 				return
 			}
 			DeferCleanup(run.Close)
+			if ext != nil && ext.Library != "" {
+				if _, err := os.Stat(ext.Library); err != nil {
+					b, _ := json.MarshalIndent(run.Config, "", "  ")
+					_ = os.WriteFile(ext.Library, b, 0o600)
+				}
+			}
 			setupErr = run.Steps(ctx)
-			if err := checkClocks(run.Timeline, run.IdP.Endpoint, run.Clock.Mode() == "virtual", run.ClockLapses()); err != nil {
-				harnessErr = fmt.Errorf("harness self-check: %w", err)
+			if ext != nil && setupErr != nil && halt(run, setupErr) {
+				Skip("not judged: " + halted)
+			}
+			if run.IdP != nil {
+				if err := checkClocks(run.Timeline, run.IdP.Endpoint, run.Clock.Mode() == "virtual", run.ClockLapses()); err != nil {
+					harnessErr = fmt.Errorf("harness self-check: %w", err)
+				}
 			}
 			final = run.Timeline.Entries()
 			if err := timeline.Validate(final); err != nil && harnessErr == nil {
@@ -232,7 +276,11 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 					Fail(fmt.Sprintf("%v\n\n%s", harnessErr, tail(run)))
 				}
 				res := scenarios.Judge(s, x, final, run.Client)
-				outcome, msg := decide(m, s, x, res, setupErr)
+				profile := target.Strict
+				if ext != nil {
+					profile = ext.Profile
+				}
+				outcome, msg := decide(m, s, x, res, setupErr, profile)
 				data.Measurements, data.Message, data.Timeline = res.Measurements, res.Message, final
 				switch outcome {
 				case Failed:
@@ -250,6 +298,9 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 				case Deviated:
 					dev, _ := m.Deviation(s, x.ID)
 					data.Deviation, data.Reference = dev.Reason, dev.Reference
+					if strings.HasPrefix(msg, LenientReport) {
+						data.Deviation, data.Reference = LenientReport, "refreshsuite certify --profile lenient"
+					}
 					AddReportEntry(reports.EntryName, data, ReportEntryVisibilityNever)
 					Skip(msg)
 				case Skipped:
@@ -261,6 +312,23 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 			})
 		}
 	})
+}
+
+// halt reports a run's problem that is the environment's (a page the
+// browser cannot load) or the setup's to the certify command, which exits 2
+// with it, and keeps the containers after it from running.
+func halt(run *Run, err error) bool {
+	var env *environmentError
+	switch {
+	case errors.As(err, &env):
+		halted = env.msg
+	case run == nil:
+		halted = err.Error()
+	default:
+		return false
+	}
+	ext.Problem(halted)
+	return true
 }
 
 func failure(res scenarios.Result, trace string) string {

@@ -3,12 +3,14 @@ package suite
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/refreshsuite/refreshsuite/fakeidp"
 	"github.com/refreshsuite/refreshsuite/fixtures"
 	"github.com/refreshsuite/refreshsuite/internal/strictyaml"
 	"github.com/refreshsuite/refreshsuite/scenarios"
+	"github.com/refreshsuite/refreshsuite/target"
 )
 
 // Plan is everything a run of one scenario against one client decides before
@@ -32,8 +34,11 @@ type Plan struct {
 	IdPClient       fakeidp.Client
 	SessionLifetime time.Duration
 	// Timeouts are the steps' timeouts in scenario time (0 for steps that
-	// take none).
+	// take none), and how long a pass-time step lets time pass.
 	Timeouts []time.Duration
+	// External is the IdP target when it is not the embedded IdP; nil for
+	// the embedded one, which IdP and IdPClient then configure.
+	External *target.External
 }
 
 // Default step timeouts, in scenario time. A call's default also grows with
@@ -52,7 +57,18 @@ const (
 // NewPlan plans scenario s against client m. Errors name the scenario's key,
 // or the manifest's, that cannot work.
 func NewPlan(m *fixtures.Manifest, s *scenarios.Scenario) (*Plan, error) {
-	p := &Plan{Scenario: s, Manifest: m, Skip: SkipScenario(m, s)}
+	return NewPlanFor(m, s, nil)
+}
+
+// NewPlanFor plans scenario s against client m on an IdP target: the
+// embedded IdP (ext nil) or an external one, whose declared values stand in
+// for the embedded IdP's settings (its rotation grace; its lifetimes are not
+// known, so expressions that read them do not apply).
+func NewPlanFor(m *fixtures.Manifest, s *scenarios.Scenario, ext *target.External) (*Plan, error) {
+	p := &Plan{Scenario: s, Manifest: m, Skip: SkipScenario(m, s), External: ext}
+	if ext != nil && p.Skip == "" {
+		p.Skip = skipExternal(s)
+	}
 	p.Settings = clientSettings(m, s)
 	env := p.env()
 	lifetime := func(key string, e *scenarios.Expr) (time.Duration, error) {
@@ -160,6 +176,18 @@ func NewPlan(m *fixtures.Manifest, s *scenarios.Scenario) (*Plan, error) {
 	if p.SessionLifetime != 0 {
 		p.Settings["idp.session-lifetime"] = ms(p.SessionLifetime)
 	}
+	p.Settings["idp.rotation-grace"] = ms(c.RotationGrace)
+	if ext != nil {
+		for name := range p.Settings {
+			if strings.HasPrefix(name, "idp.") {
+				delete(p.Settings, name)
+			}
+		}
+		p.Settings["idp.rotation-grace"] = ms(ext.RotationGrace)
+		if ext.SilentTimeout > 0 {
+			p.Settings["client.silent-refresh-timeout"] = ms(ext.SilentTimeout)
+		}
+	}
 	if err := checkSettingsMapped(m, s); err != nil {
 		return nil, err
 	}
@@ -195,13 +223,17 @@ func (p *Plan) env() scenarios.Env {
 
 func (p *Plan) stepTimeout(i int, st scenarios.Step) (time.Duration, error) {
 	key := fmt.Sprintf("steps[%d].timeout", i+1)
-	if st.Timeout != nil {
-		d, err := st.Timeout.Eval(p.env())
+	e := st.Timeout
+	if st.PassTime != nil {
+		key, e = fmt.Sprintf("steps[%d].pass-time", i+1), st.PassTime
+	}
+	if e != nil {
+		d, err := e.Eval(p.env())
 		var u *unsetRef
 		switch {
 		case errors.As(err, &u):
 			if p.Skip == "" {
-				p.Skip = fmt.Sprintf("step %d's timeout is %s, and client %s declares no %s", i+1, st.Timeout.Src, p.Manifest.Name, u.name)
+				p.Skip = fmt.Sprintf("step %d's %s is %s, and client %s declares no %s", i+1, key[strings.LastIndex(key, ".")+1:], e.Src, p.Manifest.Name, u.name)
 			}
 			return defaultCallTimeout, nil
 		case err != nil:
@@ -213,8 +245,16 @@ func (p *Plan) stepTimeout(i int, st scenarios.Step) (time.Duration, error) {
 		return d, nil
 	}
 	switch {
+	case (st.Login || st.AttemptLogin) && p.External != nil && p.External.Timeout > 0:
+		return p.External.Timeout, nil
 	case st.Login, st.AttemptLogin:
 		return defaultLoginTimeout, nil
+	case st.PromptNone:
+		// As long as the client's own silent refresh may take.
+		if t := time.Duration(p.Settings["client.silent-refresh-timeout"]) * time.Millisecond; t > 0 {
+			return t, nil
+		}
+		return 10 * time.Second, nil
 	case st.WaitFor != nil:
 		return defaultWaitTimeout, nil
 	case st.Call != "":
@@ -294,4 +334,24 @@ func clientSettings(m *fixtures.Manifest, s *scenarios.Scenario) map[string]floa
 		out["client.silent-refresh-timeout"] = ms(v.D())
 	}
 	return out
+}
+
+// skipExternal says why a scenario cannot run against an external IdP, or "":
+// what it does to the IdP (its faults, its session, its keys) only the
+// embedded IdP can be made to do.
+func skipExternal(s *scenarios.Scenario) string {
+	if s.Judges != "idp" {
+		return "the scenario judges a client against the embedded IdP; an external IdP target runs the idp scenarios only"
+	}
+	for _, f := range s.Faults {
+		if f.On != "silent-callback" {
+			return fmt.Sprintf("the scenario makes the IdP misbehave (%s: %s), which only the embedded IdP can be made to do", f.On, f.Do)
+		}
+	}
+	for _, st := range s.Steps {
+		if st.EndIdPSession || st.RotateSigningKey || st.ReplayRefreshToken > 0 {
+			return fmt.Sprintf("step %q acts on the IdP itself, which only the embedded IdP lets the harness do", st.Text)
+		}
+	}
+	return ""
 }

@@ -16,15 +16,18 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/refreshsuite/refreshsuite/browser"
+	"github.com/refreshsuite/refreshsuite/certify"
 	"github.com/refreshsuite/refreshsuite/fakeidp"
 	"github.com/refreshsuite/refreshsuite/fixtures"
 	"github.com/refreshsuite/refreshsuite/scenarios"
+	"github.com/refreshsuite/refreshsuite/target"
 	"github.com/refreshsuite/refreshsuite/timeline"
 )
 
@@ -41,7 +44,8 @@ type Run struct {
 	Scenario *scenarios.Scenario
 	Manifest *fixtures.Manifest
 	Timeline *timeline.Timeline
-	IdP      *fakeidp.Server
+	// IdP is the embedded IdP; nil against an external target (Plan.External).
+	IdP *fakeidp.Server
 	// Client is what expectations know of the client: the run's effective
 	// settings (client.*, idp.*) and its renewal rule.
 	Client scenarios.Client
@@ -55,6 +59,23 @@ type Run struct {
 	foreign *httptest.Server
 	session *browser.Session
 	saved   bool
+
+	// issuer and clientID are the target's: the embedded IdP's, or the
+	// external one's.
+	issuer, clientID string
+	// loginFile is the external target's login file (nil: the IdP logs in
+	// by itself, as the embedded one does).
+	loginFile *certify.Login
+	// loggedIn: a login step of this run got the app logged in.
+	loggedIn bool
+	// http talks to the target by plain HTTP (the idp scenarios' steps);
+	// disc and keys are its discovery document and key set, read once.
+	http  *http.Client
+	disc  *target.Discovery
+	keys  *target.KeySet
+	vault vault
+	// browser is the session's browser, for its allow-list.
+	browser *browser.Browser
 }
 
 // CookiePolicy is the third-party-cookie setting a scenario runs with.
@@ -98,9 +119,21 @@ func Start(pool *browser.Pool, p *Plan, clockMode string) (*Run, error) {
 		}
 	}()
 	var err error
+	ext := p.External
+	caFile := ""
+	if ext != nil {
+		caFile = ext.CAFile
+	}
+	if r.http, err = target.HTTPClient(caFile); err != nil {
+		return nil, err
+	}
+	listen := ""
+	if ext != nil {
+		listen = ext.RedirectBase
+	}
 	if m.App.URL != "" {
 		r.app, err = userApp(m.App.URL)
-	} else if r.app, err = startApp(m.Path(m.App.Dir), m.App.SilentRedirect, m.IdP.HTTPS, s.Faults, r.Timeline); err != nil {
+	} else if r.app, err = startApp(m.Path(m.App.Dir), m.App.SilentRedirect, m.IdP.HTTPS && ext == nil, s.Faults, r.Timeline, listen); err != nil {
 		err = fmt.Errorf("%w (build it with: cd %s && %s)", err, filepath.Dir(m.File), m.App.Build)
 	}
 	if err != nil {
@@ -114,6 +147,66 @@ func Start(pool *browser.Pool, p *Plan, clockMode string) (*Run, error) {
 		}
 		inject = append(inject, string(b))
 	}
+	if ext != nil {
+		r.issuer, r.clientID = ext.Issuer, ext.ClientID
+		if ext.LoginFile != "" {
+			if r.loginFile, err = certify.LoadLogin(ext.LoginFile); err != nil {
+				return nil, err
+			}
+		}
+	} else if err := r.startIdP(p); err != nil {
+		return nil, err
+	}
+	if r.Config, err = libraryConfig(m, s, r.issuer, r.clientID, r.app, p.External); err != nil {
+		return nil, err
+	}
+	r.Client = scenarios.Client{Settings: p.Settings, Renewal: m.Renewal(p.Settings), Unobservable: func(what string) string { return Unobservable(m, what) }}
+	cfg := timeline.Fields{
+		"app_origin": r.app.origin, "issuer": r.issuer, "client_id": r.clientID,
+		"redirect_uri": r.app.url(m.App.Redirect), "silent_redirect_uri": r.app.url(m.SilentPage()),
+		"flow": orDefault(s.Client.Flow, "code"), "scope": r.scope(),
+		"third_party_cookies": orDefault(s.Browser.ThirdPartyCookies, "allowed"), "sites": orDefault(s.Browser.Sites, "cross-site"),
+		"clock": clock.Mode(), "target": "embedded",
+	}
+	if ext != nil {
+		cfg["target"], cfg["profile"] = "external", ext.Profile
+		cfg["sites"] = "cross-site"
+		if !crossSite(r.app.origin, r.issuer) {
+			cfg["sites"] = "same-site"
+		}
+	}
+	if prompt := loginPrompt(s, r.scope(), ext); prompt != "" {
+		cfg["login_prompt"] = prompt
+	}
+	r.Timeline.Add("harness.config", cfg)
+	b, err := pool.Get(CookiePolicy(s))
+	if err != nil {
+		return nil, err
+	}
+	r.browser = b
+	// The proxy tells of refusals from its own goroutines, also before the
+	// session exists (Chromium's own background requests): no tab to name.
+	b.OnRefused(func(host, u string) {
+		r.Timeline.Add("browser.refused-host", timeline.Fields{"host": host, "url": u})
+	})
+	bridgeConfig := map[string]any{"library": r.Config}
+	if s.Client.Storage != "" {
+		bridgeConfig["storage"] = s.Client.Storage
+	}
+	r.session, err = b.NewSession(r.Timeline, browser.Setup{
+		Config: bridgeConfig, Events: m.Events, Clock: vclock, Inject: inject,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ok = true
+	return r, nil
+}
+
+// startIdP starts the embedded IdP for the run, with the app's redirect URIs
+// and origin and the scenario's faults.
+func (r *Run) startIdP(p *Plan) error {
+	m, s := p.Manifest, p.Scenario
 	client := p.IdPClient
 	client.RedirectURIs = []string{r.app.url(m.App.Redirect)}
 	if m.App.SilentRedirect != "" {
@@ -131,41 +224,70 @@ func Start(pool *browser.Pool, p *Plan, clockMode string) (*Run, error) {
 	}
 	key, err := signingKey()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	cfg := p.IdP
 	cfg.Clients, cfg.Faults, cfg.SigningKey = []fakeidp.Client{client}, faults, key
 	r.IdP, err = fakeidp.Start(cfg, r.Timeline)
 	if err != nil {
-		return nil, fmt.Errorf("embedded IdP: %w", err)
+		return fmt.Errorf("embedded IdP: %w", err)
 	}
-	if r.Config, err = libraryConfig(m, s, r.IdP, r.app); err != nil {
-		return nil, err
+	r.issuer, r.clientID = r.IdP.URL, ClientID
+	return nil
+}
+
+// scope is what the client asks for: the scenario's, else the target's
+// default (an SPA's own with offline_access for certification).
+func (r *Run) scope() string {
+	if r.Scenario.Client.Scope != "" {
+		return r.Scenario.Client.Scope
 	}
-	r.Client = scenarios.Client{Settings: p.Settings, Renewal: m.Renewal(p.Settings), Unobservable: func(what string) string { return Unobservable(m, what) }}
-	r.Timeline.Add("harness.config", timeline.Fields{
-		"app_origin": r.app.origin, "issuer": r.IdP.URL, "client_id": ClientID,
-		"redirect_uri": r.app.url(m.App.Redirect), "silent_redirect_uri": r.app.url(m.SilentPage()),
-		"flow": orDefault(s.Client.Flow, "code"), "scope": orDefault(s.Client.Scope, DefaultScope),
-		"third_party_cookies": orDefault(s.Browser.ThirdPartyCookies, "allowed"), "sites": orDefault(s.Browser.Sites, "cross-site"),
-		"clock": clock.Mode(),
-	})
-	b, err := pool.Get(CookiePolicy(s))
-	if err != nil {
-		return nil, err
+	if r.Scenario.Judges == "idp" {
+		return idpScope(r.Plan.External)
 	}
-	bridgeConfig := map[string]any{"library": r.Config}
-	if s.Client.Storage != "" {
-		bridgeConfig["storage"] = s.Client.Storage
+	return DefaultScope
+}
+
+// idpScope is what the reference SPA of an idp scenario asks for when the
+// scenario does not say.
+func idpScope(ext *target.External) string {
+	if ext != nil && ext.Scope != "" {
+		return ext.Scope
 	}
-	r.session, err = b.NewSession(r.Timeline, browser.Setup{
-		Config: bridgeConfig, Events: m.Events, Clock: vclock, Inject: inject,
-	})
-	if err != nil {
-		return nil, err
+	return CertifyScope
+}
+
+// CertifyScope is what the reference SPA of an idp scenario asks for.
+const CertifyScope = "openid profile offline_access"
+
+// loginPrompt is the prompt of the login request of an idp scenario: consent
+// when it asks for offline_access, as OpenID Connect Core 11 requires, unless
+// the target names its own (--authorize-param prompt=...).
+func loginPrompt(s *scenarios.Scenario, scope string, ext *target.External) string {
+	if s.Judges != "idp" {
+		return ""
 	}
-	ok = true
-	return r, nil
+	if ext != nil {
+		if p, ok := ext.AuthorizeParams["prompt"]; ok {
+			return p
+		}
+	}
+	if strings.Contains(" "+scope+" ", " offline_access ") {
+		return "consent"
+	}
+	return ""
+}
+
+// crossSite reports whether two URLs are on different sites (scheme and
+// registrable domain; the port does not count), which decides whether the
+// IdP's session cookie is a third-party cookie in the app's iframe.
+func crossSite(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	if err1 != nil || err2 != nil {
+		return true
+	}
+	return browser.Site(ua) != browser.Site(ub)
 }
 
 // SkipScenario says why a scenario cannot apply to a client, or "" when it can.
@@ -247,15 +369,22 @@ func Unobservable(m *fixtures.Manifest, what string) string {
 
 // libraryConfig renders the manifest's template with this run's values, then
 // the suite settings the scenario sets, then the scenario's raw library keys.
-func libraryConfig(m *fixtures.Manifest, s *scenarios.Scenario, idp *fakeidp.Server, app *appServer) (map[string]any, error) {
+func libraryConfig(m *fixtures.Manifest, s *scenarios.Scenario, issuer, clientID string, app *appServer, ext *target.External) (map[string]any, error) {
 	scope := orDefault(s.Client.Scope, DefaultScope)
+	if s.Judges == "idp" && s.Client.Scope == "" {
+		scope = idpScope(ext)
+	}
 	responseType := "code"
 	if s.Client.Flow == "implicit" {
 		responseType = "id_token token"
 	}
+	origin := issuer
+	if u, err := url.Parse(issuer); err == nil {
+		origin = u.Scheme + "://" + u.Host
+	}
 	values := map[string]string{
-		"issuer": idp.URL, "issuer-origin": idp.Origin(), "issuer-host": strings.TrimPrefix(strings.TrimPrefix(idp.Origin(), "https://"), "http://"),
-		"client-id": ClientID, "redirect-uri": app.url(m.App.Redirect), "silent-redirect-uri": app.url(m.SilentPage()),
+		"issuer": issuer, "issuer-origin": origin, "issuer-host": strings.TrimPrefix(strings.TrimPrefix(origin, "https://"), "http://"),
+		"client-id": clientID, "redirect-uri": app.url(m.App.Redirect), "silent-redirect-uri": app.url(m.SilentPage()),
 		"app-origin": app.origin, "scope": scope, "response-type": responseType,
 	}
 	for name, page := range m.App.Pages {
@@ -302,6 +431,29 @@ func libraryConfig(m *fixtures.Manifest, s *scenarios.Scenario, idp *fakeidp.Ser
 	if s.Client.SilentRefresh != nil {
 		if err := set("silent-refresh", *s.Client.SilentRefresh); err != nil {
 			return nil, err
+		}
+	}
+	if ext != nil && ext.SilentTimeout > 0 {
+		if err := set("silent-refresh-timeout", ext.SilentTimeout); err != nil {
+			return nil, err
+		}
+	}
+	if prompt := loginPrompt(s, scope, ext); prompt != "" {
+		if err := set("login-prompt", prompt); err != nil {
+			return nil, err
+		}
+	}
+	if ext != nil && len(ext.AuthorizeParams) > 0 {
+		params := map[string]any{}
+		for k, v := range ext.AuthorizeParams {
+			if k != "prompt" { // the login's only: prompt=none is the silent request's own
+				params[k] = v
+			}
+		}
+		if len(params) > 0 {
+			if err := set("authorize-params", params); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for k, v := range s.Client.Library {
@@ -359,20 +511,36 @@ func (r *Run) step(ctx context.Context, i int, st scenarios.Step) error {
 	switch {
 	case st.Login:
 		if err := r.login(ctx, timeout); err != nil {
+			var stuck *loginFileError
+			if errors.As(err, &stuck) {
+				r.noteLogin(stuck)
+			}
 			return err
 		}
+		r.loggedIn = true
+		r.noteLogin(nil)
 		return r.recordURL(ctx)
 	case st.AttemptLogin:
 		err := r.login(ctx, timeout)
 		var refused *loginRefused
+		var stuck *loginFileError
 		switch {
 		case errors.As(err, &refused):
 			r.Timeline.Add("harness.login", timeline.Fields{"outcome": "refused", "error": timeline.Redact(refused.reason)})
+			return nil
+		case errors.As(err, &stuck):
+			// Evidence, unless no login of the run came back at all: then
+			// the login file does not fit, and refreshsuite certify says so
+			// (exit 2) instead of judging (noteLogin).
+			r.noteLogin(stuck)
+			r.Timeline.Add("harness.login", timeline.Fields{"outcome": "refused", "error": "the login did not come back: " + stuck.msg})
 			return nil
 		case err != nil:
 			return err
 		}
 		r.Timeline.Add("harness.login", timeline.Fields{"outcome": "logged-in"})
+		r.loggedIn = true
+		r.noteLogin(nil)
 		return r.recordURL(ctx)
 	case st.Open:
 		_, err := r.open(ctx, defaultLoginTimeout)
@@ -406,7 +574,7 @@ func (r *Run) step(ctx context.Context, i int, st scenarios.Step) error {
 		}
 		return err
 	case st.PassTime != nil:
-		err := r.Clock.Until(ctx, func() bool { return false }, st.PassTime.D())
+		err := r.Clock.Until(ctx, func() bool { return false }, timeout)
 		if errors.Is(err, browser.ErrScenarioTimeout) {
 			return nil
 		}
@@ -445,6 +613,12 @@ func (r *Run) step(ctx context.Context, i int, st scenarios.Step) error {
 		return err
 	case st.Tab != 0:
 		return r.session.Tab(st.Tab)
+	case st.Discovery:
+		return r.discovery(ctx)
+	case st.TokenRequest != "":
+		return r.tokenRequest(ctx, st.TokenRequest)
+	case st.PromptNone:
+		return r.promptNone(ctx, timeout)
 	}
 	return fmt.Errorf("step has no action")
 }
@@ -453,7 +627,7 @@ func (r *Run) step(ctx context.Context, i int, st scenarios.Step) error {
 func (r *Run) open(ctx context.Context, timeout time.Duration) (timeline.Entry, error) {
 	after := len(r.Timeline.Entries())
 	if err := r.session.Navigate(r.app.url(r.Manifest.App.Start)); err != nil {
-		return timeline.Entry{}, fmt.Errorf("open the app: %w", err)
+		return timeline.Entry{}, &environmentError{fmt.Sprintf("open the app: the browser could not load %s: %v", r.app.url(r.Manifest.App.Start), err)}
 	}
 	return r.waitAfter(ctx, after, scenarios.Selector{What: "client.ready", Where: map[string]string{"tab": r.tab()}}, timeout)
 }
@@ -476,8 +650,22 @@ func (r *Run) login(ctx context.Context, timeout time.Duration) error {
 	if err := r.session.Start("login"); err != nil {
 		return fmt.Errorf("start login: %w", err)
 	}
+	if r.loginFile != nil {
+		if err := r.loginSteps(ctx, r.loginFile, after); err != nil {
+			return err
+		}
+	}
 	back, err := r.waitAfter(ctx, after, scenarios.Selector{What: "client.ready", Where: map[string]string{"tab": r.tab()}}, timeout)
 	if err != nil {
+		if r.Plan.External != nil {
+			// The login file (or its absence) does not fit the IdP's pages.
+			where := r.here(ctx)
+			hint := "check the --login steps"
+			if r.loginFile == nil {
+				hint = "give --login the steps that log in on this page"
+			}
+			return &loginFileError{fmt.Sprintf("login: the browser did not come back to %s within %s; it is at %s: %s", r.app.url(r.Manifest.App.Redirect), timeout, orDefault(where, "a page that does not answer"), hint)}
+		}
 		if !r.leftForTheIdP(after) {
 			return r.withProblem(fmt.Errorf("the app never went to the IdP's login after login() (%w)", err), after)
 		}
@@ -531,7 +719,7 @@ func (r *Run) withProblem(err error, n int) error {
 func (r *Run) leftForTheIdP(n int) bool {
 	es := r.Timeline.Entries()
 	for _, e := range es[min(n, len(es)):] {
-		if e.What == "browser.navigated" && e.Fields["frame"] == "top" && strings.HasPrefix(e.Fields["url"], r.IdP.Origin()) {
+		if e.What == "browser.navigated" && e.Fields["frame"] == "top" && strings.HasPrefix(e.Fields["url"], origin(r.issuer)) {
 			return true
 		}
 	}
@@ -639,13 +827,31 @@ func (r *Run) snapshot(ctx context.Context) {
 	sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if raw, err := r.session.Call(sctx, "tokens"); err == nil {
-		var t struct{ AccessToken, IDToken, RefreshToken string }
+		var t struct {
+			AccessToken, IDToken, RefreshToken string
+			Scope                              *string
+		}
 		if json.Unmarshal(raw, &t) == nil {
-			r.Timeline.Add("harness.tokens", timeline.Fields{
+			f := timeline.Fields{
 				"access_token": timeline.Fingerprint(t.AccessToken), "id_token": timeline.Fingerprint(t.IDToken),
 				"refresh_token": timeline.Fingerprint(t.RefreshToken), "tab": r.tab(),
-			})
+			}
+			if t.Scope != nil && *t.Scope != "" {
+				f["scope"] = *t.Scope
+				// Said apart so an expectation can tell a scope without
+				// offline_access from one the client does not report.
+				f["offline_access"] = "not granted"
+				if slices.Contains(strings.Fields(*t.Scope), "offline_access") {
+					f["offline_access"] = "granted"
+				}
+			}
+			r.Timeline.Add("harness.tokens", f)
+			r.held(ctx, t.RefreshToken, t.IDToken)
 		}
+	} else if r.Scenario.Judges == "idp" {
+		// The idp scenarios judge what the reference SPA holds: when it
+		// cannot be read, their premises say so instead of a verdict.
+		r.Timeline.Add("harness.call", timeline.Fields{"function": "tokens", "outcome": "rejected", "error": timeline.Redact(err.Error()), "tab": r.tab()})
 	}
 	if f, err := r.session.Frames(sctx); err == nil {
 		r.Timeline.Add("browser.frames", timeline.Fields{"count": fmt.Sprint(f.Count), "visible": fmt.Sprint(f.Visible), "ids": f.IDs, "tab": r.tab()})
@@ -722,6 +928,10 @@ func (r *Run) SaveTrace(dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
+	var png []byte
+	if r.session != nil {
+		png = r.screenshot()
+	}
 	var b strings.Builder
 	for _, e := range r.Timeline.Entries() {
 		b.WriteString(e.String() + "\n")
@@ -733,12 +943,44 @@ func (r *Run) SaveTrace(dir string) (string, error) {
 	if err := os.WriteFile(filepath.Join(dir, "timeline.json"), js, 0o644); err != nil {
 		return "", err
 	}
-	if r.session != nil {
-		if png, err := r.session.Screenshot(); err == nil {
-			_ = os.WriteFile(filepath.Join(dir, "screenshot.png"), png, 0o644)
-		}
+	if png != nil {
+		_ = os.WriteFile(filepath.Join(dir, "screenshot.png"), png, 0o644)
 	}
 	return dir, nil
+}
+
+// screenshot is a PNG of the page for a trace. Against an external IdP it is
+// taken only while the page is the app's own, checked before and after: a
+// page on the IdP's origin can show what the login file typed (the user name,
+// a field that does not mask its value), and traces are handed on. Otherwise
+// the timeline says why there is none.
+func (r *Run) screenshot() []byte {
+	if r.Plan.External == nil {
+		png, _ := r.session.Screenshot()
+		return png
+	}
+	ctx := context.Background()
+	at := origin(r.here(ctx))
+	why := ""
+	switch {
+	case at == "" || at == "://":
+		why = "the page's origin could not be read"
+	case at != r.app.origin:
+		why = "the page is on " + at + ", not the app's origin"
+	default:
+		png, err := r.session.Screenshot()
+		if err != nil {
+			why = "it failed: " + err.Error()
+			break
+		}
+		if origin(r.here(ctx)) != r.app.origin {
+			why = "the page left the app's origin meanwhile"
+			break
+		}
+		return png
+	}
+	r.Timeline.Add("harness.step", timeline.Fields{"step": "no screenshot: " + why, "tab": r.tab()})
+	return nil
 }
 
 // ClockLapses is how often the virtual clock could not vouch for the order of
@@ -750,11 +992,55 @@ func (r *Run) ClockLapses() int {
 	return 0
 }
 
+// noteLogin tells refreshsuite certify how a login against an external
+// target ended: one that came back, or one that did not (with a screenshot of
+// where the first such one stayed, kept outside the bundle).
+func (r *Run) noteLogin(stuck *loginFileError) {
+	ext := r.Plan.External
+	if ext == nil {
+		return
+	}
+	if stuck == nil {
+		ext.Login("ok")
+		return
+	}
+	msg := stuck.msg
+	if ext.LoginShot != "" {
+		if _, err := os.Stat(ext.LoginShot); err != nil {
+			if png, err := r.session.Screenshot(); err == nil && os.WriteFile(ext.LoginShot, png, 0o644) == nil {
+				msg += " (screenshot: " + ext.LoginShot + ")"
+			}
+		}
+	}
+	ext.Login("stuck\t" + msg)
+}
+
+// origin is a URL's scheme and host.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// here is where the top frame is (origin and path), for messages; "" when
+// the page does not answer.
+func (r *Run) here(ctx context.Context) string {
+	ectx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	u, _ := r.session.EvalString(ectx, hereJS)
+	return u
+}
+
 // tab is the current tab's number, for the entries the harness records about it.
 func (r *Run) tab() string { return fmt.Sprint(r.session.CurrentTab()) }
 
 // Close tears everything down; safe on a partly started run.
 func (r *Run) Close() {
+	if r.browser != nil {
+		r.browser.OnRefused(nil) // the pool's browser outlives this run's timeline
+	}
 	if r.session != nil {
 		r.session.Close()
 	}

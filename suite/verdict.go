@@ -7,6 +7,10 @@ import (
 	"github.com/refreshsuite/refreshsuite/scenarios"
 )
 
+// LenientReport begins the message of a should the lenient profile reports
+// without failing.
+const LenientReport = "reported (lenient profile: a should, not a must)"
+
 // Outcome is what a spec reports.
 type Outcome string
 
@@ -25,12 +29,19 @@ const (
 // the missing steps could have changed is the step's failure, a missing
 // premise is a skip, a listed deviation that reproduces is a deviation, and
 // one that no longer does fails the run, unless it is listed as intermittent.
-func decide(m *fixtures.Manifest, s *scenarios.Scenario, x scenarios.Expectation, res scenarios.Result, stepErr error) (Outcome, string) {
+//
+// On the lenient profile a failed expectation of level should is reported as
+// a deviation of the profile's, not a failure: the strict and lenient
+// profiles differ only in that, and in no code of their own.
+func decide(m *fixtures.Manifest, s *scenarios.Scenario, x scenarios.Expectation, res scenarios.Result, stepErr error, profile string) (Outcome, string) {
 	if stepErr != nil && !res.Final {
 		return Failed, fmt.Sprintf("the scenario did not run to the end, and this expectation's evidence is incomplete: %v", stepErr)
 	}
 	if res.NotApplicable {
 		return Skipped, res.Message
+	}
+	if !res.Pass && x.Should() && profile == "lenient" {
+		return Deviated, LenientReport + ": " + res.Message
 	}
 	dev, known := m.Deviation(s, x.ID)
 	switch {

@@ -39,7 +39,7 @@ func TestDecide(t *testing.T) {
 		{"step failed, verdict settled", &fixtures.Manifest{}, fail, stepErr, Failed, "want 0, found 1"},
 		{"step failed, evidence settled and passing", &fixtures.Manifest{}, scenarios.Result{Pass: true, Final: true}, stepErr, Passed, ""},
 	} {
-		got, msg := decide(tc.m, s, x, tc.res, tc.stepErr)
+		got, msg := decide(tc.m, s, x, tc.res, tc.stepErr, "strict")
 		if got != tc.want || !strings.Contains(msg, tc.says) {
 			t.Errorf("%s: %s %q, want %s with %q", tc.name, got, msg, tc.want, tc.says)
 		}

@@ -50,6 +50,9 @@ var browserKinds = map[string]Kind{
 		"method": "HTTP method", "url": "URL without query and fragment", "type": "resource type", "frame": requestFrame, "status": "HTTP status",
 		"initiator": workerInitiator,
 	}},
+	"browser.refused-host": {"the browser's allow-list refused a request to a host that is neither the IdP's, the app's nor one the run allows", map[string]string{
+		"host": "the refused host", "url": "the URL without its query (empty for an https request: only its host is seen)",
+	}},
 	"browser.request-failed": {"a request got no response the page could use", map[string]string{
 		"method": "HTTP method", "url": "URL without query and fragment", "type": "resource type", "frame": requestFrame,
 		"error": "the network error (net::ERR_...)", "cors": "why CORS refused it, in words, with the header, method or value it failed on",

@@ -43,7 +43,23 @@ var Values = map[string]map[string][]string{
 	"harness.wait":    {"outcome": {"timeout"}},
 	"harness.login":   {"outcome": {"logged-in", "refused"}},
 	"harness.url":     {"in_url": {"yes", "no"}, "in_history": {"yes", "no"}},
+	"harness.discovery": {
+		"issuer_exact": {"yes", "no"}, "authorization_endpoint": {"yes", "no"}, "token_endpoint": {"yes", "no"}, "jwks_uri": {"yes", "no"}, "offline_access": {"yes", "no"},
+		"response_type_code": {"yes", "no"}, "refresh_token_grant": {"yes", "no"}, "pkce_s256": {"yes", "no"}, "query_mode": {"yes", "no"}, "fragment_mode": {"yes", "no"}, "cors": {"yes", "no"},
+		"revocation_endpoint": {"yes", "no"}, "iss_parameter": {"yes", "no"}, "dpop": {"yes", "no"},
+	},
+	"harness.token": {
+		"presented": {"held", "first", "newest", "unknown"}, "outcome": {"ok", "error", "unanswered"}, "new_refresh_token": {"yes", "no"},
+		"expires_in_ok": {"yes", "no"}, "exp_consistent": {"yes", "no", "opaque"}, "cors": {"allowed", "refused"},
+	},
+	"harness.authorize": {"prompt": {"none"}, "session": {"yes", "no"}, "outcome": {"code", "error", "stayed"}},
+	"harness.id-token": {
+		"source": {"client", "harness"}, "refreshed": {"yes", "no"}, "signature": {"valid", "invalid", "unknown-kid", "unsigned", "unchecked"},
+		"iss": {"same", "changed"}, "sub": {"same", "changed"}, "aud": {"same", "changed"}, "azp": {"same", "changed"},
+		"auth_time": {"same", "changed", "none"}, "nonce": {"none", "same", "changed"}, "iat": {"fresh", "stale"}, "exp": {"ahead", "past"},
+	},
 	"harness.config": {
+		"target": {"embedded", "external"}, "profile": {"strict", "lenient"},
 		"flow": {"code", "implicit"}, "third_party_cookies": {"allowed", "blocked"},
 		"sites": {"cross-site", "same-site"}, "clock": {"virtual", "real"},
 	},

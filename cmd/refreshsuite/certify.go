@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -16,15 +18,41 @@ import (
 	"github.com/refreshsuite/refreshsuite/certify"
 	"github.com/refreshsuite/refreshsuite/fixtures"
 	"github.com/refreshsuite/refreshsuite/reports"
+	"github.com/refreshsuite/refreshsuite/scenarios"
+	"github.com/refreshsuite/refreshsuite/target"
 )
 
 // defaultReference is the reference SPA of a certification: code flow with
 // PKCE, refresh tokens, and an iframe on demand (forceIframeAuth).
 const defaultReference = "fixtures/oidc-client-ts/client.yaml"
 
-// cmdCertify runs the IdP profile against an external issuer and writes a
-// certification bundle. Exit codes: 0 every spec passed (or was skipped with
-// its reason), 1 a spec failed, 2 a usage or configuration error (pre-flight).
+// idpScenarios are the certification profile: scenarios that judge the IdP.
+const idpScenarios = "scenarios/idp"
+
+// paramFlag collects --authorize-param k=v.
+type paramFlag map[string]string
+
+func (p paramFlag) String() string { return fmt.Sprint(map[string]string(p)) }
+func (p paramFlag) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want name=value, got %q", v)
+	}
+	for _, own := range []string{"response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method"} {
+		if k == own {
+			return fmt.Errorf("%s is the reference SPA's own parameter (use --scope for the scope)", k)
+		}
+	}
+	p[k] = val
+	return nil
+}
+
+// cmdCertify runs the IdP profile (the idp scenarios) against an external
+// issuer with the suite's one harness and writes a certification bundle.
+// Exit codes: 0 every spec passed, was skipped with its reason or reported
+// (lenient), 1 a spec failed or the run was interrupted, 2 a usage,
+// configuration or environment error (pre-flight, a login file that does not
+// fit, a page the browser cannot load).
 func cmdCertify(args []string, stdout, stderr io.Writer) error {
 	root, err := moduleRoot()
 	if err != nil {
@@ -35,13 +63,18 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 	clientID := fs.String("client-id", "", "the public client registered for the SPA (required)")
 	base := fs.String("redirect-base", "", "where the reference SPA is served, http://localhost:<port>/ (required); register <base>index.html and <base>silent-callback.html")
 	login := fs.String("login", "", "a login file: the steps the browser performs on the IdP's login page (none: the IdP logs in by itself)")
-	profile := fs.String("profile", "strict", "strict or lenient (see docs/certify.md)")
+	profile := fs.String("profile", "strict", "strict or lenient: a failed should-expectation fails, or is reported (see docs/certify.md)")
 	client := fs.String("client", filepath.Join(root, defaultReference), "the reference SPA's client manifest")
 	scope := fs.String("scope", certify.DefaultScope, "the scope the SPA asks for (must hold openid and offline_access)")
 	out := fs.String("out", filepath.Join(root, defaultOut, "certify"), "the bundle folder; <out>.tar.gz is the archive")
 	timeout := fs.Duration("timeout", certify.DefaultTimeout, "how long a login, or a navigation the harness waits for, may take")
 	silent := fs.Duration("silent-timeout", certify.DefaultSilentTimeout, "the SPA's silent-refresh timeout, and how long prompt=none may take to come back")
 	grace := fs.Duration("rotation-grace", 0, "how long your IdP keeps a rotated refresh token valid; the replay of IDP-RT-3 waits it out")
+	ca := fs.String("ca", "", "a PEM file with your private CA: the browser and the plain-HTTP checks trust it besides the system's roots, and nothing else")
+	params := paramFlag{}
+	fs.Var(params, "authorize-param", "name=value added to the SPA's authorization requests (repeatable; prompt=... replaces its login's prompt=consent)")
+	var hosts listFlag
+	fs.Var(&hosts, "allow-host", "a host the browser may reach besides the IdP's and the SPA's (repeatable; *.example.com too): everything else is refused and recorded")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -55,6 +88,14 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 	// or Chromium found.
 	if p := certify.Profile(*profile); p != certify.Strict && p != certify.Lenient {
 		return usagef("certify: --profile: want strict or lenient, got %q", *profile)
+	}
+	if _, err := certify.ParseRedirectBase(*base); err != nil {
+		return usagef("certify: %v", err)
+	}
+	if *ca != "" {
+		if _, err := target.SPKIHashes(abs(*ca)); err != nil {
+			return usagef("certify: %v", err)
+		}
 	}
 	m, err := fixtures.Load(abs(*client))
 	if err != nil {
@@ -70,19 +111,39 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 	cfg := &certify.Config{
 		Issuer: *issuer, ClientID: *clientID, RedirectBase: *base, Profile: certify.Profile(*profile),
 		Manifest: m, Scope: *scope, Timeout: *timeout, SilentTimeout: *silent, RotationGrace: *grace, Chromium: bin,
-		Out: abs(*out), Version: certify.SuiteVersion(root),
+		AuthorizeParams: params, AllowHosts: hosts, Out: abs(*out), Version: certify.SuiteVersion(root),
+	}
+	if *ca != "" {
+		cfg.CAFile = abs(*ca)
 	}
 	if *login != "" {
 		if cfg.Login, err = certify.LoadLogin(*login); err != nil {
 			return usageError{err}
 		}
 	}
+	if err := cfg.Check(); err != nil {
+		return usagef("certify: %v", err)
+	}
+	if err := certify.CheckOut(cfg.Out); err != nil {
+		return usagef("certify: %v", err)
+	}
+	_ = os.Remove(certify.LoginShot(cfg.Out)) // an earlier run's
+	started := time.Now()
+	fmt.Fprintf(stdout, "refreshsuite certify: %s (client %s) with %s %s on %s, profile %s\n", cfg.Issuer, cfg.ClientID, m.Library.Name, m.Library.Version, cfg.Base(), cfg.Profile)
+
+	// The pre-flight: plain HTTP, before anything starts. An interrupt now
+	// is an interrupt, not a configuration error.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	context.AfterFunc(ctx, stop) // a second interrupt ends the process at once
-	o, err := certify.Run(ctx, cfg, stdout)
-	if ctx.Err() != nil && err != nil {
-		// Whatever the phase it cut short said, it is not a result.
+	hc, err := target.HTTPClient(cfg.CAFile)
+	if err != nil {
+		stop()
+		return usagef("certify: %v", err)
+	}
+	fmt.Fprintln(stdout, "  pre-flight: discovery, redirect URIs, CORS")
+	disc, err := certify.Preflight(ctx, cfg, hc)
+	interrupted := ctx.Err() != nil
+	stop()
+	if interrupted {
 		return errors.New("certify: interrupted: nothing judged, no bundle written")
 	}
 	var ce *certify.ConfigError
@@ -91,26 +152,114 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 		return usagef("certify: %s", strings.Join(ce.Lines, "\nrefreshsuite: certify: "))
 	}
 	if err != nil {
+		return usagef("certify: %v", err)
+	}
+
+	tmp, err := os.MkdirTemp("", "refreshsuite-certify-")
+	if err != nil {
 		return err
 	}
-	printCertification(stdout, o)
+	defer os.RemoveAll(tmp)
+	ext := &target.External{
+		Issuer: cfg.Issuer, ClientID: cfg.ClientID, RedirectBase: cfg.Base(), Profile: string(cfg.Profile),
+		RotationGrace: cfg.RotationGrace, AuthorizeParams: cfg.AuthorizeParams, Timeout: cfg.Timeout, SilentTimeout: cfg.SilentTimeout,
+		CAFile: cfg.CAFile, Problems: filepath.Join(tmp, "problems.txt"), LoginShot: certify.LoginShot(cfg.Out),
+		Library: filepath.Join(tmp, "library.json"), Logins: filepath.Join(tmp, "logins.txt"),
+	}
+	// The browser reaches the IdP, the SPA and what the vendor names, and
+	// nothing else: a login page's fonts or trackers from elsewhere are
+	// refused and recorded, not fetched from a vendor's test machine.
+	ext.AllowHosts = cfg.Hosts(disc)
+	if cfg.Login != nil {
+		ext.LoginFile = abs(cfg.Login.File)
+	}
+	if *scope != certify.DefaultScope {
+		ext.Scope = *scope
+	}
+	targetFile := filepath.Join(tmp, "target.json")
+	if err := ext.Save(targetFile); err != nil {
+		return err
+	}
+	reportsDir := filepath.Join(tmp, "reports")
+	tr := &targetRun{target: targetFile, publishAs: cfg.Out}
+	runErr := runSuite([]string{"-client", m.File, "-scenarios", filepath.Join(root, idpScenarios), "-procs", "1",
+		"-trace", "always", "-clock", "real", "-out", reportsDir}, stdout, stderr, tr)
+	var ie interruptedError
+	if errors.As(runErr, &ie) {
+		_ = os.Remove(ext.LoginShot) // of a phase cut short: no evidence
+		return errors.New("certify: interrupted: nothing judged, no bundle written")
+	}
+	if problems, _ := os.ReadFile(ext.Problems); len(problems) > 0 {
+		lines := strings.Split(strings.TrimSpace(string(problems)), "\n")
+		return usagef("certify: %s", strings.Join(lines, "\nrefreshsuite: certify: "))
+	}
+	// No login came back at all: the login file does not fit the IdP's
+	// pages. Some did: those that did not are the IdP's doing, judged.
+	if logins, _ := os.ReadFile(ext.Logins); len(logins) > 0 && !strings.Contains("\n"+string(logins), "\nok\n") {
+		first, _, _ := strings.Cut(string(logins), "\n")
+		return usagef("certify: %s", strings.TrimPrefix(first, "stuck\t"))
+	}
+	_ = os.Remove(ext.LoginShot) // a login came back: no configuration problem to show
+	if runErr != nil {
+		return runErr
+	}
+	all, err := scenarios.Load(filepath.Join(root, idpScenarios))
+	if err != nil {
+		return usageError{err}
+	}
+	var files []string
+	for _, s := range all {
+		if rel, err := filepath.Rel(root, s.File); err == nil && !strings.HasPrefix(rel, "..") {
+			files = append(files, rel)
+		}
+	}
+	sort.Strings(files)
+	files = compact(files)
+	var library map[string]any
+	if b, err := os.ReadFile(ext.Library); err == nil {
+		_ = json.Unmarshal(b, &library)
+	}
+	rec := cfg.Record(library, files, ext.AllowHosts)
+	o, err := certify.WriteBundle(cfg.Out, reportsDir, rec, started)
+	if err != nil {
+		return err
+	}
+	printCertification(stdout, o, time.Since(started))
 	if o.Count(reports.Failed) > 0 {
 		return errFailed
 	}
 	return nil
 }
 
-func printCertification(w io.Writer, o *certify.Outcome) {
+func compact(s []string) []string {
+	var out []string
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func printCertification(w io.Writer, o *certify.Outcome, took time.Duration) {
 	fmt.Fprintln(w)
+	width := 0
+	for _, v := range o.Verdicts {
+		width = max(width, len(v.Spec))
+	}
 	for _, v := range o.Verdicts {
 		first, _, _ := strings.Cut(v.Message, "\n")
-		fmt.Fprintf(w, "%-11s %-7s %s\n", v.ID, v.State, first)
+		state := string(v.State)
+		if v.State == reports.KnownDeviation {
+			state = "reported"
+		}
+		fmt.Fprintf(w, "%-*s  %-11s %-8s %s\n", width, v.Spec, strings.Join(v.Requirements, ","), state, first)
 	}
 	verdict := "PASS"
 	if o.Count(reports.Failed) > 0 {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(w, "\n%s: %d specs, %d passed, %d failed, %d skipped in %s\n", verdict, len(o.Verdicts),
-		o.Count(reports.Passed), o.Count(reports.Failed), o.Count(reports.Skipped), o.Duration.Round(100*time.Millisecond))
+	fmt.Fprintf(w, "\n%s: %d specs, %d passed, %d failed, %d reported, %d skipped in %s\n", verdict, len(o.Verdicts),
+		o.Count(reports.Passed), o.Count(reports.Failed), o.Count(reports.KnownDeviation), o.Count(reports.Skipped), took.Round(100*time.Millisecond))
 	fmt.Fprintf(w, "bundle:  %s\narchive: %s\n", o.Dir, o.Archive)
 }

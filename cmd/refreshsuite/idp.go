@@ -48,7 +48,8 @@ func cmdIdP(args []string, out io.Writer) error {
 	session := fs.Duration("session-lifetime", time.Hour, "login session lifetime, 1s to 365 days")
 	atFormat := fs.String("access-token-format", "opaque", "access tokens: opaque, or jwt (RFC 9068)")
 	rtFormat := fs.String("refresh-token-format", "opaque", "refresh tokens: opaque, or jwt (signed, as Keycloak's)")
-	policy := fs.String("refresh-tokens", "strict", "refresh token policy: strict (only with offline_access), always or never")
+	policy := fs.String("refresh-tokens", "strict", "refresh token policy: strict (only with offline_access), always, never, or consent (offline_access only with prompt=consent, OIDC Core 11)")
+	reuseEnds := fs.Bool("reuse-ends-sessions", false, "a replayed refresh token also ends every login session (an IdP that revokes the grant on reuse)")
 	rotation := fs.String("rotation", "rotate", "refresh token rotation: rotate, or reuse (a weakened IdP: the same token comes back and stays valid)")
 	grace := fs.Duration("rotation-grace", 0, "keep a rotated refresh token valid this long, 0s to 1h")
 	config := fs.String("config", "", "a YAML file with the whole setup (docs/idp.example.yaml), instead of the other flags")
@@ -100,7 +101,7 @@ func cmdIdP(args []string, out io.Writer) error {
 		ID: *clientID, RedirectURIs: redirects, Origins: origins,
 		AccessTokenLifetime: *at, IDTokenLifetime: *idt, RefreshTokenLifetime: *rt,
 		RefreshTokens: fakeidp.RefreshPolicy(*policy),
-		Rotation:      fakeidp.Rotation(*rotation), RotationGrace: *grace,
+		Rotation:      fakeidp.Rotation(*rotation), RotationGrace: *grace, ReuseEndsSessions: *reuseEnds,
 		AccessTokenFormat: fakeidp.TokenFormat(*atFormat), RefreshTokenFormat: fakeidp.TokenFormat(*rtFormat),
 	}
 	if len(logoutRedirects) > 0 {

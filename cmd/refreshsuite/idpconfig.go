@@ -56,9 +56,10 @@ type idpFile struct {
 		AccessTokenLifetime    opt[strictyaml.Duration] `yaml:"access-token-lifetime"`
 		IDTokenLifetime        opt[strictyaml.Duration] `yaml:"id-token-lifetime"`
 		RefreshTokenLifetime   opt[strictyaml.Duration] `yaml:"refresh-token-lifetime"`
-		RefreshTokens          string                   `yaml:"refresh-tokens" rs:"enum=strict|always|never"`
+		RefreshTokens          string                   `yaml:"refresh-tokens" rs:"enum=strict|always|never|consent"`
 		Rotation               string                   `yaml:"rotation" rs:"enum=rotate|reuse"`
 		RotationGrace          strictyaml.Duration      `yaml:"rotation-grace"`
+		ReuseEndsSessions      bool                     `yaml:"reuse-ends-sessions"`
 		AccessTokenFormat      string                   `yaml:"access-token-format" rs:"enum=opaque|jwt"`
 		RefreshTokenFormat     string                   `yaml:"refresh-token-format" rs:"enum=opaque|jwt"`
 		ResponseModes          []string                 `yaml:"response-modes"`
@@ -124,7 +125,7 @@ func loadIdPConfig(file string) (idpSetup, error) {
 		cl := fakeidp.Client{
 			ID: c.ID, RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Origins: c.Origins,
 			AccessTokenLifetime: c.AccessTokenLifetime.V.D(), IDTokenLifetime: c.IDTokenLifetime.V.D(), RefreshTokenLifetime: c.RefreshTokenLifetime.V.D(),
-			RefreshTokens: fakeidp.RefreshPolicy(c.RefreshTokens), Rotation: fakeidp.Rotation(c.Rotation), RotationGrace: c.RotationGrace.D(),
+			RefreshTokens: fakeidp.RefreshPolicy(c.RefreshTokens), Rotation: fakeidp.Rotation(c.Rotation), RotationGrace: c.RotationGrace.D(), ReuseEndsSessions: c.ReuseEndsSessions,
 			AccessTokenFormat: fakeidp.TokenFormat(c.AccessTokenFormat), RefreshTokenFormat: fakeidp.TokenFormat(c.RefreshTokenFormat),
 		}
 		if c.ResponseModes != nil {

@@ -121,8 +121,13 @@ func (r *runState) interruptError(sig os.Signal) error {
 	}
 	// Exit status 1 as for certify: an interrupt is not a configuration
 	// error, and a run cut short is no verdict.
-	return fmt.Errorf("run: interrupted by %s: nothing judged, %s", name, where)
+	return interruptedError{fmt.Sprintf("run: interrupted by %s: nothing judged, %s", name, where)}
 }
+
+// interruptedError is a run that SIGINT or SIGTERM cut short.
+type interruptedError struct{ msg string }
+
+func (e interruptedError) Error() string { return e.msg }
 
 // publish puts the reports in place, unless the run was interrupted.
 func (r *runState) publish(stderr io.Writer) error {

@@ -67,6 +67,23 @@ func abs(p string) string {
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
+	return runSuite(args, stdout, stderr, nil)
+}
+
+// targetRun is what `refreshsuite certify` asks of a run: the suite against
+// an external IdP target, its reports named by the bundle's path, and the
+// summary handed back instead of printed.
+type targetRun struct {
+	// target is the JSON description of the IdP (target.External).
+	target string
+	// publishAs is the path the reports name their traces by.
+	publishAs string
+	// summary is the run's, once it is judged.
+	summary *summary
+}
+
+// runSuite is the run command, for itself (tr nil) or for certify.
+func runSuite(args []string, stdout, stderr io.Writer, tr *targetRun) error {
 	args, passthrough := splitPassthrough(args)
 	h, err := findHome()
 	if err != nil {
@@ -223,9 +240,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if !showsGinkgo(passthrough) {
 		pr = startProgress(r.tmp, stdout, sel, time.Now())
 	}
+	publishAs, targetFile := dest.final, ""
+	if tr != nil {
+		publishAs, targetFile = tr.publishAs, tr.target
+	}
 	gargs = append(gargs, bin, "--",
 		"-refreshsuite.clients="+strings.Join(clients, ","), "-refreshsuite.scenarios="+abs(*scen),
-		"-refreshsuite.out="+dest.staging, "-refreshsuite.publish-as="+dest.final,
+		"-refreshsuite.out="+dest.staging, "-refreshsuite.publish-as="+publishAs, "-refreshsuite.target="+targetFile,
 		"-refreshsuite.deviations="+*deviations, "-refreshsuite.trace="+*trace, "-refreshsuite.clock="+*clock,
 		"-refreshsuite.shard="+*shard, "-refreshsuite.browser-url="+*browserURL, "-refreshsuite.browser-third-party-cookies="+*remoteCookies,
 		"-refreshsuite.workdir="+wd, "-refreshsuite.file-root="+h.root, "-refreshsuite.progress="+pr.socket())
@@ -257,6 +278,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := r.publish(stderr); err != nil {
 		return err
+	}
+	if tr != nil {
+		tr.summary = sum
+		return nil
 	}
 	junit := filepath.Join(dest.final, "junit.xml")
 	sum.print(stdout, time.Since(start), junit)

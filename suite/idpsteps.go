@@ -1,0 +1,250 @@
+package suite
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/refreshsuite/refreshsuite/target"
+	"github.com/refreshsuite/refreshsuite/timeline"
+)
+
+// The steps of the idp scenarios (judges: idp): the harness talks to the IdP
+// target by plain HTTP, or sends the top frame to it, the way the protocol
+// does, and records what came back. The raw tokens they present come from the
+// vault, fed by what the client's tokens() shows after every step and by the
+// answers of these steps; the timeline holds fingerprints only.
+
+// vault keeps the raw tokens of a run in memory.
+type vault struct {
+	// firstRT is the first refresh token the client held (its login's),
+	// heldRT the one it holds now, newestRT the newest seen, held or
+	// answered.
+	firstRT, heldRT, newestRT string
+	// loginIDT is the first id_token the client held; seen are the id_tokens
+	// already checked.
+	loginIDT string
+	seen     map[string]bool
+}
+
+// held notes what the client holds after a step, and checks an id_token it
+// has not shown before (idp scenarios).
+func (r *Run) held(ctx context.Context, rt, idt string) {
+	if rt != "" {
+		if r.vault.firstRT == "" {
+			r.vault.firstRT = rt
+		}
+		if rt != r.vault.heldRT {
+			r.vault.newestRT = rt
+		}
+	}
+	r.vault.heldRT = rt
+	if r.Scenario.Judges == "idp" && idt != "" {
+		r.checkIDToken(ctx, idt, "client")
+	}
+}
+
+// endpoints reads the target's discovery document once, from the app's
+// origin, as the client's library does.
+func (r *Run) endpoints(ctx context.Context) (*target.Discovery, error) {
+	if r.disc != nil {
+		return r.disc, nil
+	}
+	d, err := target.FetchDiscovery(ctx, r.http, r.issuer, r.app.origin)
+	if err != nil {
+		return nil, err
+	}
+	r.disc = d
+	r.keys = &target.KeySet{URI: d.JWKSURI, Client: r.http}
+	return d, nil
+}
+
+// discovery records each check of the discovery document (IDP-DISC-1).
+func (r *Run) discovery(ctx context.Context) error {
+	d, err := r.endpoints(ctx)
+	if err != nil {
+		r.Timeline.Add("harness.discovery", timeline.Fields{"error": err.Error()})
+		return nil
+	}
+	f := timeline.Fields{"url": d.URL, "issuer": d.Issuer}
+	for _, c := range d.Checks(r.issuer, r.app.origin) {
+		f[c.Field] = yesNo(c.OK)
+	}
+	f["revocation_endpoint"] = yesNo(d.RevocationEndpoint != "")
+	f["iss_parameter"] = yesNo(d.IssParameter)
+	f["dpop"] = yesNo(len(d.DPoPAlgs) > 0)
+	r.Timeline.Add("harness.discovery", f)
+	return nil
+}
+
+// tokenRequest presents a refresh token by plain HTTP and records the answer.
+func (r *Run) tokenRequest(ctx context.Context, which string) error {
+	d, err := r.endpoints(ctx)
+	if err != nil {
+		return fmt.Errorf("token-request: the discovery document: %w", err)
+	}
+	var rt string
+	switch which {
+	case "held":
+		rt = r.vault.heldRT
+	case "first":
+		rt = r.vault.firstRT
+	case "newest":
+		rt = r.vault.newestRT
+	case "unknown":
+		rt = "refreshsuite-unknown-" + target.RandomString()
+	}
+	if rt == "" {
+		// Nothing to present: the expectations about this answer are then
+		// not applicable (their anchors pick nothing).
+		r.Timeline.Add("harness.step", timeline.Fields{"step": "token-request " + which + ": the client holds no refresh token to present"})
+		return nil
+	}
+	f := timeline.Fields{"presented": which, "presented_refresh_token": timeline.Fingerprint(rt)}
+	a, err := target.PostToken(ctx, r.http, d.TokenEndpoint, r.app.origin, url.Values{
+		"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {r.clientID},
+	})
+	if err != nil {
+		f["outcome"], f["error"] = "unanswered", timeline.Redact(err.Error())
+		r.Timeline.Add("harness.token", f)
+		return nil
+	}
+	f["status"] = fmt.Sprint(a.Status)
+	f["cors"] = "refused"
+	if target.CORSAllows(a.AllowOrigin, r.app.origin) {
+		f["cors"] = "allowed"
+	}
+	if !a.OK() {
+		f["outcome"], f["error"] = "error", a.Error
+		r.Timeline.Add("harness.token", f)
+		return nil
+	}
+	f["outcome"] = "ok"
+	f["access_token"], f["refresh_token"], f["id_token"] = timeline.Fingerprint(a.AccessToken), timeline.Fingerprint(a.RefreshToken), timeline.Fingerprint(a.IDToken)
+	f["scope"], f["expires_in"] = a.Scope, a.ExpiresIn
+	if a.RefreshToken != "" {
+		f["new_refresh_token"] = yesNo(a.RefreshToken != rt)
+		r.vault.newestRT = a.RefreshToken
+	}
+	var expiresIn int64
+	_, serr := fmt.Sscan(a.ExpiresIn, &expiresIn)
+	f["expires_in_ok"] = yesNo(serr == nil && expiresIn > 0)
+	f["exp_consistent"] = "opaque"
+	if c, err := target.DecodeClaims(a.AccessToken); err == nil && c.Exp != 0 && c.Iat != 0 {
+		life := c.Exp - c.Iat
+		f["exp_consistent"] = yesNo(serr == nil && life >= expiresIn-5 && life <= expiresIn+5)
+	}
+	for k, v := range f {
+		if v == "" {
+			delete(f, k) // what the answer did not carry
+		}
+	}
+	r.Timeline.Add("harness.token", f)
+	if a.IDToken != "" {
+		r.checkIDToken(ctx, a.IDToken, "harness")
+	}
+	return nil
+}
+
+// checkIDToken records a new id_token: its signature against the key set,
+// and, once it is not the login's, its claims against the login's (OIDC Core
+// 12.2).
+func (r *Run) checkIDToken(ctx context.Context, idt, source string) {
+	if r.vault.seen[idt] {
+		return
+	}
+	if r.vault.seen == nil {
+		r.vault.seen = map[string]bool{}
+	}
+	r.vault.seen[idt] = true
+	f := timeline.Fields{"id_token": timeline.Fingerprint(idt), "source": source, "refreshed": "no"}
+	var problems []string
+	if _, err := r.endpoints(ctx); err != nil {
+		f["signature"], f["signature_error"] = "unchecked", err.Error()
+	} else {
+		sig, err := r.keys.Signature(ctx, idt)
+		f["signature"] = sig
+		if err != nil {
+			f["signature_error"] = timeline.Redact(err.Error())
+		}
+		if sig != "valid" && sig != "unchecked" {
+			problems = append(problems, "signature")
+		}
+	}
+	now, err := target.DecodeClaims(idt)
+	switch {
+	case r.vault.loginIDT == "":
+		r.vault.loginIDT = idt
+	case err != nil:
+		f["refreshed"] = "yes"
+		problems = append(problems, "format")
+	default:
+		f["refreshed"] = "yes"
+		login, _ := target.DecodeClaims(r.vault.loginIDT)
+		claims, bad := target.Refreshed(login, now, time.Now())
+		for k, v := range claims {
+			f[k] = v
+		}
+		problems = append(problems, bad...)
+	}
+	if len(problems) > 0 {
+		f["problems"] = strings.Join(problems, " ")
+	}
+	r.Timeline.Add("harness.id-token", f)
+}
+
+// landedJS reads what the top frame's URL carries once it is at the prefix
+// (a redirect URI): the OAuth error, or "code", from the query or the
+// fragment; "" while the page is elsewhere.
+const landedJS = `(prefix) => {
+	if (!location.href.startsWith(prefix)) return '';
+	const q = new URLSearchParams(location.search.length > 1 ? location.search.slice(1) : location.hash.slice(1));
+	return q.get('error') || (q.has('code') ? 'code' : 'nothing');
+}`
+
+// hereJS is the top frame's origin and path (never its query or fragment,
+// which carry codes and tokens).
+const hereJS = `() => location.origin + location.pathname`
+
+// promptNone sends the top frame to /authorize with prompt=none and waits,
+// up to the client's silent-refresh timeout, until it is back at the silent
+// redirect URI. A top-level navigation follows whatever the IdP answers (an
+// HTTP redirect, a page that navigates on) as a browser does, and is never
+// refused for framing: this is the protocol's answer alone. It asks for the
+// scope the client asks for in its iframe: an IdP may answer prompt=none
+// differently for another scope.
+func (r *Run) promptNone(ctx context.Context, timeout time.Duration) error {
+	d, err := r.endpoints(ctx)
+	if err != nil {
+		return fmt.Errorf("prompt-none: the discovery document: %w", err)
+	}
+	silent := r.app.url(r.Manifest.SilentPage())
+	scope := r.scope()
+	f := timeline.Fields{"prompt": "none", "scope": scope, "session": yesNo(r.loggedIn)}
+	u := target.AuthorizeURL(d.AuthorizationEndpoint, r.clientID, silent, scope, url.Values{"prompt": {"none"}})
+	if err := r.session.Navigate(u); err != nil {
+		return &environmentError{fmt.Sprintf("prompt-none: the browser could not load %s: %v", d.AuthorizationEndpoint, err)}
+	}
+	got := ""
+	_ = r.Clock.Until(ctx, every(pollEvery, func() bool {
+		ectx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		got, _ = r.session.EvalString(ectx, landedJS, silent)
+		return got != ""
+	}), timeout)
+	switch got {
+	case "code":
+		f["outcome"] = "code"
+	case "", "nothing":
+		f["outcome"] = "stayed"
+		ectx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		f["at"], _ = r.session.EvalString(ectx, hereJS)
+		cancel()
+	default:
+		f["outcome"], f["error"] = "error", got
+	}
+	r.Timeline.Add("harness.authorize", f)
+	return nil
+}

@@ -1,0 +1,218 @@
+package suite
+
+import (
+	"encoding/json"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/refreshsuite/refreshsuite/fixtures"
+	"github.com/refreshsuite/refreshsuite/scenarios"
+	"github.com/refreshsuite/refreshsuite/timeline"
+)
+
+// The idp scenarios judged on recorded evidence: testdata/idp-healthy holds
+// the timelines of a certification of the embedded IdP (fingerprints only),
+// which every spec passes on either profile. Each case below weakens one
+// observation the way a real IdP's answer would, and the verdict and its
+// message must follow.
+
+func idpScenarios(t *testing.T) map[string]*scenarios.Scenario {
+	t.Helper()
+	all, err := scenarios.Load(filepath.Join("..", "scenarios", "idp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*scenarios.Scenario{}
+	for _, s := range all {
+		out[s.ID] = s
+	}
+	return out
+}
+
+func healthyTimeline(t *testing.T, scenario string) []timeline.Entry {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "idp-healthy", scenario+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var es []timeline.Entry
+	if err := json.Unmarshal(raw, &es); err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+// verdict is one spec's outcome on a timeline, as the suite decides it.
+func verdict(t *testing.T, s *scenarios.Scenario, id string, es []timeline.Entry, profile string) (Outcome, string) {
+	t.Helper()
+	for _, x := range s.Expect {
+		if x.ID == id {
+			return decide(&fixtures.Manifest{}, s, x, scenarios.Judge(s, x, es, scenarios.Client{}), nil, profile)
+		}
+	}
+	t.Fatalf("%s has no expectation %s", s.ID, id)
+	return "", ""
+}
+
+// edit changes the fields of every entry of kind what whose fields include
+// match (a value "" in set removes the field); drop removes such entries.
+type edit struct {
+	what  string
+	match map[string]string
+	set   map[string]string
+	drop  bool
+}
+
+func apply(es []timeline.Entry, edits ...edit) []timeline.Entry {
+	var out []timeline.Entry
+	for _, e := range es {
+		e.Fields = maps.Clone(e.Fields)
+		keep := true
+		for _, ed := range edits {
+			if e.What != ed.what || !matches(e.Fields, ed.match) {
+				continue
+			}
+			if ed.drop {
+				keep = false
+				continue
+			}
+			for k, v := range ed.set {
+				if v == "" {
+					delete(e.Fields, k)
+				} else {
+					e.Fields[k] = v
+				}
+			}
+		}
+		if keep {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func matches(f timeline.Fields, want map[string]string) bool {
+	for k, v := range want {
+		if f[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestIdPScenariosPassOnHealthyEvidence(t *testing.T) {
+	for id, s := range idpScenarios(t) {
+		es := healthyTimeline(t, id)
+		for _, x := range s.Expect {
+			for _, p := range []string{"strict", "lenient"} {
+				if got, msg := verdict(t, s, x.ID, es, p); got != Passed {
+					t.Errorf("%s/%s (%s): %s: %s", id, x.ID, p, got, msg)
+				}
+			}
+		}
+	}
+}
+
+// The profiles differ exactly where the catalogue leaves the IdP a choice:
+// a should fails the strict profile and is reported by the lenient one.
+func TestIdPProfiles(t *testing.T) {
+	all := idpScenarios(t)
+	for _, tc := range []struct {
+		spec string
+		edit []edit
+		says string
+	}{
+		{"idp-offline-access-gating/no-refresh-token-without-offline-access",
+			[]edit{{what: "harness.tokens", set: map[string]string{"refresh_token": "fp:000000000001"}}}, "want 0"},
+		{"idp-refresh/family-revoked",
+			[]edit{{what: "harness.token", match: map[string]string{"presented": "newest"}, set: map[string]string{"outcome": "ok", "status": "200", "error": ""}}}, "does not revoke the family on reuse"},
+		// Only invalid_grant proves the family revoked: a server error, a
+		// rate limit or no answer at all leave it unknown.
+		{"idp-refresh/family-revoked",
+			[]edit{{what: "harness.token", match: map[string]string{"presented": "newest"}, set: map[string]string{"status": "500", "error": "(not JSON: HTTP 500)"}}}, "whether the family is revoked is unknown"},
+		{"idp-refresh/family-revoked",
+			[]edit{{what: "harness.token", match: map[string]string{"presented": "newest"}, set: map[string]string{"status": "429", "error": "slow_down"}}}, "not answered invalid_grant"},
+		{"idp-refresh/family-revoked",
+			[]edit{{what: "harness.token", match: map[string]string{"presented": "newest"}, set: map[string]string{"status": "", "outcome": "unanswered", "error": "POST http://idp/token: connection reset"}}}, "connection reset"},
+		{"idp-no-session/prompt-none-login-required",
+			[]edit{{what: "harness.authorize", set: map[string]string{"error": "interaction_required"}}}, "interaction_required"},
+		{"idp-code-flow/token-errors-readable",
+			[]edit{{what: "harness.token", match: map[string]string{"presented": "unknown"}, set: map[string]string{"cors": "refused"}}}, "carries no Access-Control-Allow-Origin"},
+	} {
+		scenario, id, _ := strings.Cut(tc.spec, "/")
+		s := all[scenario]
+		es := apply(healthyTimeline(t, scenario), tc.edit...)
+		if got, msg := verdict(t, s, id, es, "strict"); got != Failed || !strings.Contains(msg, tc.says) {
+			t.Errorf("%s strict: %s %q, want a failure saying %q", tc.spec, got, msg, tc.says)
+		}
+		if got, msg := verdict(t, s, id, es, "lenient"); got != Deviated || !strings.HasPrefix(msg, LenientReport) || !strings.Contains(msg, tc.says) {
+			t.Errorf("%s lenient: %s %q, want it reported, saying %q", tc.spec, got, msg, tc.says)
+		}
+	}
+	// A must fails both profiles.
+	s := all["idp-no-session"]
+	es := apply(healthyTimeline(t, "idp-no-session"), edit{what: "harness.authorize", set: map[string]string{"outcome": "stayed", "error": ""}})
+	for _, p := range []string{"strict", "lenient"} {
+		if got, msg := verdict(t, s, "prompt-none-error", es, p); got != Failed || !strings.Contains(msg, "did not come back to the redirect URI") {
+			t.Errorf("prompt-none-error %s: %s %q, want a failure", p, got, msg)
+		}
+	}
+}
+
+func TestIdPChecksSayWhy(t *testing.T) {
+	all := idpScenarios(t)
+	afterRefresh := map[string]string{"tab": "1"}
+	for _, tc := range []struct {
+		spec string
+		edit []edit
+		want Outcome
+		says string
+	}{
+		{"idp-discovery/discovery-document", []edit{{what: "harness.discovery", set: map[string]string{"refresh_token_grant": "no"}}}, Failed, "does not list refresh_token"},
+		{"idp-discovery/discovery-document", []edit{{what: "harness.discovery", set: map[string]string{"issuer_exact": "no"}}}, Failed, "not the issuer exactly as configured"},
+		{"idp-discovery/discovery-document", []edit{{what: "harness.discovery", set: map[string]string{"pkce_s256": "no"}}}, Failed, "S256"},
+		{"idp-code-flow/code-flow-login", []edit{{what: "harness.login", set: map[string]string{"outcome": "refused", "error": "invalid_grant"}}}, Failed, "not logged in"},
+		{"idp-code-flow/refresh-token-with-offline-access", []edit{{what: "harness.tokens", set: map[string]string{"refresh_token": ""}}}, Failed, "holds no refresh token"},
+		{"idp-code-flow/refresh-token-with-offline-access",
+			[]edit{{what: "harness.tokens", set: map[string]string{"refresh_token": "", "scope": "openid profile", "offline_access": "not granted"}}}, Failed, `did not grant offline_access: the scope it granted (the entry's scope) lacks it (`},
+		// What the SPA holds could not be read: no evidence either way.
+		{"idp-code-flow/refresh-token-with-offline-access", []edit{{what: "harness.tokens", drop: true}}, Skipped, "could be read"},
+		{"idp-offline-access-gating/no-refresh-token-without-offline-access", []edit{{what: "harness.tokens", drop: true}}, Skipped, "holds an access token"},
+		{"idp-offline-access-gating/no-refresh-token-without-offline-access", []edit{{what: "harness.tokens", set: map[string]string{"access_token": ""}}}, Skipped, "holds an access token"},
+		{"idp-refresh/refresh-expires-in", []edit{{what: "harness.tokens", set: map[string]string{"refresh_token": ""}}}, Skipped, "refresh token was issued at login (IDP-OA-1)"},
+		{"idp-refresh/refresh-expires-in", []edit{{what: "harness.token", match: map[string]string{"presented": "held"}, set: map[string]string{"expires_in": "", "expires_in_ok": "no"}}}, Failed, "no positive expires_in"},
+		{"idp-refresh/refresh-expires-in-matches-exp", []edit{{what: "harness.token", match: map[string]string{"presented": "held"}, set: map[string]string{"exp_consistent": "no"}}}, Failed, "want 0"},
+		{"idp-refresh/spa-refresh-rotates", []edit{{what: "harness.tokens", match: afterRefresh, set: map[string]string{"refresh_token": "fp:same"}}}, Failed, "does not rotate refresh tokens"},
+		{"idp-refresh/spa-refresh-new-access-token", []edit{{what: "harness.tokens", match: afterRefresh, set: map[string]string{"access_token": "fp:same"}}}, Failed, "same"},
+		{"idp-refresh/spa-refresh-resolves", []edit{{what: "harness.call", match: map[string]string{"function": "refreshToken"}, set: map[string]string{"outcome": "rejected", "error": "invalid_grant"}}}, Failed, "refreshToken"},
+		{"idp-refresh/refresh-rotates", []edit{{what: "harness.token", match: map[string]string{"presented": "held"}, set: map[string]string{"new_refresh_token": "no"}}}, Failed, "does not rotate"},
+		{"idp-refresh/replay-rejected", []edit{{what: "harness.token", match: map[string]string{"presented": "first"}, set: map[string]string{"outcome": "ok", "status": "200", "error": ""}}}, Failed, "no reuse detection"},
+		{"idp-refresh/replay-rejected", []edit{{what: "harness.token", match: map[string]string{"presented": "first"}, set: map[string]string{"outcome": "unanswered", "status": "", "error": "POST http://idp/token: EOF"}}}, Failed, "proves nothing"},
+		{"idp-refresh/replay-rejected", []edit{{what: "harness.token", match: map[string]string{"presented": "held"}, set: map[string]string{"new_refresh_token": "no"}}, {what: "harness.token", match: map[string]string{"presented": "first"}, set: map[string]string{"outcome": "ok", "status": "200", "error": ""}}}, Failed, "without rotation a stolen refresh token stays usable"},
+		{"idp-refresh/refreshed-id-token", []edit{{what: "harness.id-token", match: map[string]string{"refreshed": "yes"}, drop: true}}, Skipped, "OIDC Core 12.2 allows it not to"},
+		{"idp-refresh/refreshed-id-token", []edit{{what: "harness.id-token", match: map[string]string{"refreshed": "yes"}, set: map[string]string{"signature": "invalid", "problems": "signature"}}}, Failed, "does not verify against the IdP's key set"},
+		{"idp-refresh/refreshed-id-token", []edit{{what: "harness.id-token", match: map[string]string{"refreshed": "yes"}, set: map[string]string{"iat": "stale", "problems": "iat"}}}, Failed, "breaks OIDC Core 12.2"},
+		{"idp-refresh/refreshed-id-token", []edit{{what: "harness.id-token", match: map[string]string{"refreshed": "yes"}, set: map[string]string{"auth_time": "changed", "azp": "changed", "problems": "azp auth_time"}}}, Failed, `problems="azp auth_time"`},
+		{"idp-silent-auth/iframe-came-back-with-code",
+			[]edit{{what: "browser.post-message", drop: true}, {what: "browser.navigated", match: map[string]string{"frame": "child"}, set: map[string]string{"url": "chrome-error://chromewebdata/"}}}, Failed, "refused to be framed"},
+		// A silent refresh that renewed without an iframe shows nothing
+		// about prompt=none in a frame.
+		{"idp-silent-auth/iframe-attached", []edit{{what: "browser.frame-attached", drop: true}}, Failed, "no entry matches browser.frame-attached"},
+		{"idp-silent-auth/iframe-came-back-with-code", []edit{{what: "browser.frame-attached", set: map[string]string{"visible": "yes"}}}, Passed, ""},
+		{"idp-silent-auth/session-cookie-crosses-sites", []edit{{what: "browser.post-message", set: map[string]string{"data": `{"url":"http://localhost/silent-callback.html?error=login_required&state=x"}`}}}, Failed, "SameSite=None; Secure"},
+		{"idp-silent-auth/session-cookie-crosses-sites", []edit{{what: "harness.config", set: map[string]string{"sites": "same-site"}}}, Skipped, "different sites"},
+		{"idp-silent-auth/session-cookie-crosses-sites",
+			[]edit{{what: "browser.post-message", set: map[string]string{"data": `{"url":"http://localhost/silent-callback.html?error=login_required&state=x"}`}},
+				{what: "harness.authorize", set: map[string]string{"outcome": "error", "error": "login_required"}}}, Skipped, "keeps a login session prompt=none can use"},
+	} {
+		scenario, id, _ := strings.Cut(tc.spec, "/")
+		s := all[scenario]
+		es := apply(healthyTimeline(t, scenario), tc.edit...)
+		if got, msg := verdict(t, s, id, es, "strict"); got != tc.want || !strings.Contains(msg, tc.says) {
+			t.Errorf("%s: %s %q, want %s saying %q", tc.spec, got, msg, tc.want, tc.says)
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package suite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/refreshsuite/refreshsuite/browser"
+	"github.com/refreshsuite/refreshsuite/certify"
+	"github.com/refreshsuite/refreshsuite/scenarios"
+	"github.com/refreshsuite/refreshsuite/timeline"
+)
+
+// loginFileError is a login file that does not fit the IdP's pages: a step
+// whose element or URL never came. It is the configuration's problem, not
+// the IdP's: no verdict.
+type loginFileError struct{ msg string }
+
+func (e *loginFileError) Error() string { return e.msg }
+
+// urlMatchesJS is "" once the top frame's full URL matches a pattern, else
+// where the page is.
+const urlMatchesJS = `(re) => new RegExp(re).test(location.href) ? '' : 'the page is at ' + location.origin + location.pathname`
+
+// fillJS sets a field the way typing does for frameworks that listen to
+// input events (React keeps its own value, so the native setter is used).
+const fillJS = `(sel, value) => {
+	const el = document.querySelector(sel);
+	if (!el) return 'no element matches ' + sel + ' on ' + location.origin + location.pathname;
+	el.focus();
+	const proto = Object.getPrototypeOf(el);
+	const desc = Object.getOwnPropertyDescriptor(proto, 'value');
+	if (desc && desc.set) desc.set.call(el, value); else el.value = value;
+	el.dispatchEvent(new Event('input', { bubbles: true }));
+	el.dispatchEvent(new Event('change', { bubbles: true }));
+	return '';
+}`
+
+const clickJS = `(sel) => {
+	const el = document.querySelector(sel);
+	if (!el) return 'no element matches ' + sel + ' on ' + location.origin + location.pathname;
+	el.click();
+	return '';
+}`
+
+// loginSteps performs the login file's steps on the IdP's pages, after the
+// app's login() sent the browser there (entry after), until the app reports
+// it is back: the steps left then are not needed. A step that cannot be done
+// within its timeout is a *loginFileError, unless it is optional.
+func (r *Run) loginSteps(ctx context.Context, l *certify.Login, after int) error {
+	back := func() bool {
+		es := r.Timeline.Entries()
+		_, ok := scenarios.Pick(scenarios.Selector{What: "client.ready", Where: map[string]string{"tab": r.tab()}}, es[min(after, len(es)):])
+		return ok
+	}
+	for i := range l.Steps {
+		st := &l.Steps[i]
+		if back() {
+			r.Timeline.Add("harness.step", timeline.Fields{"step": fmt.Sprintf("login: back at the app; the steps from line %d on are not needed", st.Line), "tab": r.tab()})
+			return nil
+		}
+		r.Timeline.Add("harness.step", timeline.Fields{"step": "login: " + st.Text(), "tab": r.tab()})
+		if st.Goto != "" {
+			if err := r.session.Navigate(st.Goto); err != nil {
+				return &environmentError{fmt.Sprintf("%s:%d: goto %s: the browser could not load it: %v", l.File, st.Line, st.Goto, err)}
+			}
+			continue
+		}
+		js, args := urlMatchesJS, []any{st.URLPattern()}
+		switch {
+		case st.Fill != nil:
+			js, args = fillJS, []any{st.Fill.Selector, st.Value()}
+		case st.Click != "":
+			js, args = clickJS, []any{st.Click}
+		}
+		why := "the page did not answer"
+		timeout := st.StepTimeout(l)
+		err := r.Clock.Until(ctx, every(pollEvery, func() bool {
+			if back() {
+				return true
+			}
+			ectx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			// A page in the middle of a navigation throws or does not
+			// answer: not yet.
+			if w, err := r.session.EvalString(ectx, js, args...); err == nil {
+				why = w
+				return w == ""
+			}
+			return false
+		}), timeout)
+		switch {
+		case err == nil:
+		case errors.Is(err, browser.ErrScenarioTimeout) && st.Optional:
+			r.Timeline.Add("harness.step", timeline.Fields{"step": fmt.Sprintf("login: the optional step at line %d passed over: %s", st.Line, why), "tab": r.tab()})
+		case errors.Is(err, browser.ErrScenarioTimeout):
+			return &loginFileError{fmt.Sprintf("%s:%d: %s: not within %s: %s", l.File, st.Line, st.Text(), timeout, why)}
+		default:
+			return err
+		}
+	}
+	return nil
+}
+
+// pollEvery is how often the harness asks the page whether a condition holds.
+const pollEvery = 100 * time.Millisecond
+
+// every makes a condition that asks the page try again only this often: a
+// clock's Until polls in milliseconds.
+func every(d time.Duration, cond func() bool) func() bool {
+	var last time.Time
+	return func() bool {
+		if !last.IsZero() && time.Since(last) < d {
+			return false
+		}
+		last = time.Now()
+		return cond()
+	}
+}
+
+// environmentError is a problem of the machine or the network between the
+// browser and the IdP (a page that cannot be loaded), not the IdP's
+// behaviour: no verdict.
+type environmentError struct{ msg string }
+
+func (e *environmentError) Error() string { return e.msg }
