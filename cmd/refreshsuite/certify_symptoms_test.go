@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -182,21 +181,15 @@ func TestCertifyRefreshedIDTokenSignature(t *testing.T) {
 		if resp.Request.Header.Get("X-Test-Refresh") == "" || resp.StatusCode != http.StatusOK {
 			return nil
 		}
-		var doc map[string]any
-		if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
-			return err
-		}
-		if idt, ok := doc["id_token"].(string); ok && strings.Count(idt, ".") == 2 {
-			i := strings.LastIndex(idt, ".")
-			sig := []byte(idt[i+1:])
-			sig[len(sig)/2] ^= 1 // still base64url, no longer the signature
-			doc["id_token"] = idt[:i+1] + string(sig)
-			broken++
-		}
-		b, _ := json.Marshal(doc)
-		resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
-		resp.Header.Del("Content-Length")
-		return nil
+		return rewriteJSON(resp, func(doc map[string]any) {
+			if idt, ok := doc["id_token"].(string); ok && strings.Count(idt, ".") == 2 {
+				i := strings.LastIndex(idt, ".")
+				sig := []byte(idt[i+1:])
+				sig[len(sig)/2] ^= 1 // still base64url, no longer the signature
+				doc["id_token"] = idt[:i+1] + string(sig)
+				broken++
+			}
+		})
 	}
 	proxy.Config.Handler = rp
 	proxy.Start()

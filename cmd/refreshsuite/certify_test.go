@@ -189,15 +189,35 @@ func messages(t *testing.T, bundle string) map[string]string {
 	return out
 }
 
-// idpScenarioNames are the containers of the certification profile.
-func idpScenarioNames(t *testing.T) []string {
+// rewriteJSON hands a proxied JSON response's document to change and sends
+// on what it made of it.
+func rewriteJSON(resp *http.Response, change func(doc map[string]any)) error {
+	var doc map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		return err
+	}
+	change(doc)
+	b, _ := json.Marshal(doc)
+	resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+	resp.Header.Del("Content-Length")
+	return nil
+}
+
+// loadIDPScenarios loads the scenarios of the certification profile.
+func loadIDPScenarios(t *testing.T) []*scenarios.Scenario {
 	t.Helper()
-	all, err := scenarios.Load(filepath.Join("..", "..", "scenarios", "idp"))
+	all, err := scenarios.Load(filepath.Join("..", "..", idpScenarios))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return all
+}
+
+// idpScenarioNames are the containers of the certification profile.
+func idpScenarioNames(t *testing.T) []string {
+	t.Helper()
 	var out []string
-	for _, s := range all {
+	for _, s := range loadIDPScenarios(t) {
 		out = append(out, s.Name())
 	}
 	return out
@@ -207,12 +227,8 @@ func idpScenarioNames(t *testing.T) []string {
 // <scenario>/<expectation>: every expectation of scenarios/idp.
 func idpSpecs(t *testing.T) []string {
 	t.Helper()
-	all, err := scenarios.Load(filepath.Join("..", "..", "scenarios", "idp"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, s := range all {
+	for _, s := range loadIDPScenarios(t) {
 		for _, x := range s.Expect {
 			out = append(out, s.Name()+"/"+x.ID)
 		}
@@ -695,15 +711,9 @@ func TestCertifyPreflight(t *testing.T) {
 				if !strings.HasSuffix(resp.Request.URL.Path, "/openid-configuration") {
 					return nil
 				}
-				var doc map[string]any
-				if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
-					return err
-				}
-				doc["scopes_supported"] = []string{"openid", "profile", "email"}
-				b, _ := json.Marshal(doc)
-				resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
-				resp.Header.Del("Content-Length")
-				return nil
+				return rewriteJSON(resp, func(doc map[string]any) {
+					doc["scopes_supported"] = []string{"openid", "profile", "email"}
+				})
 			}
 			proxy.Config.Handler = rp
 			proxy.Start()
