@@ -37,10 +37,11 @@ fuzz:
 
 # Real Chromium, the real client libraries, the refreshsuite command end to end
 # (its tests include a full conformance run of both clients, deliberately
-# broken clients, the mutants, shards and a real-clock subset).
+# broken clients, the mutants, shards and a real-clock subset). Two tests at
+# a time: the main job beside the certification proofs, which mostly wait.
 integration:
 	$(GO) test -race -count=1 ./reports/... ./browser/...
-	$(GO) test -count=1 -timeout 40m ./cmd/...
+	$(GO) test -count=1 -parallel 2 -timeout 40m ./cmd/...
 
 # One binary with the suite and ginkgo's run command compiled in: it finds
 # this checkout from bin/, so it runs from any folder. It carries the commit

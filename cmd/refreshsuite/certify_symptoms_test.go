@@ -26,6 +26,7 @@ import (
 // authentication checks must not judge what the replay left: each idp
 // scenario logs in on its own, so the strict profile passes.
 func TestCertifyReplayDoesNotDamageSilentAuth(t *testing.T) {
+	t.Parallel()
 	base := freeBase(t, "localhost")
 	issuer, log := startIdPLog(t, base, "-reuse-ends-sessions")
 	bundle := filepath.Join(t.TempDir(), "bundle")
@@ -46,6 +47,7 @@ func TestCertifyReplayDoesNotDamageSilentAuth(t *testing.T) {
 // failure names the scope that was granted. Other --authorize-param values
 // reach the authorization requests as they are.
 func TestCertifyOfflineAccessWithConsent(t *testing.T) {
+	t.Parallel()
 	base := freeBase(t, "localhost")
 	issuer, log := startIdPLog(t, base, "-refresh-tokens", "consent")
 	bundle := filepath.Join(t.TempDir(), "bundle")
@@ -92,6 +94,7 @@ func TestCertifyOfflineAccessWithConsent(t *testing.T) {
 // (a consent page the IdP remembers is not waited for). Against the
 // embedded IdP, which logs in by itself, every step would otherwise time out.
 func TestCertifyLoginFileOptionalAndBack(t *testing.T) {
+	t.Parallel()
 	base := freeBase(t, "localhost")
 	issuer := startIdP(t, base)
 	login := filepath.Join(t.TempDir(), "login.yaml")
@@ -154,6 +157,7 @@ func TestCertifyEnvironmentErrorIsExit2(t *testing.T) {
 // issues on refresh fails it, naming the signature, while every claim is
 // still as OIDC Core 12.2 wants it.
 func TestCertifyRefreshedIDTokenSignature(t *testing.T) {
+	t.Parallel()
 	base := freeBase(t, "localhost")
 	proxy := httptest.NewUnstartedServer(nil)
 	t.Cleanup(proxy.Close)
@@ -215,6 +219,7 @@ func TestCertifyRefreshedIDTokenSignature(t *testing.T) {
 // and cross-site (the SPA on 127.0.0.1, the IdP on localhost) IDP-SA-3 is
 // judged, not skipped.
 func TestCertifyPrivateCA(t *testing.T) {
+	t.Parallel()
 	base := freeBase(t, "127.0.0.1")
 	caFile := filepath.Join(t.TempDir(), "idp-ca.pem")
 	issuer := startIdP(t, base, "-https", "-ca-pem", caFile, "-host", "localhost")

@@ -17,8 +17,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,17 +54,45 @@ func certifyCmd(t *testing.T, args ...string) (code int, stdout, stderr string) 
 	return code, out.String(), errb.String()
 }
 
-// freeBase is a redirect base on a port nobody listens on now.
+// freeBase is a redirect base on a port nobody listens on now, and that
+// nothing else in this machine's kernel hands out by itself: the port comes
+// from below the ephemeral range, where neither a listener on port 0 (the
+// IdPs and Chromium of the tests running in parallel) nor the local end of
+// an outgoing connection can take it before certify binds it. Each port is
+// handed out once per test process.
 func freeBase(t *testing.T, host string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for {
+		port := int(nextPort.Add(1))
+		if port >= ephemeralLow() {
+			t.Fatalf("no port left below the ephemeral range (%d)", ephemeralLow())
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue // another process holds it
+		}
+		ln.Close()
+		return "http://" + host + ":" + strconv.Itoa(port) + "/"
 	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	ln.Close()
-	return "http://" + host + ":" + port + "/"
 }
+
+// nextPort starts where another test process on this machine (a second
+// checkout's make test) is unlikely to be counting.
+var nextPort = func() *atomic.Int32 {
+	var n atomic.Int32
+	n.Store(int32(20000 + os.Getpid()%8000))
+	return &n
+}()
+
+// ephemeralLow is where the kernel's own port numbers begin (32768 unless
+// the machine says otherwise).
+var ephemeralLow = sync.OnceValue(func() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if low, err2 := strconv.Atoi(strings.Fields(string(b) + " x")[0]); err == nil && err2 == nil {
+		return low
+	}
+	return 32768
+})
 
 // logBuffer keeps what a child process prints, for the test log on failure.
 type logBuffer struct {
@@ -305,6 +335,7 @@ func extract(t *testing.T, archive, dir string) {
 // the bundle holds every file with a manifest whose hashes verify after the
 // archive is unpacked elsewhere.
 func TestCertifyEmbeddedIdPStrict(t *testing.T) {
+	t.Parallel()
 	base := freeBase(t, "localhost")
 	issuer := startIdP(t, base)
 	bundle := filepath.Join(t.TempDir(), "bundle")
@@ -432,6 +463,7 @@ func traceEntries(t *testing.T, dir string) []timeline.Entry {
 // The second proof: the embedded IdP weakened one way at a time fails exactly
 // the specs of that weakness, each with the evidence in its message.
 func TestCertifyWeakenedIdP(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		flags []string
@@ -510,6 +542,7 @@ func TestCertifyWeakenedIdP(t *testing.T) {
 // The grace is 8 s: undeclared, the replay must come within it, which the
 // plain-HTTP refresh before it does in milliseconds, even on a busy machine.
 func TestCertifyRotationGrace(t *testing.T) {
+	t.Parallel()
 	base := freeBase(t, "localhost")
 	issuer := startIdP(t, base, "-rotation-grace", "8s")
 	for _, tc := range []struct {
@@ -820,6 +853,7 @@ func (w *watchWriter) Write(p []byte) (int, error) {
 // phase is no evidence: neither an IdP that "did not come back" nor a login
 // file that "does not fit".
 func TestCertifyInterrupted(t *testing.T) {
+	t.Parallel()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
