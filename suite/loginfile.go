@@ -54,10 +54,13 @@ func (r *Run) loginSteps(ctx context.Context, l *certify.Login, after int) error
 		_, ok := scenarios.Pick(scenarios.Selector{What: "client.ready", Where: map[string]string{"tab": r.tab()}}, es[min(after, len(es)):])
 		return ok
 	}
+	backAt := func(st *certify.LoginStep) {
+		r.Timeline.Add("harness.step", timeline.Fields{"step": fmt.Sprintf("login: back at the app; the steps from line %d on are not needed", st.Line), "tab": r.tab()})
+	}
 	for i := range l.Steps {
 		st := &l.Steps[i]
 		if back() {
-			r.Timeline.Add("harness.step", timeline.Fields{"step": fmt.Sprintf("login: back at the app; the steps from line %d on are not needed", st.Line), "tab": r.tab()})
+			backAt(st)
 			return nil
 		}
 		r.Timeline.Add("harness.step", timeline.Fields{"step": "login: " + st.Text(), "tab": r.tab()})
@@ -76,8 +79,13 @@ func (r *Run) loginSteps(ctx context.Context, l *certify.Login, after int) error
 		}
 		why := "the page did not answer"
 		timeout := st.StepTimeout(l)
+		// The app may come back while a step waits for its page (the IdP
+		// remembered the consent this step would give): that step, and
+		// those after it, were not needed.
+		cameBack := false
 		err := r.Clock.Until(ctx, every(pollEvery, func() bool {
 			if back() {
+				cameBack = true
 				return true
 			}
 			ectx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -91,6 +99,9 @@ func (r *Run) loginSteps(ctx context.Context, l *certify.Login, after int) error
 			return false
 		}), timeout)
 		switch {
+		case err == nil && cameBack:
+			backAt(st)
+			return nil
 		case err == nil:
 		case errors.Is(err, browser.ErrScenarioTimeout) && st.Optional:
 			r.Timeline.Add("harness.step", timeline.Fields{"step": fmt.Sprintf("login: the optional step at line %d passed over: %s", st.Line, why), "tab": r.tab()})

@@ -119,12 +119,15 @@ func TestCertifyLoginFileOptionalAndBack(t *testing.T) {
 	}
 
 	// A step that is not optional and whose element never comes, on a
-	// page that stays, is the login file's fault: exit 2.
+	// page that stays, is the login file's fault: exit 2. The IdP must not
+	// log in by itself here: an app already back before the first step
+	// needs no steps at all, and how soon it is back depends on the load.
+	stays := startIdP(t, base, "-fault", "authorize:page-without-redirect:prompt=consent")
 	stuck := filepath.Join(t.TempDir(), "stuck.yaml")
 	if err := os.WriteFile(stuck, []byte("steps:\n  - {goto: \""+base+"nothing-here.html\"}\n  - {click: \"#never\", timeout: 1s}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errs = certifyCmd(t, append([]string{"-issuer", issuer, "-client-id", "spa", "-redirect-base", base, "-out", filepath.Join(t.TempDir(), "b"), "-login", stuck}, fastTimeouts...)...)
+	code, out, errs = certifyCmd(t, append([]string{"-issuer", stays, "-client-id", "spa", "-redirect-base", base, "-out", filepath.Join(t.TempDir(), "b"), "-login", stuck}, fastTimeouts...)...)
 	lines := strings.Split(strings.TrimSpace(errs), "\n")
 	if code != 2 || len(lines) != 1 || !strings.Contains(lines[0], stuck+":3: click #never: not within 1s") {
 		t.Errorf("a login step that never completes: exit %d, want 2 and one line naming %s:3\n%s%s", code, stuck, errs, out)
