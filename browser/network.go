@@ -24,6 +24,10 @@ type netlog struct {
 	// without a frame and stamped by the browser's wall clock) before the
 	// page's own request, which has the frame and the page's time.
 	waiting map[proto.NetworkRequestID][]heldEntry
+	// framing holds the framing headers of each frame's last document, for
+	// the error page Chromium shows in their place when they refuse the
+	// frame: it says nothing of why.
+	framing map[proto.PageFrameID]timeline.Fields
 }
 
 type request struct {
@@ -41,6 +45,9 @@ type heldEntry struct {
 }
 
 func (n *netlog) init() {
+	if n.framing == nil {
+		n.framing = map[proto.PageFrameID]timeline.Fields{}
+	}
 	if n.reqs == nil {
 		n.reqs = map[proto.NetworkRequestID]*request{}
 		n.waiting = map[proto.NetworkRequestID][]heldEntry{}
@@ -151,6 +158,13 @@ func (s *Session) responded(t *tab, e *proto.NetworkResponseReceived) {
 	}
 	f := r.fields(fmt.Sprint(t.n))
 	f["status"] = fmt.Sprint(e.Response.Status)
+	if e.Type == proto.NetworkResourceTypeDocument {
+		fr := framingHeaders(e.Response.Headers)
+		for k, v := range fr {
+			f[k] = v
+		}
+		n.framing[e.FrameID] = fr
+	}
 	if !r.known {
 		n.waiting[r.preflightFor] = append(n.waiting[r.preflightFor], heldEntry{"browser.response", f})
 		return
@@ -251,3 +265,30 @@ func corsReason(st *proto.NetworkCorsErrorStatus, sent []string) string {
 }
 
 func quoted(s string) string { return `"` + s + `"` }
+
+// framingHeaders are a document's answers to "may I be framed?", as the
+// server sent them: X-Frame-Options and the frame-ancestors directive of its
+// Content-Security-Policy (the only one that governs framing).
+func framingHeaders(h proto.NetworkHeaders) timeline.Fields {
+	f := timeline.Fields{}
+	for name, v := range h {
+		switch strings.ToLower(name) {
+		case "x-frame-options":
+			f["x_frame_options"] = strings.ReplaceAll(v.Str(), "\n", ", ")
+		case "content-security-policy":
+			// Several policies arrive joined by newlines; each is enforced.
+			var fa []string
+			for _, policy := range strings.Split(v.Str(), "\n") {
+				for _, d := range strings.Split(policy, ";") {
+					if d = strings.TrimSpace(d); strings.HasPrefix(strings.ToLower(d), "frame-ancestors") {
+						fa = append(fa, d)
+					}
+				}
+			}
+			if len(fa) > 0 {
+				f["csp_frame_ancestors"] = strings.Join(fa, ", ")
+			}
+		}
+	}
+	return f
+}

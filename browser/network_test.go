@@ -112,3 +112,39 @@ func TestProblemOrder(t *testing.T) {
 		t.Errorf("Problem of a favicon and a cancelled request = %q, want none", got)
 	}
 }
+
+// A document that refuses to be framed leaves the browser's error page in the
+// frame, which says nothing of why: the error page's browser.navigated
+// carries the refused document's framing headers as it sent them, and so does
+// its browser.response. A framed document that allows it carries none.
+func TestFramingHeadersQuoted(t *testing.T) {
+	idp := serve(t, "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/deny" {
+			w.Header().Set("X-Frame-Options", "DENY")
+			w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<!doctype html><p>idp</p>`)
+	}))
+	app := serve(t, "localhost", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<!doctype html><iframe src=%q></iframe><iframe src=%q></iframe><script>refreshsuite.ready({loggedIn: false});</script>`, idp+"/deny", idp+"/allow")
+	}))
+	_, tl := openReady(t, app+"/")
+	refused := waitFor(t, tl, "browser.navigated", func(f timeline.Fields) bool {
+		return f["frame"] == "child" && strings.HasPrefix(f["url"], "chrome-error:")
+	})
+	if refused.Fields["x_frame_options"] != "DENY" || refused.Fields["csp_frame_ancestors"] != "frame-ancestors 'none'" {
+		t.Errorf("the error page's entry does not quote the refusal: %v", refused)
+	}
+	waitFor(t, tl, "browser.navigated", func(f timeline.Fields) bool { return f["url"] == idp+"/allow" })
+	for _, e := range tl.Entries() {
+		if e.What != "browser.response" || !strings.HasPrefix(e.Fields["url"], idp) {
+			continue
+		}
+		_, quoted := e.Fields["x_frame_options"]
+		if want := e.Fields["url"] == idp+"/deny"; quoted != want || want && e.Fields["csp_frame_ancestors"] != "frame-ancestors 'none'" {
+			t.Errorf("browser.response %v: framing headers quoted %v, want %v", e, quoted, want)
+		}
+	}
+}

@@ -172,9 +172,17 @@ func (s *Session) instrument(t *tab) error {
 		}
 		s.touched.add(e.Frame.URL, frame == "top")
 		s.secrets.learnURL(e.Frame.URL)
-		add("browser.navigated", timeline.Fields{
+		f := timeline.Fields{
 			"frame": frame, "url": bare(e.Frame.URL), "origin": e.Frame.SecurityOrigin, "name": s.secrets.redact(e.Frame.Name),
-		})
+		}
+		if strings.HasPrefix(e.Frame.URL, "chrome-error:") {
+			// The error page in place of a document that refused the
+			// frame: its headers are the reason.
+			for k, v := range t.net.framing[e.Frame.ID] {
+				f[k] = v
+			}
+		}
+		add("browser.navigated", f)
 	})
 	on(h, func(e *proto.RuntimeConsoleAPICalled) {
 		if e.Type != proto.RuntimeConsoleAPICalledTypeError {

@@ -12,6 +12,8 @@ var browserKinds = map[string]Kind{
 	"browser.frame-detached": {"an iframe element left a document", map[string]string{"frame": "the parent document's URL", "id": "id attribute", "src": "src attribute"}},
 	"browser.navigated": {"a frame committed a navigation", map[string]string{
 		"frame": "top or child", "url": "URL without its fragment", "origin": "origin", "name": "frame name",
+		"x_frame_options":     "on the browser's error page (chrome-error:), the X-Frame-Options of the document it stands in for, as sent",
+		"csp_frame_ancestors": "on the browser's error page, the frame-ancestors directives of that document's Content-Security-Policy, as sent",
 	}},
 	"browser.frames": {"the iframes in the page after a step", map[string]string{
 		"count": "iframes in the page", "visible": "of which visible", "ids": "their id attributes",
@@ -48,7 +50,9 @@ var browserKinds = map[string]Kind{
 	}},
 	"browser.response": {"the response to a request (or a redirect) arrived", map[string]string{
 		"method": "HTTP method", "url": "URL without query and fragment", "type": "resource type", "frame": requestFrame, "status": "HTTP status",
-		"initiator": workerInitiator,
+		"initiator":           workerInitiator,
+		"x_frame_options":     "a document's X-Frame-Options, as sent (when it sent one)",
+		"csp_frame_ancestors": "the frame-ancestors directives of a document's Content-Security-Policy, as sent (when it has one)",
 	}},
 	"browser.refused-host": {"the browser's allow-list refused a request to a host that is neither the IdP's, the app's nor one the run allows", map[string]string{
 		"host": "the refused host", "url": "the URL without its query (empty for an https request: only its host is seen)",

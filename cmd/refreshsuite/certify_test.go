@@ -468,8 +468,10 @@ func TestCertifyWeakenedIdP(t *testing.T) {
 		name  string
 		flags []string
 		want  map[string]reports.State
-		// says holds a phrase each failing spec's message must contain.
-		says map[string]string
+		// says holds a phrase each failing spec's message must contain,
+		// quotes what else it must.
+		says   map[string]string
+		quotes map[string][]string
 		// idpPage names a trace whose page stayed on the IdP's origin: no
 		// screenshot of it may be in the bundle.
 		idpPage string
@@ -499,7 +501,9 @@ func TestCertifyWeakenedIdP(t *testing.T) {
 		flags: []string{"-fault", "authorize:deny-framing:prompt=none"},
 		want: map[string]reports.State{"idp-silent-auth/iframe-came-back-with-code": reports.Failed, "idp-silent-auth/silent-refresh-succeeds": reports.Failed,
 			"idp-silent-auth/session-cookie-crosses-sites": reports.Skipped},
-		says: map[string]string{"idp-silent-auth/iframe-came-back-with-code": "refused to be framed"},
+		says: map[string]string{"idp-silent-auth/iframe-came-back-with-code": `refused to be framed: the iframe shows the browser's error page in place of the IdP's answer, whose framing headers (X-Frame-Options, CSP frame-ancestors) the entry quotes as sent (`},
+		// and the entry quotes them
+		quotes: map[string][]string{"idp-silent-auth/iframe-came-back-with-code": {`x_frame_options="DENY"`, `csp_frame_ancestors="frame-ancestors 'none'"`}},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			base := freeBase(t, "localhost")
@@ -512,8 +516,10 @@ func TestCertifyWeakenedIdP(t *testing.T) {
 			expect(t, bundle, tc.want)
 			msgs := messages(t, bundle)
 			for id, phrase := range tc.says {
-				if !strings.Contains(msgs[id], phrase) {
-					t.Errorf("%s: the message lacks %q:\n    %s", id, phrase, msgs[id])
+				for _, p := range append([]string{phrase}, tc.quotes[id]...) {
+					if !strings.Contains(msgs[id], p) {
+						t.Errorf("%s: the message lacks %q:\n    %s", id, p, msgs[id])
+					}
 				}
 			}
 			if tc.idpPage != "" {
