@@ -136,6 +136,11 @@ type Config struct {
 	// hints) is on its own clock. The timeline still stamps its entries on
 	// the scenario clock, so they line up with the page's. 0: no skew.
 	ClockSkew time.Duration
+	// OmitIss leaves RFC 9207's iss out of authorization responses, and
+	// authorization_response_iss_parameter_supported out of discovery, as
+	// providers before RFC 9207 do. By default every authorization response
+	// (success or error) carries the issuer, as current providers' do.
+	OmitIss bool
 	// SigningKey signs id_tokens and JWT tokens; nil makes a fresh RSA key.
 	// Many short-lived providers in one process can share one (an RSA key
 	// costs ~100 ms).

@@ -90,7 +90,7 @@ func (s *Server) discoveryDoc() map[string]any {
 			}
 		}
 	}
-	return map[string]any{
+	doc := map[string]any{
 		"issuer":                                s.URL,
 		"authorization_endpoint":                s.Endpoint(EndpointAuthorize),
 		"token_endpoint":                        s.Endpoint(EndpointToken),
@@ -108,6 +108,10 @@ func (s *Server) discoveryDoc() map[string]any {
 		"token_endpoint_auth_methods_supported": []string{"none", "client_secret_basic", "client_secret_post"},
 		"claims_supported":                      []string{"sub", "iss", "aud", "azp", "exp", "iat", "auth_time", "nonce", "at_hash", "name", "email"},
 	}
+	if !s.cfg.OmitIss {
+		doc["authorization_response_iss_parameter_supported"] = true
+	}
+	return doc
 }
 
 func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {

@@ -41,6 +41,9 @@ func (m messageModes) WriteAuthorizeError(ctx context.Context, w http.ResponseWr
 	}
 	params := rfcerr.ToValues()
 	params.Set("state", ar.GetState())
+	if !m.s.cfg.OmitIss {
+		params.Set("iss", m.s.URL)
+	}
 	m.write(ctx, w, ar, params)
 }
 

@@ -672,6 +672,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 			f["altered"] = anom.altered
 		}
 	}
+	if !s.cfg.OmitIss {
+		params.Set("iss", s.URL)
+	}
 	s.recordIssued(ctx, f, cl, params.Get("code"), params.Get("access_token"), "", params.Get("id_token"))
 	f["outcome"] = "ok"
 	f["delivery"] = delivery(ar)
@@ -723,7 +726,26 @@ func (s *Server) authorizeError(ctx context.Context, w http.ResponseWriter, ar f
 	f["outcome"] = "error"
 	f["error"] = fosite.ErrorToRFC6749Error(err).ErrorField
 	f["delivery"] = delivery(ar)
+	if !s.cfg.OmitIss {
+		w = issRedirect{w, s.URL}
+	}
 	s.oauth.WriteAuthorizeError(ctx, w, ar, err)
+}
+
+// issRedirect adds RFC 9207's iss to the redirect fosite writes for an
+// authorization error, which has no hook for parameters of its own. The
+// error's parameters end the Location, in the fragment when there is one,
+// else in the query: iss goes after them.
+type issRedirect struct {
+	http.ResponseWriter
+	iss string
+}
+
+func (w issRedirect) WriteHeader(code int) {
+	if loc := w.Header().Get("Location"); loc != "" && code/100 == 3 && strings.ContainsAny(loc, "?#") {
+		w.Header().Set("Location", loc+"&iss="+url.QueryEscape(w.iss))
+	}
+	w.ResponseWriter.WriteHeader(code)
 }
 
 // delivery is the response mode a response to ar goes back by, or "" when it

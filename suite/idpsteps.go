@@ -2,6 +2,7 @@ package suite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -196,13 +197,32 @@ func (r *Run) checkIDToken(ctx context.Context, idt, source string) {
 }
 
 // landedJS reads what the top frame's URL carries once it is at the prefix
-// (a redirect URI): the OAuth error, or "code", from the query or the
-// fragment; "" while the page is elsewhere.
+// (a redirect URI), from the query or the fragment: the OAuth error, or
+// "code", and the response's iss (RFC 9207; null without one), as JSON;
+// "" while the page is elsewhere.
 const landedJS = `(prefix) => {
 	if (!location.href.startsWith(prefix)) return '';
 	const q = new URLSearchParams(location.search.length > 1 ? location.search.slice(1) : location.hash.slice(1));
-	return q.get('error') || (q.has('code') ? 'code' : 'nothing');
+	return JSON.stringify({got: q.get('error') || (q.has('code') ? 'code' : 'nothing'), iss: q.get('iss')});
 }`
+
+// landed is what landedJS read.
+type landed struct {
+	Got string  `json:"got"`
+	Iss *string `json:"iss"`
+}
+
+// issOf judges a response's iss against the issuer (RFC 9207 section 2.4:
+// compared exactly, as a string).
+func issOf(l landed, issuer string) string {
+	switch {
+	case l.Iss == nil:
+		return "missing"
+	case *l.Iss == issuer:
+		return "match"
+	}
+	return "other"
+}
 
 // hereJS is the top frame's origin and path (never its query or fragment,
 // which carry codes and tokens).
@@ -222,19 +242,22 @@ func (r *Run) promptNone(ctx context.Context, timeout time.Duration) error {
 	}
 	silent := r.app.url(r.Manifest.SilentPage())
 	scope := r.scope()
-	f := timeline.Fields{"prompt": "none", "scope": scope, "session": yesNo(r.loggedIn)}
+	f := timeline.Fields{"prompt": "none", "scope": scope, "session": yesNo(r.loggedIn), "iss_advertised": yesNo(d.IssParameter)}
 	u := target.AuthorizeURL(d.AuthorizationEndpoint, r.clientID, silent, scope, url.Values{"prompt": {"none"}})
 	if err := r.session.Navigate(u); err != nil {
 		return &environmentError{fmt.Sprintf("prompt-none: the browser could not load %s: %v", d.AuthorizationEndpoint, err)}
 	}
-	got := ""
+	var l landed
 	_ = r.Clock.Until(ctx, every(pollEvery, func() bool {
 		ectx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
-		got, _ = r.session.EvalString(ectx, landedJS, silent)
-		return got != ""
+		raw, _ := r.session.EvalString(ectx, landedJS, silent)
+		return raw != "" && json.Unmarshal([]byte(raw), &l) == nil
 	}), timeout)
-	switch got {
+	if l.Got != "" && l.Got != "nothing" {
+		f["iss"] = issOf(l, r.issuer)
+	}
+	switch got := l.Got; got {
 	case "code":
 		f["outcome"] = "code"
 	case "", "nothing":

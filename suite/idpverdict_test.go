@@ -172,6 +172,14 @@ func TestIdPChecksSayWhy(t *testing.T) {
 		says string
 	}{
 		{"idp-discovery/discovery-document", []edit{{what: "harness.discovery", set: map[string]string{"refresh_token_grant": "no"}}}, Failed, "does not list refresh_token"},
+		// RFC 9207, where discovery promises it: an error response and a
+		// code without iss, or with another one, fail; an IdP that does not
+		// advertise it is not judged on it.
+		{"idp-no-session/iss-in-error-response", []edit{{what: "harness.authorize", set: map[string]string{"iss": "missing"}}}, Failed, "the error response has no iss"},
+		{"idp-no-session/iss-in-error-response", []edit{{what: "harness.authorize", set: map[string]string{"iss": "other"}}}, Failed, "the error response's iss is not the issuer"},
+		{"idp-no-session/iss-in-error-response", []edit{{what: "harness.authorize", set: map[string]string{"iss_advertised": "no", "iss": "missing"}}}, Skipped, "premise iss-advertised did not hold"},
+		{"idp-silent-auth/iss-in-code-response", []edit{{what: "harness.authorize", set: map[string]string{"iss": "missing"}}}, Failed, "the response with a code has no iss"},
+		{"idp-silent-auth/iss-in-code-response", []edit{{what: "harness.authorize", set: map[string]string{"iss": "other"}}}, Failed, "the response's iss is not the issuer"},
 		{"idp-discovery/discovery-document", []edit{{what: "harness.discovery", set: map[string]string{"issuer_exact": "no"}}}, Failed, "not the issuer exactly as configured"},
 		{"idp-discovery/discovery-document", []edit{{what: "harness.discovery", set: map[string]string{"pkce_s256": "no"}}}, Failed, "S256"},
 		{"idp-code-flow/code-flow-login", []edit{{what: "harness.login", set: map[string]string{"outcome": "refused", "error": "invalid_grant"}}}, Failed, "not logged in"},

@@ -58,6 +58,8 @@ var harnessKinds = map[string]Kind{
 		"prompt": "none", "scope": "requested scope", "session": "yes: in the logged-in context; no: in one without a login",
 		"outcome": "code, error (the redirect carried an OAuth error), or stayed (no redirect back within the silent timeout)",
 		"error":   "the OAuth error", "at": "where the page stayed (origin and path)",
+		"iss":            "the response's iss (RFC 9207) against the issuer: match, other or missing (a response that came back only)",
+		"iss_advertised": "yes when discovery has authorization_response_iss_parameter_supported: true",
 	}},
 	"harness.id-token": {"a new id_token the client held or a plain refresh returned, checked against the IdP's key set and, once refreshed, against the login's (OIDC Core 12.2)", map[string]string{
 		"id_token": "fingerprint", "source": "client (held after a step) or harness (a plain-HTTP refresh)",

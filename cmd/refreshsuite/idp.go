@@ -35,6 +35,7 @@ func cmdIdP(args []string, out io.Writer) error {
 	slash := fs.Bool("issuer-trailing-slash", false, "end the issuer with / (Auth0's form; auth0-spa-js expects it)")
 	layout := fs.String("layout", "discovery", "endpoint paths: discovery, auth0 (auth0-spa-js's fixed paths) or keycloak (a realm, as keycloak-js builds it)")
 	realm := fs.String("realm", "", "the keycloak layout's realm (default refreshsuite)")
+	iss := fs.Bool("iss-parameter", true, "iss in every authorization response, advertised in discovery (RFC 9207); false: as providers before it")
 	corsMaxAge := fs.Duration("cors-max-age", 0, "Access-Control-Max-Age of preflights, whole seconds from 0s to 2h (0: no caching)")
 	clientID := fs.String("client-id", "spa", "the public client's client_id")
 	var redirects, logoutRedirects, origins, modes, faults listFlag
@@ -113,7 +114,7 @@ func cmdIdP(args []string, out io.Writer) error {
 	cfg := fakeidp.Config{
 		Addr: *addr, ListenPublic: *public, HTTPS: *https, Host: *host, Issuer: *issuer,
 		IssuerTrailingSlash: *slash, Layout: fakeidp.Layout(*layout), Realm: *realm, CORSMaxAge: *corsMaxAge,
-		SessionLifetime: *session, Clients: []fakeidp.Client{client}, Faults: fl,
+		SessionLifetime: *session, Clients: []fakeidp.Client{client}, Faults: fl, OmitIss: !*iss,
 	}
 	if err := cfg.Validate(); err != nil {
 		var ce *fakeidp.ConfigError

@@ -43,6 +43,7 @@ type idpFile struct {
 	Realm               opt[string]              `yaml:"realm"`
 	CORSMaxAge          opt[strictyaml.Duration] `yaml:"cors-max-age"`
 	SessionLifetime     opt[strictyaml.Duration] `yaml:"session-lifetime"`
+	IssParameter        opt[bool]                `yaml:"iss-parameter"`
 	User                *struct {
 		Subject string `yaml:"subject" rs:"required"`
 		Name    string `yaml:"name"`
@@ -102,6 +103,7 @@ func loadIdPConfig(file string) (idpSetup, error) {
 		Addr: f.Addr.V, ListenPublic: f.Public, HTTPS: f.HTTPS, Host: f.Host.V, Issuer: f.Issuer.V,
 		IssuerTrailingSlash: f.IssuerTrailingSlash, Layout: fakeidp.Layout(f.Layout), Realm: f.Realm.V,
 		CORSMaxAge: f.CORSMaxAge.V.D(), SessionLifetime: f.SessionLifetime.V.D(),
+		OmitIss: f.IssParameter.Set && !f.IssParameter.V,
 	}
 	if !f.Addr.Set {
 		cfg.Addr = defaultIdPAddr
