@@ -328,6 +328,11 @@ type Step struct {
 	// seen, held or answered) or unknown (one nobody issued), and records the
 	// answer (harness.token, and harness.id-token for an id_token in it).
 	TokenRequest string `yaml:"token-request" rs:"enum=held|first|newest|unknown"`
+	// Revoke (judges: idp) revokes a refresh token (held, first or newest,
+	// as for TokenRequest) at the revocation endpoint by plain HTTP from the
+	// app's origin, as a public client's logout does (RFC 7009), and records
+	// the answer, CORS included (harness.revoke).
+	Revoke string `yaml:"revoke" rs:"enum=held|first|newest"`
 	// PromptNone (judges: idp) sends the top frame to the authorization
 	// endpoint with prompt=none, the client's scope and its silent redirect
 	// URI, and records where it came back (harness.authorize): the protocol's
@@ -376,8 +381,8 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 		"freeze": s.Freeze != nil, "network": s.Network != "", "rotate-signing-key": s.RotateSigningKey,
 		"probe-callback": s.ProbeCallback,
 		"tab":            valueOf(n, "tab") != nil,
-		"discovery":      s.Discovery, "token-request": s.TokenRequest != "", "prompt-none": s.PromptNone,
-	}, "login, attempt-login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network, rotate-signing-key, probe-callback, tab, discovery, token-request or prompt-none"); err != nil {
+		"discovery":      s.Discovery, "token-request": s.TokenRequest != "", "revoke": s.Revoke != "", "prompt-none": s.PromptNone,
+	}, "login, attempt-login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network, rotate-signing-key, probe-callback, tab, discovery, token-request, revoke or prompt-none"); err != nil {
 		return err
 	}
 	if s.Await != nil && s.Call == "" {

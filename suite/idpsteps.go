@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -81,22 +82,71 @@ func (r *Run) discovery(ctx context.Context) error {
 }
 
 // tokenRequest presents a refresh token by plain HTTP and records the answer.
+// presented is the refresh token a step names (held, first, newest, or
+// unknown: one nobody issued).
+func (v *vault) presented(which string) string {
+	switch which {
+	case "held":
+		return v.heldRT
+	case "first":
+		return v.firstRT
+	case "newest":
+		return v.newestRT
+	case "unknown":
+		return "refreshsuite-unknown-" + target.RandomString()
+	}
+	return ""
+}
+
+// revoke revokes a refresh token as a public client's logout does (RFC
+// 7009 section 2.1: the token, its type hint and client_id, no secret), from
+// the app's origin, and records whether the answer was a 200 the app could
+// read (CORS on the actual response: a preflight alone proves nothing).
+func (r *Run) revoke(ctx context.Context, which string) error {
+	d, err := r.endpoints(ctx)
+	if err != nil {
+		return fmt.Errorf("revoke: the discovery document: %w", err)
+	}
+	rt := r.vault.presented(which)
+	f := timeline.Fields{"presented": which, "presented_refresh_token": timeline.Fingerprint(rt)}
+	switch {
+	case d.RevocationEndpoint == "":
+		f["outcome"] = "not-advertised"
+	case rt == "":
+		r.Timeline.Add("harness.step", timeline.Fields{"step": "revoke " + which + ": the client holds no refresh token to revoke"})
+		return nil
+	default:
+		a, err := target.PostToken(ctx, r.http, d.RevocationEndpoint, r.app.origin, url.Values{
+			"token": {rt}, "token_type_hint": {"refresh_token"}, "client_id": {r.clientID},
+		})
+		if err != nil {
+			f["outcome"], f["error"] = "unanswered", timeline.Redact(err.Error())
+			break
+		}
+		f["status"] = fmt.Sprint(a.Status)
+		f["cors"] = "refused"
+		if target.CORSAllows(a.AllowOrigin, r.app.origin) {
+			f["cors"] = "allowed"
+		}
+		f["outcome"] = "ok"
+		if a.Status != http.StatusOK {
+			// RFC 7009 2.2: 200 whatever the token was; a body is not required.
+			f["outcome"], f["error"] = "error", a.Error
+		}
+	}
+	if f["presented_refresh_token"] == "" {
+		delete(f, "presented_refresh_token")
+	}
+	r.Timeline.Add("harness.revoke", f)
+	return nil
+}
+
 func (r *Run) tokenRequest(ctx context.Context, which string) error {
 	d, err := r.endpoints(ctx)
 	if err != nil {
 		return fmt.Errorf("token-request: the discovery document: %w", err)
 	}
-	var rt string
-	switch which {
-	case "held":
-		rt = r.vault.heldRT
-	case "first":
-		rt = r.vault.firstRT
-	case "newest":
-		rt = r.vault.newestRT
-	case "unknown":
-		rt = "refreshsuite-unknown-" + target.RandomString()
-	}
+	rt := r.vault.presented(which)
 	if rt == "" {
 		// Nothing to present: the expectations about this answer are then
 		// not applicable (their anchors pick nothing).

@@ -172,6 +172,13 @@ func TestIdPChecksSayWhy(t *testing.T) {
 		says string
 	}{
 		{"idp-discovery/discovery-document", []edit{{what: "harness.discovery", set: map[string]string{"refresh_token_grant": "no"}}}, Failed, "does not list refresh_token"},
+		// RFC 7009 for a public client: the revocation is judged on its
+		// actual answer, and the token on what the IdP does with it next.
+		{"idp-revocation/revocation-accepted", []edit{{what: "harness.revoke", set: map[string]string{"outcome": "error", "status": "401", "error": "invalid_client"}}}, Failed, "refused a public client's revocation"},
+		{"idp-revocation/revocation-readable", []edit{{what: "harness.revoke", set: map[string]string{"cors": "refused"}}}, Failed, "whatever the preflight said"},
+		{"idp-revocation/revoked-token-refused", []edit{{what: "harness.token", set: map[string]string{"outcome": "ok", "status": "200", "error": ""}}}, Failed, "still works after the IdP accepted its revocation"},
+		{"idp-revocation/revoked-token-refused", []edit{{what: "harness.revoke", set: map[string]string{"outcome": "not-advertised", "status": "", "cors": ""}}}, Skipped, "premise revocation-advertised did not hold"},
+		{"idp-revocation/revocation-accepted", []edit{{what: "harness.revoke", set: map[string]string{"outcome": "not-advertised", "status": "", "cors": ""}}}, Skipped, "premise revocation-advertised did not hold"},
 		// RFC 9207, where discovery promises it: an error response and a
 		// code without iss, or with another one, fail; an IdP that does not
 		// advertise it is not judged on it.

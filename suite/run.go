@@ -617,6 +617,8 @@ func (r *Run) step(ctx context.Context, i int, st scenarios.Step) error {
 		return r.discovery(ctx)
 	case st.TokenRequest != "":
 		return r.tokenRequest(ctx, st.TokenRequest)
+	case st.Revoke != "":
+		return r.revoke(ctx, st.Revoke)
 	case st.PromptNone:
 		return r.promptNone(ctx, timeout)
 	}

@@ -77,8 +77,9 @@ func (a TokenAnswer) OK() bool {
 	return a.Status == http.StatusOK && a.Error == "" && a.AccessToken != ""
 }
 
-// PostToken sends a form to the token endpoint as an SPA would: from its
-// origin, as a public client (client_id in the form, no secret).
+// PostToken sends a form to the token endpoint (or the revocation endpoint,
+// whose 200 has no JSON to read) as an SPA would: from its origin, as a
+// public client (client_id in the form, no secret).
 func PostToken(ctx context.Context, c *http.Client, endpoint, origin string, form url.Values) (TokenAnswer, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {

@@ -45,6 +45,12 @@ var harnessKinds = map[string]Kind{
 		"dpop":  "dpop_signing_alg_values_supported lists an algorithm (RFC 9449)",
 		"error": "why the document could not be read",
 	}},
+	"harness.revoke": {"the harness revoked a refresh token at the revocation endpoint by plain HTTP, from the app's origin, as a public client (RFC 7009), and what came back", map[string]string{
+		"presented":               "which refresh token: held, first or newest (as for harness.token)",
+		"presented_refresh_token": "fingerprint", "status": "HTTP status",
+		"outcome": "ok (200), error (another status), unanswered (no HTTP answer), or not-advertised (discovery names no revocation_endpoint)",
+		"error":   "the OAuth error, or why nothing came back", "cors": "allowed: the actual response lets the app's origin read it; refused: it does not",
+	}},
 	"harness.token": {"the harness sent a refresh_token grant by plain HTTP, from the app's origin, and what came back", map[string]string{
 		"presented":               "which refresh token: held (the client's now), first (the first the client held, from its login), newest (the newest seen), unknown (one nobody issued)",
 		"presented_refresh_token": "fingerprint", "status": "HTTP status", "outcome": "ok, error, or unanswered (no HTTP answer)", "error": "OAuth error, or why nothing came back",

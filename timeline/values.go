@@ -52,6 +52,7 @@ var Values = map[string]map[string][]string{
 		"presented": {"held", "first", "newest", "unknown"}, "outcome": {"ok", "error", "unanswered"}, "new_refresh_token": {"yes", "no"},
 		"expires_in_ok": {"yes", "no"}, "exp_consistent": {"yes", "no", "opaque"}, "cors": {"allowed", "refused"},
 	},
+	"harness.revoke":    {"presented": {"held", "first", "newest"}, "outcome": {"ok", "error", "unanswered", "not-advertised"}, "cors": {"allowed", "refused"}},
 	"harness.authorize": {"prompt": {"none"}, "session": {"yes", "no"}, "outcome": {"code", "error", "stayed"}, "iss": {"match", "other", "missing"}, "iss_advertised": {"yes", "no"}},
 	"harness.id-token": {
 		"source": {"client", "harness"}, "refreshed": {"yes", "no"}, "signature": {"valid", "invalid", "unknown-kid", "unsigned", "unchecked"},

@@ -645,6 +645,8 @@ func zitadelOP(t *testing.T, base string) (issuer string) {
 //	                 the example keeps no login session, so silent authentication cannot work
 //	IDP-SA-2   pass  for the same reason, prompt=none without a session gets login_required
 //	IDP-SA-3   skip  with no session at all there is no session cookie whose SameSite could be judged
+//	IDP-REV-1  pass  op.Revoke takes a public client's revocation (auth method none), rs/cors lets the
+//	                 SPA's origin read the answer, and the revoked refresh token is then invalid_grant
 //	IDP-ISS-1  skip  (both specs) discovery does not advertise authorization_response_iss_parameter_supported
 func TestCertifyZitadelExampleOP(t *testing.T) {
 	base := freeBase(t, "127.0.0.1") // the OP is on localhost: the SPA on 127.0.0.1 is cross-site
