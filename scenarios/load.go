@@ -407,7 +407,7 @@ func (c *checker) steps(s *Scenario) error {
 				}
 			}
 		}
-		for name, set := range map[string]bool{"discovery": st.Discovery, "token-request": st.TokenRequest != "", "revoke": st.Revoke != "", "prompt-none": st.PromptNone} {
+		for name, set := range map[string]bool{"discovery": st.Discovery, "token-request": st.TokenRequest != "", "revoke": st.Revoke != "", "userinfo": st.Userinfo, "prompt-none": st.PromptNone} {
 			if set && s.Judges != "idp" {
 				return c.errAt(st.node, key, "the %s step talks to the IdP by plain HTTP or as the protocol, not as the client: it belongs to a scenario with judges: idp", name)
 			}

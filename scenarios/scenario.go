@@ -333,6 +333,11 @@ type Step struct {
 	// app's origin, as a public client's logout does (RFC 7009), and records
 	// the answer, CORS included (harness.revoke).
 	Revoke string `yaml:"revoke" rs:"enum=held|first|newest"`
+	// Userinfo (judges: idp) asks the userinfo endpoint about the access
+	// token the client holds, by plain HTTP from the app's origin, and
+	// records the answer, CORS included, and whether its sub is the
+	// id_token's (harness.userinfo).
+	Userinfo bool `yaml:"userinfo"`
 	// PromptNone (judges: idp) sends the top frame to the authorization
 	// endpoint with prompt=none, the client's scope and its silent redirect
 	// URI, and records where it came back (harness.authorize): the protocol's
@@ -357,6 +362,7 @@ var bareSteps = map[string]func(*Step){
 	"probe-callback":     func(s *Step) { s.ProbeCallback = true },
 	"discovery":          func(s *Step) { s.Discovery = true },
 	"prompt-none":        func(s *Step) { s.PromptNone = true },
+	"userinfo":           func(s *Step) { s.Userinfo = true },
 }
 
 func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
@@ -381,8 +387,8 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 		"freeze": s.Freeze != nil, "network": s.Network != "", "rotate-signing-key": s.RotateSigningKey,
 		"probe-callback": s.ProbeCallback,
 		"tab":            valueOf(n, "tab") != nil,
-		"discovery":      s.Discovery, "token-request": s.TokenRequest != "", "revoke": s.Revoke != "", "prompt-none": s.PromptNone,
-	}, "login, attempt-login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network, rotate-signing-key, probe-callback, tab, discovery, token-request, revoke or prompt-none"); err != nil {
+		"discovery":      s.Discovery, "token-request": s.TokenRequest != "", "revoke": s.Revoke != "", "userinfo": s.Userinfo, "prompt-none": s.PromptNone,
+	}, "login, attempt-login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network, rotate-signing-key, probe-callback, tab, discovery, token-request, revoke, userinfo or prompt-none"); err != nil {
 		return err
 	}
 	if s.Await != nil && s.Call == "" {
@@ -400,7 +406,7 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 	if v := valueOf(n, "login"); v != nil && !s.Login || valueOf(n, "open") != nil && !s.Open ||
 		valueOf(n, "end-idp-session") != nil && !s.EndIdPSession || valueOf(n, "rotate-signing-key") != nil && !s.RotateSigningKey ||
 		valueOf(n, "probe-callback") != nil && !s.ProbeCallback || valueOf(n, "discovery") != nil && !s.Discovery ||
-		valueOf(n, "prompt-none") != nil && !s.PromptNone {
+		valueOf(n, "prompt-none") != nil && !s.PromptNone || valueOf(n, "userinfo") != nil && !s.Userinfo {
 		return d.Errorf(n, key, "a bare step is written as a word (- login), not as a mapping set to false")
 	}
 	b, _ := yaml.Marshal(n)

@@ -25,6 +25,8 @@ type vault struct {
 	// heldRT the one it holds now, newestRT the newest seen, held or
 	// answered.
 	firstRT, heldRT, newestRT string
+	// heldAT is the access token the client holds now.
+	heldAT string
 	// loginIDT is the first id_token the client held; seen are the id_tokens
 	// already checked.
 	loginIDT string
@@ -33,7 +35,8 @@ type vault struct {
 
 // held notes what the client holds after a step, and checks an id_token it
 // has not shown before (idp scenarios).
-func (r *Run) held(ctx context.Context, rt, idt string) {
+func (r *Run) held(ctx context.Context, at, rt, idt string) {
+	r.vault.heldAT = at
 	if rt != "" {
 		if r.vault.firstRT == "" {
 			r.vault.firstRT = rt
@@ -138,6 +141,44 @@ func (r *Run) revoke(ctx context.Context, which string) error {
 		delete(f, "presented_refresh_token")
 	}
 	r.Timeline.Add("harness.revoke", f)
+	return nil
+}
+
+// userinfo asks the userinfo endpoint about the access token the client
+// holds, from the app's origin (OIDC Core 5.3), and records whether the
+// actual answer is one the app could read, and whether it is about the
+// id_token's user (5.3.2: the sub must match, else the answer is not used).
+func (r *Run) userinfo(ctx context.Context) error {
+	d, err := r.endpoints(ctx)
+	if err != nil {
+		return fmt.Errorf("userinfo: the discovery document: %w", err)
+	}
+	f := timeline.Fields{}
+	switch {
+	case d.UserinfoEndpoint == "":
+		f["outcome"] = "not-advertised"
+	case r.vault.heldAT == "":
+		r.Timeline.Add("harness.step", timeline.Fields{"step": "userinfo: the client holds no access token to present"})
+		return nil
+	default:
+		a, err := target.GetUserinfo(ctx, r.http, d.UserinfoEndpoint, r.app.origin, r.vault.heldAT)
+		if err != nil {
+			f["outcome"], f["error"] = "unanswered", timeline.Redact(err.Error())
+			break
+		}
+		f["status"] = fmt.Sprint(a.Status)
+		f["cors"] = "refused"
+		if target.CORSAllows(a.AllowOrigin, r.app.origin) {
+			f["cors"] = "allowed"
+		}
+		f["outcome"] = "error"
+		if a.Status == http.StatusOK {
+			f["outcome"] = "ok"
+			login, _ := target.DecodeClaims(r.vault.loginIDT)
+			f["sub_matches"] = yesNo(a.Sub != "" && a.Sub == login.Sub)
+		}
+	}
+	r.Timeline.Add("harness.userinfo", f)
 	return nil
 }
 

@@ -172,6 +172,11 @@ func TestIdPChecksSayWhy(t *testing.T) {
 		says string
 	}{
 		{"idp-discovery/discovery-document", []edit{{what: "harness.discovery", set: map[string]string{"refresh_token_grant": "no"}}}, Failed, "does not list refresh_token"},
+		// Userinfo, judged on its actual answer and on whose it is.
+		{"idp-code-flow/userinfo-readable", []edit{{what: "harness.userinfo", set: map[string]string{"cors": "refused"}}}, Failed, "does not let the SPA's origin read it"},
+		{"idp-code-flow/userinfo-readable", []edit{{what: "harness.userinfo", set: map[string]string{"sub_matches": "no"}}}, Failed, "its sub differs"},
+		{"idp-code-flow/userinfo-readable", []edit{{what: "harness.userinfo", set: map[string]string{"outcome": "error", "status": "401", "sub_matches": ""}}}, Failed, "did not answer the SPA's access token with 200"},
+		{"idp-code-flow/userinfo-readable", []edit{{what: "harness.userinfo", set: map[string]string{"outcome": "not-advertised", "status": "", "cors": "", "sub_matches": ""}}}, Skipped, "premise userinfo-advertised did not hold"},
 		// RFC 7009 for a public client: the revocation is judged on its
 		// actual answer, and the token on what the IdP does with it next.
 		{"idp-revocation/revocation-accepted", []edit{{what: "harness.revoke", set: map[string]string{"outcome": "error", "status": "401", "error": "invalid_client"}}}, Failed, "refused a public client's revocation"},

@@ -619,6 +619,8 @@ func (r *Run) step(ctx context.Context, i int, st scenarios.Step) error {
 		return r.tokenRequest(ctx, st.TokenRequest)
 	case st.Revoke != "":
 		return r.revoke(ctx, st.Revoke)
+	case st.Userinfo:
+		return r.userinfo(ctx)
 	case st.PromptNone:
 		return r.promptNone(ctx, timeout)
 	}
@@ -848,7 +850,7 @@ func (r *Run) snapshot(ctx context.Context) {
 				}
 			}
 			r.Timeline.Add("harness.tokens", f)
-			r.held(ctx, t.RefreshToken, t.IDToken)
+			r.held(ctx, t.AccessToken, t.RefreshToken, t.IDToken)
 		}
 	} else if r.Scenario.Judges == "idp" {
 		// The idp scenarios judge what the reference SPA holds: when it

@@ -115,6 +115,42 @@ func PostToken(ctx context.Context, c *http.Client, endpoint, origin string, for
 	return r, nil
 }
 
+// UserinfoAnswer is what a userinfo endpoint answered.
+type UserinfoAnswer struct {
+	Status      int
+	AllowOrigin string
+	Sub         string // the claim, when the answer was a JSON object with one
+}
+
+// GetUserinfo asks the userinfo endpoint about an access token as an SPA
+// would: a GET from its origin with the token as a Bearer (OIDC Core 5.3.1).
+func GetUserinfo(ctx context.Context, c *http.Client, endpoint, origin, accessToken string) (UserinfoAnswer, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	if err != nil {
+		return UserinfoAnswer{}, err
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Origin", origin)
+	resp, err := c.Do(req)
+	if err != nil {
+		return UserinfoAnswer{}, fmt.Errorf("GET %s: %w", endpoint, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return UserinfoAnswer{}, fmt.Errorf("GET %s: %w", endpoint, err)
+	}
+	a := UserinfoAnswer{Status: resp.StatusCode, AllowOrigin: resp.Header.Get("Access-Control-Allow-Origin")}
+	var doc struct {
+		Sub string `json:"sub"`
+	}
+	if json.Unmarshal(body, &doc) == nil {
+		a.Sub = doc.Sub
+	}
+	return a, nil
+}
+
 // CORSAllows reports whether an Access-Control-Allow-Origin value lets origin read.
 func CORSAllows(allow, origin string) bool { return allow == "*" || allow == origin }
 

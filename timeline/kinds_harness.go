@@ -51,6 +51,11 @@ var harnessKinds = map[string]Kind{
 		"outcome": "ok (200), error (another status), unanswered (no HTTP answer), or not-advertised (discovery names no revocation_endpoint)",
 		"error":   "the OAuth error, or why nothing came back", "cors": "allowed: the actual response lets the app's origin read it; refused: it does not",
 	}},
+	"harness.userinfo": {"the harness asked the userinfo endpoint about the access token the client holds, by plain HTTP from the app's origin (OIDC Core 5.3), and what came back", map[string]string{
+		"status": "HTTP status", "outcome": "ok (200), error (another status), unanswered (no HTTP answer), or not-advertised (discovery names no userinfo_endpoint)",
+		"error": "why nothing came back", "cors": "allowed: the actual response lets the app's origin read it; refused: it does not",
+		"sub_matches": "yes: the answer's sub is the login id_token's (OIDC Core 5.3.2); no: another or none",
+	}},
 	"harness.token": {"the harness sent a refresh_token grant by plain HTTP, from the app's origin, and what came back", map[string]string{
 		"presented":               "which refresh token: held (the client's now), first (the first the client held, from its login), newest (the newest seen), unknown (one nobody issued)",
 		"presented_refresh_token": "fingerprint", "status": "HTTP status", "outcome": "ok, error, or unanswered (no HTTP answer)", "error": "OAuth error, or why nothing came back",

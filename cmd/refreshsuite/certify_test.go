@@ -645,6 +645,7 @@ func zitadelOP(t *testing.T, base string) (issuer string) {
 //	                 the example keeps no login session, so silent authentication cannot work
 //	IDP-SA-2   pass  for the same reason, prompt=none without a session gets login_required
 //	IDP-SA-3   skip  with no session at all there is no session cookie whose SameSite could be judged
+//	IDP-UI-1   pass  userinfo answers the access token with test-user's sub, rs/cors on the answer
 //	IDP-REV-1  pass  op.Revoke takes a public client's revocation (auth method none), rs/cors lets the
 //	                 SPA's origin read the answer, and the revoked refresh token is then invalid_grant
 //	IDP-ISS-1  skip  (both specs) discovery does not advertise authorization_response_iss_parameter_supported
