@@ -65,6 +65,7 @@ var Requirements = map[string]string{
 	"IDP-SA-1":   "prompt=none with a session works inside a hidden cross-origin iframe (framing allowed)",
 	"IDP-SA-2":   "prompt=none without a session redirects with error=login_required",
 	"IDP-SA-3":   "the session cookie is SameSite=None; Secure so silent refresh can work cross-site",
+	"IDP-SA-4":   "with third-party cookies blocked, prompt=none in the hidden cross-site iframe still comes back to the SPA (a code, or an error such as login_required), so that the SPA can fall back at once",
 	"IDP-UI-1":   "the userinfo endpoint answers the SPA's access token from its origin with the logged-in user's sub, and the actual answer carries CORS for that origin (OIDC Core 5.3)",
 	"IDP-REV-1":  "a public client can revoke its refresh token at the advertised revocation endpoint from the SPA's origin, reading the answer (CORS), and the revoked token is then refused (RFC 7009 s2.1, s2.2)",
 	"IDP-ISS-1":  "an IdP that advertises authorization_response_iss_parameter_supported puts its exact issuer as iss in every authorization response, a code or an error (RFC 9207 s2, s2.4)",

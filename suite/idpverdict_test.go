@@ -172,6 +172,10 @@ func TestIdPChecksSayWhy(t *testing.T) {
 		says string
 	}{
 		{"idp-discovery/discovery-document", []edit{{what: "harness.discovery", set: map[string]string{"refresh_token_grant": "no"}}}, Failed, "does not list refresh_token"},
+		// Without its cookie in the iframe, an IdP that shows a page there
+		// leaves the SPA waiting: a should.
+		{"idp-silent-auth-cookies-blocked/iframe-comes-back", []edit{{what: "browser.post-message", drop: true}, {what: "browser.message", drop: true},
+			{what: "browser.navigated", match: map[string]string{"frame": "child", "url": "http://localhost:8471/silent-callback.html"}, set: map[string]string{"url": "http://127.0.0.1:9471/login", "origin": "http://127.0.0.1:9471"}}}, Failed, "answered the iframe with a page instead of a redirect"},
 		// Userinfo, judged on its actual answer and on whose it is.
 		{"idp-code-flow/userinfo-readable", []edit{{what: "harness.userinfo", set: map[string]string{"cors": "refused"}}}, Failed, "does not let the SPA's origin read it"},
 		{"idp-code-flow/userinfo-readable", []edit{{what: "harness.userinfo", set: map[string]string{"sub_matches": "no"}}}, Failed, "its sub differs"},

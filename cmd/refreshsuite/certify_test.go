@@ -491,7 +491,10 @@ func TestCertifyWeakenedIdP(t *testing.T) {
 		flags: []string{"-fault", "authorize:page-without-redirect:prompt=none"},
 		want: map[string]reports.State{"idp-silent-auth/iframe-came-back-with-code": reports.Failed, "idp-silent-auth/silent-refresh-succeeds": reports.Failed,
 			"idp-silent-auth/session-cookie-crosses-sites": reports.Skipped,
-			"idp-no-session/prompt-none-error":             reports.Failed, "idp-no-session/prompt-none-login-required": reports.Failed},
+			"idp-no-session/prompt-none-error":             reports.Failed, "idp-no-session/prompt-none-login-required": reports.Failed,
+			"idp-silent-auth-cookies-blocked/iframe-comes-back": reports.Failed,
+			// No response came back whose iss could be read.
+			"idp-no-session/iss-in-error-response": reports.Skipped, "idp-silent-auth/iss-in-code-response": reports.Skipped},
 		says:    map[string]string{"idp-silent-auth/iframe-came-back-with-code": "a page instead of a redirect", "idp-no-session/prompt-none-error": "did not come back"},
 		idpPage: "idp-no-session",
 	}, {
@@ -500,7 +503,7 @@ func TestCertifyWeakenedIdP(t *testing.T) {
 		name:  "framing refused",
 		flags: []string{"-fault", "authorize:deny-framing:prompt=none"},
 		want: map[string]reports.State{"idp-silent-auth/iframe-came-back-with-code": reports.Failed, "idp-silent-auth/silent-refresh-succeeds": reports.Failed,
-			"idp-silent-auth/session-cookie-crosses-sites": reports.Skipped},
+			"idp-silent-auth/session-cookie-crosses-sites": reports.Skipped, "idp-silent-auth-cookies-blocked/iframe-comes-back": reports.Failed},
 		says: map[string]string{"idp-silent-auth/iframe-came-back-with-code": `refused to be framed: the iframe shows the browser's error page in place of the IdP's answer, whose framing headers (X-Frame-Options, CSP frame-ancestors) the entry quotes as sent (`},
 		// and the entry quotes them
 		quotes: map[string][]string{"idp-silent-auth/iframe-came-back-with-code": {`x_frame_options="DENY"`, `csp_frame_ancestors="frame-ancestors 'none'"`}},
@@ -645,6 +648,7 @@ func zitadelOP(t *testing.T, base string) (issuer string) {
 //	                 the example keeps no login session, so silent authentication cannot work
 //	IDP-SA-2   pass  for the same reason, prompt=none without a session gets login_required
 //	IDP-SA-3   skip  with no session at all there is no session cookie whose SameSite could be judged
+//	IDP-SA-4   pass  with third-party cookies blocked its prompt=none answers login_required, as always
 //	IDP-UI-1   pass  userinfo answers the access token with test-user's sub, rs/cors on the answer
 //	IDP-REV-1  pass  op.Revoke takes a public client's revocation (auth method none), rs/cors lets the
 //	                 SPA's origin read the answer, and the revoked refresh token is then invalid_grant
