@@ -88,7 +88,7 @@ func oidcProvider(t *testing.T, base string) (issuer string) {
 	return issuer
 }
 
-// The fourth proof: node oidc-provider (panva), an OpenID Certified provider,
+// Another independent provider: node oidc-provider (panva), OpenID Certified,
 // unmodified from npm, configured by server.mjs as a vendor would and
 // otherwise on its defaults, certified through its own development login and
 // consent pages. The SPA is on 127.0.0.1, the provider on localhost: another
