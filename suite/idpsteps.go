@@ -101,6 +101,16 @@ func (v *vault) presented(which string) string {
 	return ""
 }
 
+// answered records an HTTP answer's status and whether the app's origin may
+// read it: CORS on the actual response, which a preflight does not prove.
+func (r *Run) answered(f timeline.Fields, status int, allowOrigin string) {
+	f["status"] = fmt.Sprint(status)
+	f["cors"] = "refused"
+	if target.CORSAllows(allowOrigin, r.app.origin) {
+		f["cors"] = "allowed"
+	}
+}
+
 // revoke revokes a refresh token as a public client's logout does (RFC
 // 7009 section 2.1: the token, its type hint and client_id, no secret), from
 // the app's origin, and records whether the answer was a 200 the app could
@@ -126,11 +136,7 @@ func (r *Run) revoke(ctx context.Context, which string) error {
 			f["outcome"], f["error"] = "unanswered", timeline.Redact(err.Error())
 			break
 		}
-		f["status"] = fmt.Sprint(a.Status)
-		f["cors"] = "refused"
-		if target.CORSAllows(a.AllowOrigin, r.app.origin) {
-			f["cors"] = "allowed"
-		}
+		r.answered(f, a.Status, a.AllowOrigin)
 		f["outcome"] = "ok"
 		if a.Status != http.StatusOK {
 			// RFC 7009 2.2: 200 whatever the token was; a body is not required.
@@ -166,11 +172,7 @@ func (r *Run) userinfo(ctx context.Context) error {
 			f["outcome"], f["error"] = "unanswered", timeline.Redact(err.Error())
 			break
 		}
-		f["status"] = fmt.Sprint(a.Status)
-		f["cors"] = "refused"
-		if target.CORSAllows(a.AllowOrigin, r.app.origin) {
-			f["cors"] = "allowed"
-		}
+		r.answered(f, a.Status, a.AllowOrigin)
 		f["outcome"] = "error"
 		if a.Status == http.StatusOK {
 			f["outcome"] = "ok"
@@ -203,11 +205,7 @@ func (r *Run) tokenRequest(ctx context.Context, which string) error {
 		r.Timeline.Add("harness.token", f)
 		return nil
 	}
-	f["status"] = fmt.Sprint(a.Status)
-	f["cors"] = "refused"
-	if target.CORSAllows(a.AllowOrigin, r.app.origin) {
-		f["cors"] = "allowed"
-	}
+	r.answered(f, a.Status, a.AllowOrigin)
 	if !a.OK() {
 		f["outcome"], f["error"] = "error", a.Error
 		r.Timeline.Add("harness.token", f)

@@ -77,6 +77,23 @@ func (a TokenAnswer) OK() bool {
 	return a.Status == http.StatusOK && a.Error == "" && a.AccessToken != ""
 }
 
+// fromSPA sends req as an SPA's fetch does, from origin, and reads the
+// answer: its status, its Access-Control-Allow-Origin and its body.
+func fromSPA(c *http.Client, req *http.Request, origin string) (status int, allowOrigin string, body []byte, err error) {
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Origin", origin)
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, "", nil, fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return 0, "", nil, fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
+	}
+	return resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"), body, nil
+}
+
 // PostToken sends a form to the token endpoint (or the revocation endpoint,
 // whose 200 has no JSON to read) as an SPA would: from its origin, as a
 // public client (client_id in the form, no secret).
@@ -86,16 +103,9 @@ func PostToken(ctx context.Context, c *http.Client, endpoint, origin string, for
 		return TokenAnswer{}, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Origin", origin)
-	resp, err := c.Do(req)
+	status, allow, body, err := fromSPA(c, req, origin)
 	if err != nil {
-		return TokenAnswer{}, fmt.Errorf("POST %s: %w", endpoint, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return TokenAnswer{}, fmt.Errorf("POST %s: %w", endpoint, err)
+		return TokenAnswer{}, err
 	}
 	var doc struct {
 		Error        string          `json:"error"`
@@ -105,9 +115,9 @@ func PostToken(ctx context.Context, c *http.Client, endpoint, origin string, for
 		ExpiresIn    json.RawMessage `json:"expires_in"`
 		Scope        string          `json:"scope"`
 	}
-	r := TokenAnswer{Status: resp.StatusCode, AllowOrigin: resp.Header.Get("Access-Control-Allow-Origin")}
+	r := TokenAnswer{Status: status, AllowOrigin: allow}
 	if err := json.Unmarshal(body, &doc); err != nil {
-		r.Error = fmt.Sprintf("(not JSON: HTTP %d)", resp.StatusCode)
+		r.Error = fmt.Sprintf("(not JSON: HTTP %d)", status)
 		return r, nil
 	}
 	r.Error, r.AccessToken, r.RefreshToken, r.IDToken, r.Scope = doc.Error, doc.AccessToken, doc.RefreshToken, doc.IDToken, doc.Scope
@@ -130,18 +140,11 @@ func GetUserinfo(ctx context.Context, c *http.Client, endpoint, origin, accessTo
 		return UserinfoAnswer{}, err
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Origin", origin)
-	resp, err := c.Do(req)
+	status, allow, body, err := fromSPA(c, req, origin)
 	if err != nil {
-		return UserinfoAnswer{}, fmt.Errorf("GET %s: %w", endpoint, err)
+		return UserinfoAnswer{}, err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return UserinfoAnswer{}, fmt.Errorf("GET %s: %w", endpoint, err)
-	}
-	a := UserinfoAnswer{Status: resp.StatusCode, AllowOrigin: resp.Header.Get("Access-Control-Allow-Origin")}
+	a := UserinfoAnswer{Status: status, AllowOrigin: allow}
 	var doc struct {
 		Sub string `json:"sub"`
 	}

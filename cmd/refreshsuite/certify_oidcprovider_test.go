@@ -57,17 +57,7 @@ func oidcProvider(t *testing.T, base string) (issuer string) {
 	cmd := exec.Command(node, "server.mjs")
 	cmd.Dir = oidcProviderDir
 	cmd.Env = append(os.Environ(), "PORT="+port, "REDIRECT_URI="+base+"index.html,"+base+"silent-callback.html")
-	var log logBuffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stop(cmd)
-		if t.Failed() {
-			t.Logf("node oidc-provider printed:\n%s", log.String())
-		}
-	})
+	log := startLogged(t, cmd, "node oidc-provider")
 	// server.mjs says its issuer once it listens, before any request.
 	for deadline := time.Now().Add(20 * time.Second); issuer == ""; time.Sleep(50 * time.Millisecond) {
 		if m := listeningLine.FindStringSubmatch(log.String()); m != nil {
@@ -127,6 +117,10 @@ func oidcProvider(t *testing.T, base string) (issuer string) {
 //	IDP-SA-2   pass  (both) prompt=none without a session comes back with login_required
 //	IDP-SA-3   FAIL  for the same reason: the same prompt=none top-level carries the Lax cookie and
 //	                 comes back with a code, in the iframe it does not
+//	IDP-SA-4   pass  with third-party cookies blocked the iframe's prompt=none has no session and comes
+//	                 back with login_required at once, as it does with them allowed (the Lax cookie)
+//	IDP-UI-1   pass  features.userinfo (on by default) answers the Bearer access token with the login's
+//	                 sub, with the same client-based CORS on the answer
 //	IDP-REV-1  pass  (all three) features.revocation, off by default, is enabled (a vendor whose SPA logs
 //	                 out does): a public client authenticates by its client_id, the revocation endpoint
 //	                 answers 200 with the same client-based CORS, and revoking a refresh token revokes it

@@ -112,6 +112,24 @@ func (l *logBuffer) String() string {
 	return l.b.String()
 }
 
+// startLogged starts a provider the test owns: what it prints is kept for
+// the test log on failure, and it is stopped when the test ends.
+func startLogged(t *testing.T, cmd *exec.Cmd, name string) *logBuffer {
+	t.Helper()
+	var log logBuffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stop(cmd)
+		if t.Failed() {
+			t.Logf("%s printed:\n%s", name, log.String())
+		}
+	})
+	return &log
+}
+
 // stop ends a process this test started: SIGINT first (refreshsuite idp
 // stops on it), then kill if it is still there after 5 s.
 func stop(cmd *exec.Cmd) {
@@ -598,17 +616,7 @@ func zitadelOP(t *testing.T, base string) (issuer string) {
 	port := strings.TrimSuffix(freeBase(t, "localhost")[len("http://localhost:"):], "/")
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "PORT="+port, "REDIRECT_URI="+base+"index.html,"+base+"silent-callback.html")
-	var log logBuffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stop(cmd)
-		if t.Failed() {
-			t.Logf("the zitadel example OP printed:\n%s", log.String())
-		}
-	})
+	log := startLogged(t, cmd, "the zitadel example OP")
 	issuer = "http://localhost:" + port + "/"
 	deadline := time.Now().Add(20 * time.Second)
 	tick := time.NewTicker(100 * time.Millisecond)
