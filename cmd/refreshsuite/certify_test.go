@@ -657,9 +657,11 @@ func zitadelOP(t *testing.T, base string) (issuer string) {
 //	IDP-SA-2   pass  for the same reason, prompt=none without a session gets login_required
 //	IDP-SA-3   skip  with no session at all there is no session cookie whose SameSite could be judged
 //	IDP-SA-4   pass  with third-party cookies blocked its prompt=none answers login_required, as always
-//	IDP-UI-1   pass  userinfo answers the access token with test-user's sub, rs/cors on the answer
-//	IDP-REV-1  pass  op.Revoke takes a public client's revocation (auth method none), rs/cors lets the
-//	                 SPA's origin read the answer, and the revoked refresh token is then invalid_grant
+//	IDP-UI-1   pass  the userinfo endpoint answers the access token with its subject, the id_token's sub,
+//	                 and rs/cors lets the SPA's origin read the answer
+//	IDP-REV-1  pass  op.ParseTokenRevocationRequest takes a public client (auth method none) by its
+//	                 client_id, rs/cors lets the SPA's origin read the answer, and
+//	                 Storage.RevokeToken deletes the refresh token: presented again, invalid_grant
 //	IDP-ISS-1  skip  (both specs) discovery does not advertise authorization_response_iss_parameter_supported
 func TestCertifyZitadelExampleOP(t *testing.T) {
 	base := freeBase(t, "127.0.0.1") // the OP is on localhost: the SPA on 127.0.0.1 is cross-site
