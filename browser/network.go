@@ -2,6 +2,7 @@ package browser
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -160,9 +161,7 @@ func (s *Session) responded(t *tab, e *proto.NetworkResponseReceived) {
 	f["status"] = fmt.Sprint(e.Response.Status)
 	if e.Type == proto.NetworkResourceTypeDocument {
 		fr := framingHeaders(e.Response.Headers)
-		for k, v := range fr {
-			f[k] = v
-		}
+		maps.Copy(f, fr)
 		n.framing[e.FrameID] = fr
 	}
 	if !r.known {

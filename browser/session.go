@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
 	"time"
@@ -178,9 +179,7 @@ func (s *Session) instrument(t *tab) error {
 		if strings.HasPrefix(e.Frame.URL, "chrome-error:") {
 			// The error page in place of a document that refused the
 			// frame: its headers are the reason.
-			for k, v := range t.net.framing[e.Frame.ID] {
-				f[k] = v
-			}
+			maps.Copy(f, t.net.framing[e.Frame.ID])
 		}
 		add("browser.navigated", f)
 	})

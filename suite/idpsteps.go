@@ -84,7 +84,6 @@ func (r *Run) discovery(ctx context.Context) error {
 	return nil
 }
 
-// tokenRequest presents a refresh token by plain HTTP and records the answer.
 // presented is the refresh token a step names (held, first, newest, or
 // unknown: one nobody issued).
 func (v *vault) presented(which string) string {
@@ -121,7 +120,7 @@ func (r *Run) revoke(ctx context.Context, which string) error {
 		return fmt.Errorf("revoke: the discovery document: %w", err)
 	}
 	rt := r.vault.presented(which)
-	f := timeline.Fields{"presented": which, "presented_refresh_token": timeline.Fingerprint(rt)}
+	f := timeline.Fields{"presented": which}
 	switch {
 	case d.RevocationEndpoint == "":
 		f["outcome"] = "not-advertised"
@@ -129,6 +128,7 @@ func (r *Run) revoke(ctx context.Context, which string) error {
 		r.Timeline.Add("harness.step", timeline.Fields{"step": "revoke " + which + ": the client holds no refresh token to revoke"})
 		return nil
 	default:
+		f["presented_refresh_token"] = timeline.Fingerprint(rt)
 		a, err := target.PostToken(ctx, r.http, d.RevocationEndpoint, r.app.origin, url.Values{
 			"token": {rt}, "token_type_hint": {"refresh_token"}, "client_id": {r.clientID},
 		})
@@ -142,9 +142,6 @@ func (r *Run) revoke(ctx context.Context, which string) error {
 			// RFC 7009 2.2: 200 whatever the token was; a body is not required.
 			f["outcome"], f["error"] = "error", a.Error
 		}
-	}
-	if f["presented_refresh_token"] == "" {
-		delete(f, "presented_refresh_token")
 	}
 	r.Timeline.Add("harness.revoke", f)
 	return nil
@@ -184,6 +181,7 @@ func (r *Run) userinfo(ctx context.Context) error {
 	return nil
 }
 
+// tokenRequest presents a refresh token by plain HTTP and records the answer.
 func (r *Run) tokenRequest(ctx context.Context, which string) error {
 	d, err := r.endpoints(ctx)
 	if err != nil {
