@@ -31,6 +31,10 @@ type Fault struct {
 	Delay time.Duration
 }
 
+// answers reports whether the fault lets the request be answered normally,
+// only later (slow, hold).
+func (f Fault) answers() bool { return f.Do == "slow" || f.Do == "hold" }
+
 // MaxDelay bounds a slow endpoint: longer is a hang, and a hang is not a test.
 const MaxDelay = 2 * time.Minute
 
@@ -42,6 +46,7 @@ var Actions = map[string]string{
 	"server-error":          "the endpoint answers 500 with error=server_error",
 	"invalid-grant":         "token answers 400 with error=invalid_grant",
 	"slow":                  "the endpoint answers normally, after delay of wall-clock time (virtual time stands still while a request is pending, so only the real clock sees it)",
+	"hold":                  "the endpoint holds the request until the harness releases it (the release step), then answers normally; at most " + MaxDelay.String() + " (wall-clock latency the harness ends on a condition, not after a guessed delay)",
 }
 
 // rule says which requests an action can alter. A request it cannot alter
@@ -69,6 +74,7 @@ var rules = map[string]rule{
 	"server-error":          {on: allEndpoints},
 	"invalid-grant":         {on: []string{"token"}},
 	"slow":                  {on: allEndpoints},
+	"hold":                  {on: allEndpoints},
 }
 
 // endpointParams are the parameters each endpoint reads, the only ones a
@@ -128,6 +134,8 @@ func (f Fault) validate() *ConfigError {
 	switch {
 	case f.Do == "slow" && (f.Delay <= 0 || f.Delay > MaxDelay):
 		return cfgErr("delay", "do: slow needs a delay between 1ms and %s", MaxDelay)
+	case f.Do == "hold" && f.Delay != 0:
+		return cfgErr("delay", "do: hold waits for the harness's release step: it takes no delay (do: slow does)")
 	case f.Do != "slow" && f.Delay != 0:
 		return cfgErr("delay", "only do: slow takes a delay")
 	}

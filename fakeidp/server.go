@@ -67,7 +67,8 @@ type Server struct {
 	ln        net.Listener
 	http      *http.Server
 	done      chan struct{}
-	closing   chan struct{} // closed by Close: slow faults stop waiting
+	closing   chan struct{} // closed by Close: slow and hold faults stop waiting
+	holds     holds
 	closeOnce sync.Once
 }
 
@@ -582,8 +583,8 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	var anom *anomaly
 	if ft, ok := s.fault(r.Context(), "authorize", q, f); ok {
 		switch ft.Do {
-		case "slow":
-			ctx, r = s.slowDown(ctx, r, ft.Delay, f)
+		case "slow", "hold":
+			ctx, r = s.hold(ctx, r, ft, f)
 		case "page-without-redirect":
 			f["outcome"] = "fault"
 			interactivePage(w)
@@ -697,23 +698,77 @@ func (s *Server) fault(ctx context.Context, endpoint string, params url.Values, 
 	return ft, true
 }
 
-// slowDown holds a request for d of wall-clock time, then lets it go on as if
-// it had arrived now: the provider works on it, stamps its tokens and records
-// it at the moment it answers (its idp.fault entry marks the arrival). When
+// hold holds a request a slow or hold fault applies to: for slow, for its
+// delay; for hold, until the harness releases it. The request then goes on as if it had
+// arrived at that moment: the provider works on it, stamps its tokens and
+// records it when it answers (its idp.fault entry marks the arrival). When
 // the client gives up or the server closes first, the request is abandoned
 // without an answer (the connection is cut), and recorded as such.
-func (s *Server) slowDown(ctx context.Context, r *http.Request, d time.Duration, f timeline.Fields) (context.Context, *http.Request) {
-	t := time.NewTimer(d)
+func (s *Server) hold(ctx context.Context, r *http.Request, ft Fault, f timeline.Fields) (context.Context, *http.Request) {
+	// Bounded: a scenario that never releases must not hang its run.
+	bound := MaxDelay
+	var released <-chan struct{}
+	if ft.Do == "slow" {
+		bound = ft.Delay
+	} else {
+		var done func()
+		released, done = s.holds.join()
+		defer done()
+	}
+	t := time.NewTimer(bound)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		ctx = context.WithValue(ctx, nowKey{}, s.Timeline.Clock().Now())
-		return ctx, r.WithContext(ctx)
+	case <-released:
 	case <-r.Context().Done():
+		f["outcome"] = "abandoned"
+		panic(http.ErrAbortHandler)
 	case <-s.closing:
+		f["outcome"] = "abandoned"
+		panic(http.ErrAbortHandler)
 	}
-	f["outcome"] = "abandoned"
-	panic(http.ErrAbortHandler)
+	ctx = context.WithValue(ctx, nowKey{}, s.Timeline.Clock().Now())
+	return ctx, r.WithContext(ctx)
+}
+
+// holds are the requests a hold fault holds, let go together by Release.
+type holds struct {
+	mu      sync.Mutex
+	release chan struct{} // closed by the next Release
+	n       int           // requests waiting on release
+}
+
+// join adds a request to those the next Release lets go; done removes it
+// again if it is still waiting then (abandoned, or let go by its bound).
+func (h *holds) join() (<-chan struct{}, func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.release == nil {
+		h.release = make(chan struct{})
+	}
+	ch := h.release
+	h.n++
+	return ch, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.release == ch {
+			h.n--
+		}
+	}
+}
+
+// Release lets go of every request a hold fault holds now, and says how
+// many; a request held later waits for the next Release.
+func (s *Server) Release() int {
+	h := &s.holds
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := h.n
+	if h.release != nil {
+		close(h.release)
+	}
+	h.release, h.n = make(chan struct{}), 0
+	return n
 }
 
 func (s *Server) authorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error, f timeline.Fields) {
@@ -800,8 +855,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	var anom *anomaly
 	if ft, ok := s.fault(r.Context(), "token", form, f); ok {
 		switch ft.Do {
-		case "slow":
-			ctx, r = s.slowDown(ctx, r, ft.Delay, f)
+		case "slow", "hold":
+			ctx, r = s.hold(ctx, r, ft, f)
 		case "invalid-grant":
 			f["outcome"], f["error"] = "fault", "invalid_grant"
 			writeJSONError(w, http.StatusBadRequest, "invalid_grant", "Injected fault.")
@@ -905,8 +960,8 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		"cors":   corsDecision(ctx),
 	}
 	if ft, ok := s.fault(r.Context(), "revoke", r.PostForm, f); ok {
-		if ft.Do == "slow" {
-			ctx, r = s.slowDown(ctx, r, ft.Delay, f)
+		if ft.answers() {
+			ctx, r = s.hold(ctx, r, ft, f)
 		} else {
 			f["outcome"] = "fault"
 			s.record(r.Context(), "idp.revoke", f)
@@ -929,8 +984,8 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	f := timeline.Fields{"origin": r.Header.Get("Origin"), "cors": corsDecision(ctx)}
 	defer func() { s.record(r.Context(), "idp.userinfo", f) }()
 	if ft, ok := s.fault(r.Context(), "userinfo", r.URL.Query(), f); ok {
-		if ft.Do == "slow" {
-			ctx, r = s.slowDown(ctx, r, ft.Delay, f)
+		if ft.answers() {
+			ctx, r = s.hold(ctx, r, ft, f)
 		} else {
 			f["outcome"] = "fault"
 			writeJSONError(w, http.StatusInternalServerError, "server_error", "Injected fault.")

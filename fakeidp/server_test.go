@@ -459,3 +459,68 @@ func TestCORSPreflight(t *testing.T) {
 		}
 	}
 }
+
+// A hold fault answers a request only once Release lets it go, and then
+// normally; Release counts what it let go, and a request held after a
+// Release waits for the next one.
+func TestHoldFault(t *testing.T) {
+	s := startIdP(t, Client{}, Fault{On: "token", When: map[string]string{"grant_type": "refresh_token"}, Do: "hold"})
+	_, tr := login(t, s, "openid offline_access")
+	if n := s.Release(); n != 0 {
+		t.Fatalf("Release with nothing held let go of %d requests", n)
+	}
+	answered := make(chan tokenResponse, 1)
+	go func() { answered <- refresh(t, s, tr.RefreshToken) }()
+	faulted := func(n int) {
+		t.Helper()
+		if _, err := s.Timeline.WaitFor(t.Context(), func(es []timeline.Entry) (timeline.Entry, bool) {
+			var seen []timeline.Entry
+			for _, e := range es {
+				if e.What == "idp.fault" {
+					seen = append(seen, e)
+				}
+			}
+			if len(seen) >= n {
+				return seen[n-1], true
+			}
+			return timeline.Entry{}, false
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	faulted(1)
+	// That Release finds it held is the proof; an answer already here is a
+	// failure too.
+	select {
+	case r := <-answered:
+		t.Fatalf("a held request was answered before Release: %d", r.status)
+	default:
+	}
+	if n := s.Release(); n != 1 {
+		t.Fatalf("Release let go of %d requests, want 1", n)
+	}
+	r := <-answered
+	if r.status != 200 || r.RefreshToken == "" {
+		t.Fatalf("released refresh: status %d, want 200 with a refresh token", r.status)
+	}
+	if e := last(s, "idp.token"); e.Fields["fault"] != "hold" || e.Fields["outcome"] != "ok" {
+		t.Errorf("the released request was recorded as %v", e)
+	}
+
+	go func() { answered <- refresh(t, s, r.RefreshToken) }()
+	faulted(2)
+	if n := s.Release(); n != 1 {
+		t.Fatalf("the second Release let go of %d requests, want 1 (the one held after the first)", n)
+	}
+	if r := <-answered; r.status != 200 {
+		t.Fatalf("second released refresh: status %d", r.status)
+	}
+}
+
+// A hold takes no delay: the harness ends it, not a guess.
+func TestHoldTakesNoDelay(t *testing.T) {
+	err := ValidateFault(Fault{On: "token", Do: "hold", Delay: time.Second})
+	if err == nil || !strings.Contains(err.Error(), "release step") {
+		t.Fatalf("hold with a delay: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -366,8 +367,11 @@ func (c *checker) faults(s *Scenario) error {
 		if err := fakeidp.ValidateFault(fakeidp.Fault{On: f.On, When: f.When, Do: f.Do, Times: f.Times, Delay: f.Delay.D()}); err != nil {
 			return c.err(key, "%v (or on: silent-callback for the app's callback page)", err)
 		}
-		if f.Do == "slow" && s.Clock != "real" {
-			return c.err(key+".do", "a slow endpoint is wall-clock latency, which virtual time never sees (it stands still while a request is pending): a scenario with do: slow needs clock: real")
+		if (f.Do == "slow" || f.Do == "hold") && s.Clock != "real" {
+			return c.err(key+".do", "a %s endpoint is wall-clock latency, which virtual time never sees (it stands still while a request is pending): a scenario with do: %s needs clock: real", f.Do, f.Do)
+		}
+		if f.Do == "hold" && !slices.ContainsFunc(s.Steps, func(st Step) bool { return st.Release }) {
+			return c.err(key+".do", "do: hold holds requests until a release step lets them go, and the steps have none")
 		}
 	}
 	return nil
@@ -380,6 +384,9 @@ func (c *checker) steps(s *Scenario) error {
 	tabs := 1
 	for i, st := range s.Steps {
 		key := fmt.Sprintf("steps[%d]", i+1)
+		if st.Release && !slices.ContainsFunc(s.Faults, func(f Fault) bool { return f.Do == "hold" }) {
+			return c.errAt(st.node, key, "release lets go of the requests a do: hold fault holds, and the scenario declares none")
+		}
 		if st.Freeze != nil {
 			if s.Clock != "real" {
 				return c.errAt(keyNode(st.node, "freeze"), key+".freeze", "a frozen page holds the virtual clock still: a scenario that freezes needs clock: real")

@@ -105,3 +105,16 @@ func TestRequirementsPageMatchesCatalogue(t *testing.T) {
 		}
 	}
 }
+
+// A step's text (what harness.step and the reports show) is the step, not
+// the comment written above or beside it.
+func TestStepTextLeavesCommentsOut(t *testing.T) {
+	src := "version: 1\nid: a\ntitle: t\nsteps:\n  - login\n  # why the wait\n  - {wait-for: {what: client.event}, timeout: 3s} # beside\nexpect: [{id: e, title: t, requirements: [CF-1], find: {what: idp.token}}]\n"
+	all, err := Parse("a.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := all[0].Steps[1].Text, "{wait-for: {what: client.event}, timeout: 3s}"; got != want {
+		t.Errorf("step text %q, want %q", got, want)
+	}
+}

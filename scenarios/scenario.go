@@ -304,6 +304,10 @@ type Step struct {
 	Network string `yaml:"network" rs:"enum=offline|online"`
 	// RotateSigningKey makes the IdP sign with a new key (a new kid) from now on.
 	RotateSigningKey bool `yaml:"rotate-signing-key"`
+	// Release lets go of the requests a hold fault holds at the IdP now, so
+	// that a scenario ends the latency on a condition (a wait-for before it)
+	// instead of guessing how long the harness needs to act meanwhile.
+	Release bool `yaml:"release"`
 	// ForgeMessage makes a frame from a foreign origin post a silent-refresh
 	// message carrying this authorization response ("access_token=...&state=..."
 	// or "code=...&state=..."), in the client's own callback format.
@@ -359,6 +363,7 @@ var bareSteps = map[string]func(*Step){
 	"open":               func(s *Step) { s.Open = true },
 	"end-idp-session":    func(s *Step) { s.EndIdPSession = true },
 	"rotate-signing-key": func(s *Step) { s.RotateSigningKey = true },
+	"release":            func(s *Step) { s.Release = true },
 	"probe-callback":     func(s *Step) { s.ProbeCallback = true },
 	"discovery":          func(s *Step) { s.Discovery = true },
 	"prompt-none":        func(s *Step) { s.PromptNone = true },
@@ -385,10 +390,10 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 		"pass-time": s.PassTime != nil, "replay-refresh-token": valueOf(n, "replay-refresh-token") != nil,
 		"end-idp-session": s.EndIdPSession, "forge-message": s.ForgeMessage != "",
 		"freeze": s.Freeze != nil, "network": s.Network != "", "rotate-signing-key": s.RotateSigningKey,
-		"probe-callback": s.ProbeCallback,
-		"tab":            valueOf(n, "tab") != nil,
-		"discovery":      s.Discovery, "token-request": s.TokenRequest != "", "revoke": s.Revoke != "", "userinfo": s.Userinfo, "prompt-none": s.PromptNone,
-	}, "login, attempt-login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network, rotate-signing-key, probe-callback, tab, discovery, token-request, revoke, userinfo or prompt-none"); err != nil {
+		"release": s.Release, "probe-callback": s.ProbeCallback,
+		"tab":       valueOf(n, "tab") != nil,
+		"discovery": s.Discovery, "token-request": s.TokenRequest != "", "revoke": s.Revoke != "", "userinfo": s.Userinfo, "prompt-none": s.PromptNone,
+	}, "login, attempt-login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network, rotate-signing-key, release, probe-callback, tab, discovery, token-request, revoke, userinfo or prompt-none"); err != nil {
 		return err
 	}
 	if s.Await != nil && s.Call == "" {
@@ -405,11 +410,12 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 	}
 	if v := valueOf(n, "login"); v != nil && !s.Login || valueOf(n, "open") != nil && !s.Open ||
 		valueOf(n, "end-idp-session") != nil && !s.EndIdPSession || valueOf(n, "rotate-signing-key") != nil && !s.RotateSigningKey ||
+		valueOf(n, "release") != nil && !s.Release ||
 		valueOf(n, "probe-callback") != nil && !s.ProbeCallback || valueOf(n, "discovery") != nil && !s.Discovery ||
 		valueOf(n, "prompt-none") != nil && !s.PromptNone || valueOf(n, "userinfo") != nil && !s.Userinfo {
 		return d.Errorf(n, key, "a bare step is written as a word (- login), not as a mapping set to false")
 	}
-	b, _ := yaml.Marshal(n)
+	b, _ := yaml.Marshal(uncommented(n))
 	s.Text = strings.TrimSpace(strings.ReplaceAll(string(b), "\n", " "))
 	return nil
 }
@@ -451,6 +457,18 @@ func (s *Selector) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key stri
 		return d.Errorf(v, strictyaml.Join(key, "nth"), "0 picks nothing: nth counts from 1 (the first match), or from -1 (the last)")
 	}
 	return nil
+}
+
+// uncommented is a copy of n without its comments: a step's text names the
+// step, and a comment written above it is not part of it.
+func uncommented(n *yaml.Node) *yaml.Node {
+	c := *n
+	c.HeadComment, c.LineComment, c.FootComment = "", "", ""
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, k := range n.Content {
+		c.Content[i] = uncommented(k)
+	}
+	return &c
 }
 
 // valueOf is the value node of a mapping's key, nil when absent.

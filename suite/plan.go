@@ -349,7 +349,7 @@ func skipExternal(s *scenarios.Scenario) string {
 		}
 	}
 	for _, st := range s.Steps {
-		if st.EndIdPSession || st.RotateSigningKey || st.ReplayRefreshToken > 0 {
+		if st.EndIdPSession || st.RotateSigningKey || st.Release || st.ReplayRefreshToken > 0 {
 			return fmt.Sprintf("step %q acts on the IdP itself, which only the embedded IdP lets the harness do", st.Text)
 		}
 	}

@@ -608,6 +608,9 @@ func (r *Run) step(ctx context.Context, i int, st scenarios.Step) error {
 		return nil
 	case st.RotateSigningKey:
 		return r.IdP.RotateSigningKey()
+	case st.Release:
+		r.Timeline.Add("harness.release", timeline.Fields{"released": fmt.Sprint(r.IdP.Release())})
+		return nil
 	case st.ProbeCallback:
 		_, err := r.session.ProbeCallback(ctx, browser.CallbackProbe{URL: r.probeURL()})
 		return err

@@ -65,8 +65,8 @@ func checkClocks(tl *timeline.Timeline, endpoint func(fakeidp.Endpoint) string, 
 		}
 		switch ep, ok := idpEndpoints[e.What]; {
 		case ok:
-			if e.Fields["actor"] == "harness" || e.Fields["fault"] == "slow" {
-				continue // the harness's own requests; a slow answer's time is when it was answered
+			if f := e.Fields["fault"]; e.Fields["actor"] == "harness" || f == "slow" || f == "hold" {
+				continue // the harness's own requests; a held answer's time is when it was answered
 			}
 			url := endpoint(ep)
 			served[url] = append(served[url], e)

@@ -20,6 +20,7 @@ var harnessKinds = map[string]Kind{
 	}},
 	"harness.page":    {"the harness froze or resumed the page", map[string]string{"state": "frozen or active"}},
 	"harness.network": {"the harness took the page offline or back online", map[string]string{"state": "offline or online"}},
+	"harness.release": {"a release step let go of the requests a hold fault held at the IdP", map[string]string{"released": "how many were held (0: none had come)"}},
 	"harness.login": {"an attempt-login step ended: the app logged in, or refused the login", map[string]string{
 		"outcome": "logged-in, or refused (the app came back from the IdP not logged in)", "error": "what the app said",
 	}},

@@ -133,6 +133,10 @@ func cmdIdP(args []string, out io.Writer) error {
 	return serveIdP(idpSetup{cfg: cfg, caPEM: *caPEM}, out)
 }
 
+// standaloneHold refuses a hold fault outside a scenario: nothing would
+// release it, so every request it matched would wait out the bound.
+const standaloneHold = "do: hold waits for a scenario's release step, and the standalone IdP runs none: use do: slow with a delay"
+
 func parseFaults(faults []string) ([]fakeidp.Fault, error) {
 	var fl []fakeidp.Fault
 	for _, f := range faults {
@@ -158,6 +162,9 @@ func parseFaults(faults []string) ([]fakeidp.Fault, error) {
 		}
 		if err := fakeidp.ValidateFault(ft); err != nil {
 			return nil, usagef("-fault %q: %v", f, err)
+		}
+		if ft.Do == "hold" {
+			return nil, usagef("-fault %q: %s", f, standaloneHold)
 		}
 		fl = append(fl, ft)
 	}

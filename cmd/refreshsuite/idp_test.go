@@ -113,6 +113,7 @@ func TestIdPFlagsCheck(t *testing.T) {
 		{[]string{"-ca-pem", filepath.Join(dir, "ca.pem")}, "-ca-pem: there is no CA over plain http"},
 		{[]string{"-https", "-ca-pem", filepath.Join(dir, "missing", "ca.pem")}, "does not exist"},
 		{[]string{"-client-id", "two words"}, "-client-id: \"two words\" has spaces"},
+		{[]string{"-fault", "token:hold"}, "-fault \"token:hold\": do: hold waits for a scenario's release step"},
 		{[]string{"-config", cfg, "-addr", "127.0.0.1:0"}, "-addr cannot be combined with -config"},
 		{[]string{"-config", cfg, "-https"}, "-https cannot be combined with -config"},
 	} {

@@ -146,6 +146,9 @@ func loadIdPConfig(file string) (idpSetup, error) {
 		if ft.Delay.Set && ft.Do != "slow" {
 			return idpSetup{}, e(key+".delay", "only do: slow takes a delay")
 		}
+		if ft.Do == "hold" {
+			return idpSetup{}, e(key+".do", "%s", standaloneHold)
+		}
 		cfg.Faults = append(cfg.Faults, fakeidp.Fault{On: ft.On, When: ft.When, Do: ft.Do, Times: ft.Times.V, Delay: ft.Delay.V.D()})
 	}
 	if err := cfg.Validate(); err != nil {
