@@ -381,19 +381,11 @@ func (c *checker) steps(s *Scenario) error {
 	if len(s.Steps) == 0 {
 		return c.err("steps", "a scenario needs at least one step")
 	}
-	tabs := 1
 	for i, st := range s.Steps {
 		key := fmt.Sprintf("steps[%d]", i+1)
-		if st.Release && !slices.ContainsFunc(s.Faults, func(f Fault) bool { return f.Do == "hold" }) {
-			return c.errAt(st.node, key, "release lets go of the requests a do: hold fault holds, and the scenario declares none")
-		}
-		if st.Freeze != nil {
-			if s.Clock != "real" {
-				return c.errAt(keyNode(st.node, "freeze"), key+".freeze", "a frozen page holds the virtual clock still: a scenario that freezes needs clock: real")
-			}
-			if err := InRange(st.Freeze.D(), time.Millisecond, maxStepDuration); err != nil {
-				return c.errAt(keyNode(st.node, "freeze"), key+".freeze", "%v", err)
-			}
+		k := st.Kind()
+		if k.JudgesIdP && s.Judges != "idp" {
+			return c.errAt(st.node, key, "the %s step talks to the IdP by plain HTTP or as the protocol, not as the client: it belongs to a scenario with judges: idp", k.Name)
 		}
 		for name, e := range map[string]*Expr{"pass-time": st.PassTime, "timeout": st.Timeout} {
 			if e == nil {
@@ -414,31 +406,8 @@ func (c *checker) steps(s *Scenario) error {
 				}
 			}
 		}
-		for name, set := range map[string]bool{"discovery": st.Discovery, "token-request": st.TokenRequest != "", "revoke": st.Revoke != "", "userinfo": st.Userinfo, "prompt-none": st.PromptNone} {
-			if set && s.Judges != "idp" {
-				return c.errAt(st.node, key, "the %s step talks to the IdP by plain HTTP or as the protocol, not as the client: it belongs to a scenario with judges: idp", name)
-			}
-		}
-		if st.ReplayRefreshToken > maxReplayOrTabs {
-			return c.errAt(keyNode(st.node, "replay-refresh-token"), key+".replay-refresh-token", "want 1 to %d, got %d", maxReplayOrTabs, st.ReplayRefreshToken)
-		}
-		if st.Tab != 0 {
-			k := keyNode(st.node, "tab")
-			switch {
-			case st.Tab < 1 || st.Tab > tabs+1:
-				return c.errAt(k, key+".tab", "tabs are numbered from 1 and opened in order: want 1 to %d here, got %d", tabs+1, st.Tab)
-			case s.Clock != "real":
-				return c.errAt(k, key+".tab", "virtual time is kept per page, so two tabs would run on two clocks: a scenario with tabs needs clock: real")
-			}
-			tabs = max(tabs, st.Tab)
-		}
-		if st.Call != "" {
-			if _, ok := DriverFunctions[st.Call]; !ok {
-				return c.errAt(keyNode(st.node, "call"), key+".call", "unknown driver function %q (known: %s)", st.Call, strings.Join(keys(DriverFunctions), ", "))
-			}
-		}
-		if st.WaitFor != nil {
-			if err := c.selector(*st.WaitFor, key+".wait-for"); err != nil {
+		if k.check != nil {
+			if err := k.check(c, s, i, key); err != nil {
 				return err
 			}
 		}

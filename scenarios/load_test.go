@@ -3,6 +3,7 @@ package scenarios
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -116,5 +117,23 @@ func TestStepTextLeavesCommentsOut(t *testing.T) {
 	}
 	if got, want := all[0].Steps[1].Text, "{wait-for: {what: client.event}, timeout: 3s}"; got != want {
 		t.Errorf("step text %q, want %q", got, want)
+	}
+}
+
+// Every step kind has its row in the steps table of the scenario format,
+// written as a scenario writes it.
+func TestEveryStepIsInTheStepsTable(t *testing.T) {
+	doc, err := os.ReadFile("../docs/scenarios.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range StepKinds() {
+		form := regexp.QuoteMeta(k.Name)
+		if !k.Bare {
+			form = `\{` + form + `: `
+		}
+		if !regexp.MustCompile("(?m)^\\| `" + form + "[^|\\n]*` \\| .").Match(doc) {
+			t.Errorf("docs/scenarios.md has no steps table row for %s", k.Name)
+		}
 	}
 }

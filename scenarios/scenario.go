@@ -5,6 +5,8 @@ package scenarios
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -354,66 +356,60 @@ type Step struct {
 
 	Line int    `yaml:"-"`
 	Text string `yaml:"-"`
+	kind string // the action's name: its StepKind
 	node *yaml.Node
-}
-
-var bareSteps = map[string]func(*Step){
-	"login":              func(s *Step) { s.Login = true },
-	"attempt-login":      func(s *Step) { s.AttemptLogin = true },
-	"open":               func(s *Step) { s.Open = true },
-	"end-idp-session":    func(s *Step) { s.EndIdPSession = true },
-	"rotate-signing-key": func(s *Step) { s.RotateSigningKey = true },
-	"release":            func(s *Step) { s.Release = true },
-	"probe-callback":     func(s *Step) { s.ProbeCallback = true },
-	"discovery":          func(s *Step) { s.Discovery = true },
-	"prompt-none":        func(s *Step) { s.PromptNone = true },
-	"userinfo":           func(s *Step) { s.Userinfo = true },
 }
 
 func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) error {
 	s.Line, s.node = n.Line, n
 	if n.Kind == yaml.ScalarNode {
-		set, ok := bareSteps[n.Value]
-		if !ok {
-			return d.Errorf(n, key, "unknown step %q (bare steps: %s; others are mappings such as {call: refreshToken})", n.Value, strings.Join(strictyaml.Sorted(keys(bareSteps)), ", "))
+		k, ok := kindByName(n.Value)
+		if !ok || !k.Bare {
+			return d.Errorf(n, key, "unknown step %q (bare steps: %s; others are mappings such as {call: refreshToken})", n.Value, strings.Join(strictyaml.Sorted(stepNames(true)), ", "))
 		}
-		set(s)
-		s.Text = n.Value
+		reflect.ValueOf(s).Elem().Field(stepFields[k.Name]).SetBool(true)
+		s.kind, s.Text = k.Name, n.Value
 		return nil
 	}
 	type plain Step
 	if err := d.Struct(n, (*plain)(s), key); err != nil {
 		return err
 	}
-	if err := d.OneAction(n, key, map[string]bool{
-		"login": s.Login, "open": s.Open, "attempt-login": s.AttemptLogin, "call": s.Call != "", "wait-for": s.WaitFor != nil,
-		"pass-time": s.PassTime != nil, "replay-refresh-token": valueOf(n, "replay-refresh-token") != nil,
-		"end-idp-session": s.EndIdPSession, "forge-message": s.ForgeMessage != "",
-		"freeze": s.Freeze != nil, "network": s.Network != "", "rotate-signing-key": s.RotateSigningKey,
-		"release": s.Release, "probe-callback": s.ProbeCallback,
-		"tab":       valueOf(n, "tab") != nil,
-		"discovery": s.Discovery, "token-request": s.TokenRequest != "", "revoke": s.Revoke != "", "userinfo": s.Userinfo, "prompt-none": s.PromptNone,
-	}, "login, attempt-login, open, call, wait-for, pass-time, replay-refresh-token, end-idp-session, forge-message, freeze, network, rotate-signing-key, release, probe-callback, tab, discovery, token-request, revoke, userinfo or prompt-none"); err != nil {
+	given := map[string]bool{}
+	for name := range stepFields {
+		given[name] = valueOf(n, name) != nil
+	}
+	all := stepNames(false)
+	if err := d.OneAction(n, key, given, strings.Join(all[:len(all)-1], ", ")+" or "+all[len(all)-1]); err != nil {
 		return err
 	}
-	if s.Await != nil && s.Call == "" {
-		return d.Errorf(n, strictyaml.Join(key, "await"), "await applies to call only")
+	for name, ok := range given {
+		if ok {
+			s.kind = name
+		}
 	}
-	if s.Timeout != nil && !(s.Login || s.AttemptLogin || s.Call != "" || s.WaitFor != nil) {
-		return d.Errorf(n, strictyaml.Join(key, "timeout"), "timeout applies to login, attempt-login, call and wait-for only")
+	k := s.Kind()
+	for _, m := range []string{modAwait, modTimeout} {
+		if v := keyNode(n, m); v != nil && !slices.Contains(k.Modifiers, m) {
+			var takers []string
+			for _, o := range stepKinds {
+				if slices.Contains(o.Modifiers, m) {
+					takers = append(takers, o.Name)
+				}
+			}
+			return d.Errorf(v, strictyaml.Join(key, m), "%s applies to %s only", m, strings.Join(takers, ", "))
+		}
 	}
-	if v := valueOf(n, "replay-refresh-token"); v != nil && s.ReplayRefreshToken < 1 {
-		return d.Errorf(v, strictyaml.Join(key, "replay-refresh-token"), "want the 1-based number of a token response, got %d", s.ReplayRefreshToken)
-	}
-	if v := valueOf(n, "tab"); v != nil && s.Tab < 1 {
-		return d.Errorf(v, strictyaml.Join(key, "tab"), "tabs are numbered from 1, got %d", s.Tab)
-	}
-	if v := valueOf(n, "login"); v != nil && !s.Login || valueOf(n, "open") != nil && !s.Open ||
-		valueOf(n, "end-idp-session") != nil && !s.EndIdPSession || valueOf(n, "rotate-signing-key") != nil && !s.RotateSigningKey ||
-		valueOf(n, "release") != nil && !s.Release ||
-		valueOf(n, "probe-callback") != nil && !s.ProbeCallback || valueOf(n, "discovery") != nil && !s.Discovery ||
-		valueOf(n, "prompt-none") != nil && !s.PromptNone || valueOf(n, "userinfo") != nil && !s.Userinfo {
-		return d.Errorf(n, key, "a bare step is written as a word (- login), not as a mapping set to false")
+	v := valueOf(n, k.Name)
+	switch field := reflect.ValueOf(s).Elem().Field(stepFields[k.Name]); {
+	case k.Bare && !field.Bool():
+		return d.Errorf(n, key, "a bare step is written as a word (- %s), not as a mapping set to false", k.Name)
+	case k.Name == "replay-refresh-token" && s.ReplayRefreshToken < 1:
+		return d.Errorf(v, strictyaml.Join(key, k.Name), "want the 1-based number of a token response, got %d", s.ReplayRefreshToken)
+	case k.Name == "tab" && s.Tab < 1:
+		return d.Errorf(v, strictyaml.Join(key, k.Name), "tabs are numbered from 1, got %d", s.Tab)
+	case field.IsZero():
+		return d.Errorf(v, strictyaml.Join(key, k.Name), "%s needs a value", k.Name)
 	}
 	b, _ := yaml.Marshal(uncommented(n))
 	s.Text = strings.TrimSpace(strings.ReplaceAll(string(b), "\n", " "))

@@ -61,7 +61,7 @@ func (*Step) JSONSchema() map[string]any {
 	obj := strictyaml.StructSchemaAs(plain{}, Step{})
 	obj["minProperties"] = 1
 	return map[string]any{"description": strictyaml.TypeDoc(Step{}), "oneOf": []any{
-		map[string]any{"type": "string", "enum": strictyaml.Sorted(keys(bareSteps))},
+		map[string]any{"type": "string", "enum": strictyaml.Sorted(stepNames(true))},
 		obj,
 	}}
 }

@@ -244,29 +244,38 @@ func (p *Plan) stepTimeout(i int, st scenarios.Step) (time.Duration, error) {
 		}
 		return d, nil
 	}
-	switch {
-	case (st.Login || st.AttemptLogin) && p.External != nil && p.External.Timeout > 0:
-		return p.External.Timeout, nil
-	case st.Login, st.AttemptLogin:
-		return defaultLoginTimeout, nil
-	case st.PromptNone:
-		// As long as the client's own silent refresh may take.
-		if t := time.Duration(p.Settings["client.silent-refresh-timeout"]) * time.Millisecond; t > 0 {
-			return t, nil
-		}
-		return 10 * time.Second, nil
-	case st.WaitFor != nil:
-		return defaultWaitTimeout, nil
-	case st.Call != "":
-		// Long enough for every attempt the client declares to time out
-		// twice over: the call's outcome, not the harness's patience, is
-		// what the expectations judge.
-		t := time.Duration(p.Settings["client.silent-refresh-timeout"]) * time.Millisecond
-		attempts := max(1, p.Manifest.Defaults.SilentRefreshAttempts)
-		return defaultCallTimeout + 2*time.Duration(attempts)*t, nil
+	if t := stepRunners[st.Kind().Name].timeout; t != nil {
+		return t(p, st), nil
 	}
 	return 0, nil
 }
+
+// loginTimeout: an external IdP's login file may say how long its login takes.
+func loginTimeout(p *Plan, _ scenarios.Step) time.Duration {
+	if p.External != nil && p.External.Timeout > 0 {
+		return p.External.Timeout
+	}
+	return defaultLoginTimeout
+}
+
+// promptNoneTimeout: as long as the client's own silent refresh may take.
+func promptNoneTimeout(p *Plan, _ scenarios.Step) time.Duration {
+	if t := time.Duration(p.Settings["client.silent-refresh-timeout"]) * time.Millisecond; t > 0 {
+		return t
+	}
+	return 10 * time.Second
+}
+
+// callTimeout is long enough for every attempt the client declares to time
+// out twice over: the call's outcome, not the harness's patience, is what
+// the expectations judge.
+func callTimeout(p *Plan, _ scenarios.Step) time.Duration {
+	t := time.Duration(p.Settings["client.silent-refresh-timeout"]) * time.Millisecond
+	attempts := max(1, p.Manifest.Defaults.SilentRefreshAttempts)
+	return defaultCallTimeout + 2*time.Duration(attempts)*t
+}
+
+func waitTimeout(*Plan, scenarios.Step) time.Duration { return defaultWaitTimeout }
 
 // checkSettingsMapped: a scenario that sets a suite setting the manifest does
 // not map would run with the library's default instead and fail every spec
@@ -349,7 +358,7 @@ func skipExternal(s *scenarios.Scenario) string {
 		}
 	}
 	for _, st := range s.Steps {
-		if st.EndIdPSession || st.RotateSigningKey || st.Release || st.ReplayRefreshToken > 0 {
+		if st.Kind().ActsOnIdP {
 			return fmt.Sprintf("step %q acts on the IdP itself, which only the embedded IdP lets the harness do", st.Text)
 		}
 	}
