@@ -397,7 +397,7 @@ func (s *Step) UnmarshalStrict(d *strictyaml.Decoder, n *yaml.Node, key string) 
 					takers = append(takers, o.Name)
 				}
 			}
-			return d.Errorf(v, strictyaml.Join(key, m), "%s applies to %s only", m, strings.Join(takers, ", "))
+			return d.Errorf(v, strictyaml.Join(key, m), "%s applies to %s only", m, strings.Join(takers[:len(takers)-1], ", ")+" and "+takers[len(takers)-1])
 		}
 	}
 	v := valueOf(n, k.Name)
