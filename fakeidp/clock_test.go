@@ -33,6 +33,26 @@ func (c *manualClock) advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// The provider reads it as it reads a virtual clock that the page always
+// answers.
+func (c *manualClock) NowInOrder() time.Time { return c.Now() }
+func (c *manualClock) LastKnown() time.Time  { return c.Now() }
+func (c *manualClock) Lapses() int           { return 0 }
+func (c *manualClock) Mode() string          { return "virtual" }
+
+// Until moves the clock by max at once: no test waits on it, they move it
+// themselves.
+func (c *manualClock) Until(_ context.Context, done func() bool, max time.Duration) error {
+	if done() {
+		return nil
+	}
+	c.advance(max)
+	if done() {
+		return nil
+	}
+	return timeline.ErrScenarioTimeout
+}
+
 func startOnClock(t *testing.T, c Client) (*Server, *manualClock) {
 	t.Helper()
 	return startOnClockWith(t, Config{SessionLifetime: 10 * time.Minute}, c)
