@@ -14,43 +14,9 @@ import (
 	"github.com/refreshsuite/refreshsuite/timeline"
 )
 
-// Clock is the scenario clock as the harness drives it: the timeline, the IdP
-// and the page read it, and the harness lets it run.
-type Clock interface {
-	timeline.Clock
-	// Until lets scenario time run until done reports true, or until max of
-	// scenario time has passed (ErrScenarioTimeout).
-	Until(ctx context.Context, done func() bool, max time.Duration) error
-	// Mode is "real" or "virtual".
-	Mode() string
-}
-
-// ErrScenarioTimeout is returned by Until when max scenario time passed first.
-var ErrScenarioTimeout = errors.New("scenario time ran out")
-
-// RealClock is the wall clock: scenario time passes by itself.
-type RealClock struct{ timeline.WallClock }
-
-// Mode implements Clock.
-func (RealClock) Mode() string { return "real" }
-
-// Until polls done; a short poll keeps it simple and costs nothing measurable.
-func (RealClock) Until(ctx context.Context, done func() bool, max time.Duration) error {
-	deadline := time.Now().Add(max)
-	t := time.NewTicker(5 * time.Millisecond)
-	defer t.Stop()
-	for !done() {
-		if !time.Now().Before(deadline) {
-			return ErrScenarioTimeout
-		}
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
-}
+// ErrScenarioTimeout is timeline.ErrScenarioTimeout, under the name the
+// harness's steps match the browser's waits against.
+var ErrScenarioTimeout = timeline.ErrScenarioTimeout
 
 // VirtualClock runs the page on Chromium's virtual time and lends that time to
 // everyone else. The page's clock only moves when the harness grants it a
@@ -95,7 +61,7 @@ func NewVirtualClock() *VirtualClock {
 	return &VirtualClock{Chunk: 100 * time.Millisecond, Stall: 20 * time.Second}
 }
 
-// Mode implements Clock.
+// Mode implements timeline.Clock.
 func (c *VirtualClock) Mode() string { return "virtual" }
 
 func (c *VirtualClock) attach(p *rod.Page) {
@@ -346,7 +312,7 @@ func (c *VirtualClock) Until(ctx context.Context, done func() bool, max time.Dur
 	started := c.started
 	c.mu.Unlock()
 	if !started {
-		return RealClock{}.Until(ctx, done, max)
+		return timeline.WallClock{}.Until(ctx, done, max)
 	}
 	var passed time.Duration
 	for !done() {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -33,6 +34,26 @@ func (c *manualClock) advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// The provider reads it as it reads a virtual clock that the page always
+// answers.
+func (c *manualClock) NowInOrder() time.Time { return c.Now() }
+func (c *manualClock) LastKnown() time.Time  { return c.Now() }
+func (c *manualClock) Lapses() int           { return 0 }
+func (c *manualClock) Mode() string          { return "virtual" }
+
+// Until moves the clock by max at once: no test waits on it, they move it
+// themselves.
+func (c *manualClock) Until(_ context.Context, done func() bool, max time.Duration) error {
+	if done() {
+		return nil
+	}
+	c.advance(max)
+	if done() {
+		return nil
+	}
+	return timeline.ErrScenarioTimeout
+}
+
 func startOnClock(t *testing.T, c Client) (*Server, *manualClock) {
 	t.Helper()
 	return startOnClockWith(t, Config{SessionLifetime: 10 * time.Minute}, c)
@@ -52,6 +73,37 @@ func startOnClockWith(t *testing.T, cfg Config, c Client) (*Server, *manualClock
 	}
 	closeAndValidate(t, s)
 	return s, clock
+}
+
+// pageClock reads one or two seconds ahead of Now, by the way it is read.
+type pageClock struct{ manualClock }
+
+func (c *pageClock) LastKnown() time.Time  { return c.Now().Add(time.Second) }
+func (c *pageClock) NowInOrder() time.Time { return c.Now().Add(2 * time.Second) }
+
+// A document request (a top-level navigation, when the page cannot be asked)
+// is stamped with the last time known; every other waits for the page's reports.
+func TestRequestsReadTheClockByDestination(t *testing.T) {
+	clock := &pageClock{manualClock{now: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}}
+	c := Client{ID: "spa", RedirectURIs: []string{redirect}, Origins: []string{appOrigin}}
+	s, err := Start(Config{Clients: []Client{c}}, timeline.New(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeAndValidate(t, s)
+	for dest, want := range map[string]time.Duration{"document": time.Second, "empty": 2 * time.Second} {
+		req, _ := http.NewRequest(http.MethodGet, s.Endpoint(EndpointDiscovery), nil)
+		req.Header.Set("Sec-Fetch-Dest", dest)
+		resp, err := s.HTTPClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		es := s.Timeline.Entries()
+		if e := es[len(es)-1]; e.What != "idp.discovery" || e.At != want {
+			t.Errorf("Sec-Fetch-Dest %s: got %s at %s, want idp.discovery at %s", dest, e.What, e.At, want)
+		}
+	}
 }
 
 func TestIDTokenTimesFollowTheScenarioClock(t *testing.T) {

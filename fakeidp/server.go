@@ -481,38 +481,21 @@ func jsonBody(next http.HandlerFunc) http.HandlerFunc {
 
 type nowKey struct{}
 
-// PageClock is implemented by scenario clocks that ask the browser page for
-// the time (the virtual clock). A page whose top frame is navigating, as it is
-// while its request for /authorize is served, cannot be asked; LastKnown gives
-// the time without asking.
-type PageClock interface {
-	LastKnown() time.Time
-}
-
-// OrderedClock is implemented by scenario clocks on which the page and the
-// IdP can stamp the same instant (the virtual clock): NowInOrder returns once
-// everything the page reported before the request is in the timeline, so the
-// request's entry comes after the client event that caused it.
-type OrderedClock interface {
-	NowInOrder() time.Time
-}
-
 // clocked reads the scenario clock once per request: every time the request
 // touches (expiry checks, iat, its timeline entry) is the same instant. On a
-// virtual clock that instant is the page's, frozen while it waits for us.
+// virtual clock that instant is the page's, frozen while it waits for us. A
+// page whose top frame is navigating, as it is while its request for
+// /authorize is served, cannot be asked, so a document request takes the last
+// time the page reported; any other waits for the page's earlier reports, so
+// that its entry comes after the client event that caused it.
 func (s *Server) clocked(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		clock := s.Timeline.Clock()
-		now := time.Time{}
-		pc, paged := clock.(PageClock)
-		oc, ordered := clock.(OrderedClock)
-		switch {
-		case paged && r.Header.Get("Sec-Fetch-Dest") == "document":
-			now = pc.LastKnown()
-		case ordered:
-			now = oc.NowInOrder()
-		default:
-			now = clock.Now()
+		var now time.Time
+		if r.Header.Get("Sec-Fetch-Dest") == "document" {
+			now = clock.LastKnown()
+		} else {
+			now = clock.NowInOrder()
 		}
 		ctx := context.WithValue(r.Context(), nowKey{}, now)
 		next.ServeHTTP(w, r.WithContext(ctx))

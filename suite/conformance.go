@@ -242,7 +242,7 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 				Skip("not judged: " + halted)
 			}
 			if run.IdP != nil {
-				if err := checkClocks(run.Timeline, run.IdP.Endpoint, run.Clock.Mode() == "virtual", run.ClockLapses()); err != nil {
+				if err := checkClocks(run.Timeline, run.IdP.Endpoint, run.Clock.Mode() == "virtual", run.Clock.Lapses()); err != nil {
 					harnessErr = fmt.Errorf("harness self-check: %w", err)
 				}
 			}

@@ -53,7 +53,7 @@ type Run struct {
 	Config map[string]any
 
 	// Clock is the scenario clock: the page's virtual time, or the wall clock.
-	Clock browser.Clock
+	Clock timeline.Clock
 
 	app     *appServer
 	foreign *httptest.Server
@@ -106,7 +106,7 @@ func ClockMode(run string, m *fixtures.Manifest, s *scenarios.Scenario) string {
 func Start(pool *browser.Pool, p *Plan, clockMode string) (*Run, error) {
 	m, s := p.Manifest, p.Scenario
 	var vclock *browser.VirtualClock
-	var clock browser.Clock = browser.RealClock{}
+	var clock timeline.Clock = timeline.WallClock{}
 	if clockMode == "virtual" {
 		vclock = browser.NewVirtualClock()
 		clock = vclock
@@ -868,15 +868,6 @@ func (r *Run) screenshot() []byte {
 	}
 	r.Timeline.Add("harness.step", timeline.Fields{"step": "no screenshot: " + why, "tab": r.tab()})
 	return nil
-}
-
-// ClockLapses is how often the virtual clock could not vouch for the order of
-// the page's reports and the IdP's requests (0 on the real clock).
-func (r *Run) ClockLapses() int {
-	if v, ok := r.Clock.(*browser.VirtualClock); ok {
-		return v.Lapses()
-	}
-	return 0
 }
 
 // noteLogin tells refreshsuite certify how a login against an external

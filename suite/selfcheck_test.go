@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,9 +21,22 @@ func endpoints(issuer string) func(fakeidp.Endpoint) string {
 	}
 }
 
+// fixedClock stands still: the tests stamp every entry themselves.
 type fixedClock struct{ t time.Time }
 
-func (c fixedClock) Now() time.Time { return c.t }
+func (c fixedClock) Now() time.Time        { return c.t }
+func (c fixedClock) NowInOrder() time.Time { return c.t }
+func (c fixedClock) LastKnown() time.Time  { return c.t }
+func (fixedClock) Lapses() int             { return 0 }
+func (fixedClock) Mode() string            { return "virtual" }
+
+// Until lets no time pass: what done waits for holds now or never.
+func (fixedClock) Until(_ context.Context, done func() bool, _ time.Duration) error {
+	if done() {
+		return nil
+	}
+	return timeline.ErrScenarioTimeout
+}
 
 // Two requests to one URL sent 40 ms apart, each served 45 ms after it was
 // sent. In order the skew is 45 ms, inside the limit. Pairing each IdP entry

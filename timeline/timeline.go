@@ -19,18 +19,6 @@ import (
 	"time"
 )
 
-// Clock is the scenario clock. The IdP and the harness stamp entries with it; the
-// page's own Date.now() is converted with the same origin, so both sides share one axis.
-type Clock interface {
-	Now() time.Time
-}
-
-// WallClock is the real clock.
-type WallClock struct{}
-
-// Now implements Clock.
-func (WallClock) Now() time.Time { return time.Now() }
-
 // Fields hold an entry's attributes. Values are strings so that queries and reports
 // treat every entry alike; durations and times are written in milliseconds.
 type Fields map[string]string
