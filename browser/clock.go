@@ -14,10 +14,6 @@ import (
 	"github.com/refreshsuite/refreshsuite/timeline"
 )
 
-// ErrScenarioTimeout is timeline.ErrScenarioTimeout, under the name the
-// harness's steps match the browser's waits against.
-var ErrScenarioTimeout = timeline.ErrScenarioTimeout
-
 // VirtualClock runs the page on Chromium's virtual time and lends that time to
 // everyone else. The page's clock only moves when the harness grants it a
 // budget, and it stands still while a network fetch is pending, so a request to
@@ -317,7 +313,7 @@ func (c *VirtualClock) Until(ctx context.Context, done func() bool, max time.Dur
 	var passed time.Duration
 	for !done() {
 		if passed >= max {
-			return ErrScenarioTimeout
+			return timeline.ErrScenarioTimeout
 		}
 		step := min(c.Chunk, max-passed)
 		if err := c.Advance(ctx, step); err != nil {

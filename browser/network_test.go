@@ -56,7 +56,7 @@ func TestNetworkProblems(t *testing.T) {
 			t.Fatalf("%s: %v", fn, err)
 		}
 		// Let the page report what followed (an exception thrown from a timer).
-		if err := clock.Until(ctx, func() bool { return false }, 200*time.Millisecond); err != ErrScenarioTimeout {
+		if err := clock.Until(ctx, func() bool { return false }, 200*time.Millisecond); err != timeline.ErrScenarioTimeout {
 			t.Fatal(err)
 		}
 		return Problem(tl.Entries()[from:])

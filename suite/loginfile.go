@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/refreshsuite/refreshsuite/browser"
 	"github.com/refreshsuite/refreshsuite/certify"
 	"github.com/refreshsuite/refreshsuite/scenarios"
 	"github.com/refreshsuite/refreshsuite/timeline"
@@ -103,9 +102,9 @@ func (r *Run) loginSteps(ctx context.Context, l *certify.Login, after int) error
 			backAt(st)
 			return nil
 		case err == nil:
-		case errors.Is(err, browser.ErrScenarioTimeout) && st.Optional:
+		case errors.Is(err, timeline.ErrScenarioTimeout) && st.Optional:
 			r.Timeline.Add("harness.step", timeline.Fields{"step": fmt.Sprintf("login: the optional step at line %d passed over: %s", st.Line, why), "tab": r.tab()})
-		case errors.Is(err, browser.ErrScenarioTimeout):
+		case errors.Is(err, timeline.ErrScenarioTimeout):
 			return &loginFileError{fmt.Sprintf("%s:%d: %s: not within %s: %s", l.File, st.Line, st.Text(), timeout, why)}
 		default:
 			return err

@@ -628,7 +628,7 @@ func (r *Run) waitAfter(ctx context.Context, n int, sel scenarios.Selector, time
 		found, ok = scenarios.Pick(sel, es[min(n, len(es)):])
 		return ok
 	}, timeout)
-	if errors.Is(err, browser.ErrScenarioTimeout) {
+	if errors.Is(err, timeline.ErrScenarioTimeout) {
 		return found, fmt.Errorf("no %s within %s of scenario time: %w", sel, timeout, err)
 	}
 	return found, err

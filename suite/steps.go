@@ -73,7 +73,7 @@ var stepRunners = map[string]stepRunner{
 			r.Timeline.AddWall(at, "harness.call", timeline.Fields{"function": st.Call, "outcome": "resolved", "tab": r.tab()})
 		case errors.As(err, &rej):
 			r.Timeline.AddWall(at, "harness.call", timeline.Fields{"function": st.Call, "outcome": "rejected", "error": rej.Message, "tab": r.tab()})
-		case errors.Is(err, browser.ErrScenarioTimeout):
+		case errors.Is(err, timeline.ErrScenarioTimeout):
 			r.Timeline.Add("harness.call", timeline.Fields{"function": st.Call, "outcome": "pending", "error": fmt.Sprintf("did not settle within %s", timeout), "tab": r.tab()})
 		default:
 			return fmt.Errorf("call %s: %w", st.Call, err)
@@ -84,7 +84,7 @@ var stepRunners = map[string]stepRunner{
 		// Likewise, what never came is recorded; the expectations say whether
 		// it should have.
 		_, err := r.waitFor(ctx, *st.WaitFor, timeout)
-		if errors.Is(err, browser.ErrScenarioTimeout) {
+		if errors.Is(err, timeline.ErrScenarioTimeout) {
 			r.Timeline.Add("harness.wait", timeline.Fields{"for": st.WaitFor.String(), "outcome": "timeout", "after_ms": fmt.Sprint(timeout.Milliseconds())})
 			return nil
 		}
@@ -92,7 +92,7 @@ var stepRunners = map[string]stepRunner{
 	}, timeout: waitTimeout},
 	"pass-time": {run: func(r *Run, ctx context.Context, _ scenarios.Step, timeout time.Duration) error {
 		err := r.Clock.Until(ctx, func() bool { return false }, timeout)
-		if errors.Is(err, browser.ErrScenarioTimeout) {
+		if errors.Is(err, timeline.ErrScenarioTimeout) {
 			return nil
 		}
 		return err
@@ -113,7 +113,7 @@ var stepRunners = map[string]stepRunner{
 		}
 		r.Timeline.Add("harness.page", timeline.Fields{"state": "frozen", "tab": r.tab()})
 		err := r.Clock.Until(ctx, func() bool { return false }, st.Freeze.D())
-		if !errors.Is(err, browser.ErrScenarioTimeout) {
+		if !errors.Is(err, timeline.ErrScenarioTimeout) {
 			return err
 		}
 		if err := r.session.SetFrozen(false); err != nil {
