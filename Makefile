@@ -6,7 +6,7 @@
 GO      ?= go
 ARGS    ?=
 # Packages whose tests need neither Chromium nor the fixtures.
-UNIT    := ./timeline/... ./tlsca/... ./internal/... ./scenarios/... ./fakeidp/... ./fixtures/... ./certify/... ./target/...
+UNIT    := ./vocab/... ./timeline/... ./tlsca/... ./internal/... ./scenarios/... ./fakeidp/... ./fixtures/... ./certify/... ./target/...
 
 .PHONY: run test setup unit fuzz integration lint build bench flake stress mutants clean
 

@@ -15,6 +15,7 @@ import (
 	"github.com/go-rod/rod/lib/proto"
 
 	"github.com/refreshsuite/refreshsuite/timeline"
+	"github.com/refreshsuite/refreshsuite/vocab"
 )
 
 //go:embed bridge.js
@@ -315,7 +316,7 @@ func (s *Session) fromBridge(t *tab, payload string) {
 		}
 		return
 	}
-	if _, ok := timeline.Kinds[m.What]; !ok || !(strings.HasPrefix(m.What, "client.") || strings.HasPrefix(m.What, "browser.")) {
+	if _, ok := vocab.Kinds[m.What]; !ok || !(strings.HasPrefix(m.What, "client.") || strings.HasPrefix(m.What, "browser.")) {
 		s.tl.Add("browser.console-error", timeline.Fields{"text": "bridge sent an unknown kind " + m.What, "tab": tabNo})
 		return
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/refreshsuite/refreshsuite/timeline"
+	"github.com/refreshsuite/refreshsuite/vocab"
 )
 
 // Anomalies are faults that answer with the response a correct provider
@@ -34,81 +35,6 @@ const AnomalyOffset = time.Hour
 // unknownKid names the key id-token-unknown-kid signs with: one the
 // provider never publishes and never accepts.
 const unknownKid = "refreshsuite-unknown"
-
-// idTokenAnomalies are the actions that alter an id_token: what each does,
-// and the claim or part it alters, as the request's entry records it
-// (altered).
-var idTokenAnomalies = map[string]struct{ doc, altered string }{
-	"id-token-wrong-iss":     {"the id_token's iss is another issuer (<the IdP's origin>/another-issuer)", "id_token.iss"},
-	"id-token-wrong-sub":     {"the id_token's sub is another user (another-<sub>); on refresh OpenID Connect Core 12.2 requires the same sub", "id_token.sub"},
-	"id-token-wrong-aud":     {"the id_token's aud is another client only ([another-<client_id>])", "id_token.aud"},
-	"id-token-wrong-azp":     {"the id_token's azp is another client (another-<client_id>); aud is still the client", "id_token.azp"},
-	"id-token-no-nonce":      {"the id_token carries no nonce (login and silent renewal: a refreshed id_token has none anyway)", "id_token.nonce"},
-	"id-token-wrong-nonce":   {"the id_token's nonce is not the request's (another-<nonce>; on refresh, where it has none, one other than the login's)", "id_token.nonce"},
-	"id-token-wrong-at-hash": {"the id_token's at_hash is not the hash of the access token that comes with it", "id_token.at_hash"},
-	"id-token-expired":       {"the id_token's exp is an hour before now (iat is now)", "id_token.exp"},
-	"id-token-future-iat":    {"the id_token's iat is an hour after now (exp is as always)", "id_token.iat"},
-	"id-token-unknown-kid":   {"the id_token is signed with a key the JWKS never publishes (kid refreshsuite-unknown)", "id_token.kid"},
-	"id-token-bad-signature": {"the id_token's signature does not verify (one bit of it flipped); header and claims are as always", "id_token.signature"},
-	"id-token-alg-none":      {"the id_token is unsigned: header alg none (kid and typ kept), empty signature", "id_token.alg"},
-	"id-token-no-kid":        {"the id_token is signed with the current key, but its header names no kid", "id_token.kid"},
-}
-
-// refreshAnomalies alter a refresh response's fields, with the field each
-// alters.
-var refreshAnomalies = map[string]struct{ doc, altered string }{
-	"refresh-no-refresh-token":  {"a refresh answers without a refresh_token, as RFC 6749 section 6 allows: the client keeps the one it has, so that refresh rotates none; the presented token stays the live token of its chain (its expiry unchanged, no grace started) and presenting it again is no replay; the access token it replaces is revoked as at any refresh", "refresh_token"},
-	"refresh-no-id-token":       {"a refresh answers without an id_token, as OpenID Connect Core 12.2 allows", "id_token"},
-	"refresh-narrower-scope":    {"a refresh's scope field is narrower than granted: without the first granted scope other than openid and offline_access (else the last); the tokens keep the granted scope", "scope"},
-	"refresh-wider-scope":       {"a refresh's scope field is wider than granted: plus the first of the client's scopes not granted (else another-scope); the tokens keep the granted scope", "scope"},
-	"refresh-no-expires-in":     {"a refresh answers without expires_in (only RECOMMENDED by RFC 6749 section 5.1); the access token lives its lifetime as always", "expires_in"},
-	"refresh-expires-in-string": {`a refresh answers expires_in as a JSON string ("300"), not a number`, "expires_in"},
-}
-
-// idTokenRule: an id_token anomaly alters the id_token of a login or a
-// silent renewal (the authorization response's, or its code's exchange's)
-// and of a refresh.
-var idTokenRule = rule{
-	on:            []string{"authorize", "token"},
-	grants:        []string{"authorization_code", "refresh_token"},
-	responseTypes: withIDToken,
-	openid:        true,
-}
-
-// withIDToken: the response has an id_token, or a code whose exchange
-// gives one.
-func withIDToken(types []string) bool {
-	return slices.Contains(types, "id_token") || slices.Contains(types, "code")
-}
-
-// withAccessToken: an access token comes with the id_token (implicit or
-// hybrid), or a code whose exchange gives both.
-func withAccessToken(types []string) bool {
-	return (slices.Contains(types, "id_token") && slices.Contains(types, "token")) || slices.Contains(types, "code")
-}
-
-// The anomalies join the fault actions, each with where it applies.
-func init() {
-	for do, x := range idTokenAnomalies {
-		Actions[do] = x.doc
-		r := idTokenRule
-		switch do {
-		case "id-token-no-nonce":
-			r.grants = []string{"authorization_code"}
-		case "id-token-wrong-at-hash":
-			r.responseTypes = withAccessToken
-		}
-		rules[do] = r
-	}
-	for do, x := range refreshAnomalies {
-		Actions[do] = x.doc
-		rules[do] = rule{on: []string{"token"}, grants: []string{"refresh_token"}}
-	}
-	Actions["wrong-state"] = "authorize answers with another state than the request's (another-<state>), in a success or an error response alike"
-	rules["wrong-state"] = rule{on: []string{"authorize"}}
-	Actions["rotate-signing-key-unannounced"] = "the IdP rotates to a new signing key (a new kid) as it answers, and signs this response's id_token and all later tokens with it; its JWKS lists the key only from the first fetch after a token signed with it went out (for a code flow's /authorize: after the code's exchange), so a client's cached JWKS never has it: unlike the rotate-signing-key step, which lists the key at once"
-	rules["rotate-signing-key-unannounced"] = idTokenRule
-}
 
 // alterState gives an authorization response, a success's parameters or
 // (params nil) an error's request, another state than the request's.
@@ -131,11 +57,11 @@ func alterState(a *anomaly, ar fosite.AuthorizeRequester, params url.Values) {
 // alterRefresh applies a refresh anomaly to a token response; it tells
 // what it did in f (response_scope) and a.
 func alterRefresh(a *anomaly, resp *fosite.AccessResponse, granted, registered []string, f timeline.Fields) {
-	x, ok := refreshAnomalies[a.do]
+	x, ok := vocab.RefreshAnomalies[a.do]
 	if !ok {
 		return
 	}
-	field := x.altered
+	field := x.Altered
 	switch a.do {
 	case "refresh-no-refresh-token", "refresh-no-id-token", "refresh-no-expires-in":
 		if _, ok := resp.Extra[field]; !ok {
@@ -235,7 +161,7 @@ func another(v string) string { return "another-" + v }
 // sign them) and signs the result. nonce is the one the authorization had,
 // which a refreshed id_token no longer carries.
 func (s *Server) alterIDToken(ctx context.Context, a *anomaly, claims map[string]any, client, nonce string) (string, error) {
-	altered := idTokenAnomalies[a.do].altered
+	altered := vocab.IDTokenAnomalies[a.do].Altered
 	switch a.do {
 	case "id-token-wrong-iss":
 		claims["iss"] = s.origin + "/another-issuer"

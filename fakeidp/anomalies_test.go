@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v3"
+
+	"github.com/refreshsuite/refreshsuite/vocab"
 )
 
 // testKey is one signing key for the many providers these tests start (an
@@ -207,7 +209,7 @@ func TestIDTokenAnomalies(t *testing.T) {
 		{do: "id-token-alg-none", want: func(s *Server, h, c map[string]any) { h["alg"] = "none" }, sig: "unsigned"},
 		{do: "id-token-no-kid", want: func(s *Server, h, c map[string]any) { delete(h, "kid") }, sig: `kid "": 0 keys in the published set`},
 	}
-	if got, want := len(cases), len(idTokenAnomalies); got != want {
+	if got, want := len(cases), len(vocab.IDTokenAnomalies); got != want {
 		t.Fatalf("%d cases for %d id_token anomalies", got, want)
 	}
 	for _, tc := range cases {
@@ -216,11 +218,11 @@ func TestIDTokenAnomalies(t *testing.T) {
 				continue
 			}
 			t.Run(tc.do+"/"+fl.name, func(t *testing.T) {
-				f := Fault{On: fl.on, When: fl.when, Do: tc.do, Skip: 1, Times: 1}
-				if err := ValidateFault(f); err != nil {
+				f := vocab.Fault{On: fl.on, When: fl.when, Do: tc.do, Skip: 1, Times: 1}
+				if err := f.Validate(); err != nil {
 					t.Fatalf("the fault is refused: %v", err)
 				}
-				s, _ := startOnClockWith(t, Config{Faults: []Fault{f}, SigningKey: testKey()}, Client{})
+				s, _ := startOnClockWith(t, Config{Faults: []vocab.Fault{f}, SigningKey: testKey()}, Client{})
 				st := &flowState{}
 				base := fl.run(t, s, st)
 				got := fl.run(t, s, st)
@@ -229,7 +231,7 @@ func TestIDTokenAnomalies(t *testing.T) {
 				if h, _, _ := jwtParts(t, after.str("id_token")); h["alg"] != "RS256" || jwsErr(jwksOf(t, s), after.str("id_token")) != nil {
 					t.Errorf("after its one time the fault still alters the id_token: %v", h)
 				}
-				checkFired(t, s, fl, tc.do, idTokenAnomalies[tc.do].altered, 3)
+				checkFired(t, s, fl, tc.do, vocab.IDTokenAnomalies[tc.do].Altered, 3)
 			})
 		}
 	}
@@ -346,7 +348,7 @@ func checkFired(t *testing.T, s *Server, fl flow, do, altered string, runs int) 
 // exchanges neither counts towards skip nor uses up times of a fault that
 // only alters a code exchange's id_token.
 func TestFaultSkipsRequestsItCannotAlter(t *testing.T) {
-	s, _ := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []Fault{{On: "token", Do: "id-token-no-nonce", Skip: 1, Times: 1}}}, Client{})
+	s, _ := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []vocab.Fault{{On: "token", Do: "id-token-no-nonce", Skip: 1, Times: 1}}}, Client{})
 	hc, tr := login(t, s, "openid offline_access")
 	if c := claimsOf(t, tr.IDToken); c["nonce"] != "nonce-12345678" {
 		t.Fatalf("the login's exchange, skipped: nonce %v", c["nonce"])
@@ -369,7 +371,7 @@ func TestFaultSkipsRequestsItCannotAlter(t *testing.T) {
 // the request's, success or error alike, and nothing else changed: the code
 // still exchanges, the implicit response's tokens are the same kind.
 func TestWrongState(t *testing.T) {
-	s, _ := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []Fault{
+	s, _ := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []vocab.Fault{
 		{On: "authorize", When: map[string]string{"response_type": "code"}, Do: "wrong-state", Skip: 1, Times: 2},
 		{On: "authorize", When: map[string]string{"response_type": "id_token token"}, Do: "wrong-state", Skip: 1},
 	}}, Client{})
@@ -445,7 +447,7 @@ func TestRefreshResponseAnomalies(t *testing.T) {
 		{"refresh-expires-in-string", func(f map[string]any) { f["expires_in"] = "300" }},
 	} {
 		t.Run(tc.do, func(t *testing.T) {
-			s, clock := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []Fault{{On: "token", Do: tc.do, Skip: 1, Times: 1}}},
+			s, clock := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []vocab.Fault{{On: "token", Do: tc.do, Skip: 1, Times: 1}}},
 				Client{AccessTokenFormat: JWT})
 			_, tr := login(t, s, scope)
 			base := refreshRaw(t, s, tr.RefreshToken)
@@ -464,7 +466,7 @@ func TestRefreshResponseAnomalies(t *testing.T) {
 				t.Errorf("response\n got %v\nwant %v", got.fields, want)
 			}
 			e := last(s, "idp.token")
-			if e.Fields["fault"] != tc.do || e.Fields["altered"] != refreshAnomalies[tc.do].altered || e.Fields["granted_scope"] != scope {
+			if e.Fields["fault"] != tc.do || e.Fields["altered"] != vocab.RefreshAnomalies[tc.do].Altered || e.Fields["granted_scope"] != scope {
 				t.Errorf("entry %v", e)
 			}
 			if sc, ok := want["scope"].(string); ok && sc != scope && e.Fields["response_scope"] != sc {
@@ -503,7 +505,7 @@ func TestRefreshResponseAnomalies(t *testing.T) {
 func TestRefreshWithoutRefreshTokenKeepsThePresentedOne(t *testing.T) {
 	for _, cl := range []Client{{}, {RotationGrace: 10 * time.Second}, {Rotation: Reuse}} {
 		t.Run(fmt.Sprintf("%s-grace-%s", cl.Rotation, cl.RotationGrace), func(t *testing.T) {
-			s, clock := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []Fault{{On: "token", Do: "refresh-no-refresh-token", Times: 1}}}, cl)
+			s, clock := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []vocab.Fault{{On: "token", Do: "refresh-no-refresh-token", Times: 1}}}, cl)
 			_, tr := login(t, s, "openid offline_access")
 			kept := refreshRaw(t, s, tr.RefreshToken)
 			if _, ok := kept.fields["refresh_token"]; ok {
@@ -558,8 +560,8 @@ func kidsOf(set jose.JSONWebKeySet) string {
 func TestRotateSigningKeyUnannounced(t *testing.T) {
 	for _, fl := range []flow{flows[2], flows[3]} { // refresh; silent renewal by the code flow
 		t.Run(fl.name, func(t *testing.T) {
-			f := Fault{On: fl.on, When: fl.when, Do: "rotate-signing-key-unannounced", Skip: 1, Times: 1}
-			s, _ := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []Fault{f}}, Client{})
+			f := vocab.Fault{On: fl.on, When: fl.when, Do: "rotate-signing-key-unannounced", Skip: 1, Times: 1}
+			s, _ := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []vocab.Fault{f}}, Client{})
 			st := &flowState{}
 			fl.run(t, s, st)
 			cached := jwksOf(t, s)
@@ -609,7 +611,7 @@ func TestRotateSigningKeyUnannounced(t *testing.T) {
 // The rotate-signing-key step lists the new key at once, before any token
 // signed with it; it also lists a key rotated in unannounced.
 func TestRotateSigningKeyStepPublishesAtOnce(t *testing.T) {
-	s, _ := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []Fault{{On: "token", When: map[string]string{"grant_type": "refresh_token"}, Do: "rotate-signing-key-unannounced"}}}, Client{})
+	s, _ := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []vocab.Fault{{On: "token", When: map[string]string{"grant_type": "refresh_token"}, Do: "rotate-signing-key-unannounced"}}}, Client{})
 	_, tr := login(t, s, "openid offline_access")
 	if err := s.RotateSigningKey(); err != nil {
 		t.Fatal(err)
@@ -650,7 +652,7 @@ func TestRefreshCannotWidenTheGrant(t *testing.T) {
 }
 
 func TestRefreshMayAskForTheScopeTheIdPStated(t *testing.T) {
-	s, _ := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []Fault{{On: "token", Do: "refresh-wider-scope", Times: 1}}}, Client{})
+	s, _ := startOnClockWith(t, Config{SigningKey: testKey(), Faults: []vocab.Fault{{On: "token", Do: "refresh-wider-scope", Times: 1}}}, Client{})
 	_, tr := login(t, s, "openid offline_access")
 	first := refreshRaw(t, s, tr.RefreshToken)
 	stated := first.str("scope")

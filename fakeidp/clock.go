@@ -8,6 +8,8 @@ import (
 	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/handler/openid"
 	"github.com/ory/x/errorsx"
+
+	"github.com/refreshsuite/refreshsuite/vocab"
 )
 
 // Time at this provider is the scenario clock (the timeline's), which on a
@@ -114,7 +116,7 @@ func (st idTokenStrategy) GenerateIDToken(ctx context.Context, lifespan time.Dur
 		delete(claims, "nonce")
 	}
 	if a := anomalyOf(ctx); a != nil {
-		if _, ok := idTokenAnomalies[a.do]; ok {
+		if _, ok := vocab.IDTokenAnomalies[a.do]; ok {
 			return st.s.alterIDToken(ctx, a, claims, r.GetClient().GetID(), nonce)
 		}
 	}

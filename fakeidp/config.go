@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/refreshsuite/refreshsuite/tlsca"
+	"github.com/refreshsuite/refreshsuite/vocab"
 )
 
 // RefreshPolicy says when the IdP issues a refresh token.
@@ -128,7 +129,7 @@ type Config struct {
 	SessionLifetime time.Duration
 	// Clients: at least one.
 	Clients []Client
-	Faults  []Fault
+	Faults  []vocab.Fault
 	// ClockSkew sets the provider's clock this far ahead of the scenario
 	// clock (the page's), or behind it when negative, at most MaxClockSkew
 	// either way: every time it writes into a token (iat, exp, auth_time)
@@ -311,9 +312,8 @@ func (c *Config) withDefaults() (Config, error) {
 		out.Clients[i] = cl
 	}
 	for i, f := range c.Faults {
-		if err := f.validate(); err != nil {
-			err.Key = fmt.Sprintf("faults[%d].%s", i+1, err.Key)
-			return out, err
+		if err := f.Validate(); err != nil {
+			return out, cfgErr(fmt.Sprintf("faults[%d].%s", i+1, err.Key), "%s", err.Msg)
 		}
 	}
 	return out, nil

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/refreshsuite/refreshsuite/vocab"
 )
 
 // Every setting Start refuses, Validate refuses too, naming the setting by
@@ -35,8 +37,8 @@ func TestConfigErrors(t *testing.T) {
 		{Config{Clients: with(func(c *Client) { c.AccessTokenFormat = "paseto" })}, "clients[1].access-token-format", "not opaque or jwt"},
 		{Config{Clients: with(func(c *Client) { c.ResponseModes = []ResponseMode{ModeQuery, "jwt"} })}, "clients[1].response-modes[2]", `"jwt" is not one of query, fragment`},
 		{Config{Clients: with(func(c *Client) { c.ResponseModes = []ResponseMode{ModeQuery, ModeQuery} })}, "clients[1].response-modes[2]", "listed twice"},
-		{Config{Clients: []Client{ok}, Faults: []Fault{{On: "authorize", Do: "explode"}}}, "faults[1].do", `"explode" is not one of`},
-		{Config{Clients: []Client{ok}, Faults: []Fault{{On: "token", Do: "server-error", Times: MaxTimes + 1}}}, "faults[1].times", "at most"},
+		{Config{Clients: []Client{ok}, Faults: []vocab.Fault{{On: "authorize", Do: "explode"}}}, "faults[1].do", `"explode" is not one of`},
+		{Config{Clients: []Client{ok}, Faults: []vocab.Fault{{On: "token", Do: "server-error", Times: vocab.MaxTimes + 1}}}, "faults[1].times", "at most"},
 		{Config{Clients: []Client{ok}, Addr: "0.0.0.0:9400"}, "addr", "not a loopback address"},
 		{Config{Clients: []Client{ok}, Addr: ":9400"}, "addr", "not a loopback address"},
 		{Config{Clients: []Client{ok}, Addr: "10.1.2.3:9400"}, "addr", "not a loopback address"},
@@ -85,5 +87,17 @@ func TestConfigDefaults(t *testing.T) {
 		t.Errorf("client defaults: %+v", cl)
 	case strings.Join(cl.PostLogoutRedirectURIs, " ") != redirect:
 		t.Errorf("post-logout redirect URIs default to %v, want the redirect URIs", cl.PostLogoutRedirectURIs)
+	}
+}
+
+// Config.Validate names the fault, so a loader finds the line of its when.
+func TestFaultWhenErrorNamesTheFault(t *testing.T) {
+	cfg := Config{Clients: []Client{{ID: "spa", RedirectURIs: []string{redirect}}}, Faults: []vocab.Fault{
+		{On: "token", Do: "server-error"},
+		{On: "authorize", When: map[string]string{"promt": "none"}, Do: "deny-framing"},
+	}}
+	var ce *ConfigError
+	if err := cfg.Validate(); !errors.As(err, &ce) || ce.Key != "faults[2].when.promt" {
+		t.Fatalf("Validate = %v, want faults[2].when.promt", err)
 	}
 }

@@ -32,6 +32,7 @@ import (
 
 	"github.com/refreshsuite/refreshsuite/timeline"
 	"github.com/refreshsuite/refreshsuite/tlsca"
+	"github.com/refreshsuite/refreshsuite/vocab"
 )
 
 const (
@@ -646,7 +647,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	alterState(anom, ar, params)
 	if anom != nil {
-		_, idt := idTokenAnomalies[anom.do]
+		_, idt := vocab.IDTokenAnomalies[anom.do]
 		if idt && anom.altered == "" && params.Get("code") != "" {
 			// The response's id_token had nothing to alter, or there is
 			// none: the code's exchange carries the anomaly.
@@ -667,7 +668,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 
 // fault finds the fault that applies to this request, if any, and makes it
 // visible: in the request's own entry (f) and as an idp.fault entry.
-func (s *Server) fault(ctx context.Context, endpoint string, params url.Values, f timeline.Fields) (Fault, bool) {
+func (s *Server) fault(ctx context.Context, endpoint string, params url.Values, f timeline.Fields) (vocab.Fault, bool) {
 	ft, ok := s.faults.match(endpoint, params)
 	if !ok {
 		return ft, false
@@ -687,9 +688,9 @@ func (s *Server) fault(ctx context.Context, endpoint string, params url.Values, 
 // records it when it answers (its idp.fault entry marks the arrival). When
 // the client gives up or the server closes first, the request is abandoned
 // without an answer (the connection is cut), and recorded as such.
-func (s *Server) hold(ctx context.Context, r *http.Request, ft Fault, f timeline.Fields) (context.Context, *http.Request) {
+func (s *Server) hold(ctx context.Context, r *http.Request, ft vocab.Fault, f timeline.Fields) (context.Context, *http.Request) {
 	// Bounded: a scenario that never releases must not hang its run.
-	bound := MaxDelay
+	bound := vocab.MaxDelay
 	var released <-chan struct{}
 	if ft.Do == "slow" {
 		bound = ft.Delay
@@ -943,7 +944,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		"cors":   corsDecision(ctx),
 	}
 	if ft, ok := s.fault(r.Context(), "revoke", r.PostForm, f); ok {
-		if ft.answers() {
+		if ft.Answers() {
 			ctx, r = s.hold(ctx, r, ft, f)
 		} else {
 			f["outcome"] = "fault"
@@ -967,7 +968,7 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	f := timeline.Fields{"origin": r.Header.Get("Origin"), "cors": corsDecision(ctx)}
 	defer func() { s.record(r.Context(), "idp.userinfo", f) }()
 	if ft, ok := s.fault(r.Context(), "userinfo", r.URL.Query(), f); ok {
-		if ft.answers() {
+		if ft.Answers() {
 			ctx, r = s.hold(ctx, r, ft, f)
 		} else {
 			f["outcome"] = "fault"

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/refreshsuite/refreshsuite/timeline"
+	"github.com/refreshsuite/refreshsuite/vocab"
 )
 
 // Measurement is one timing observation, kept for the report whether or not it
@@ -68,7 +69,7 @@ func (a *absent) result() Result {
 
 // isSetting: a client.* or idp.* reference (not since.*, token.*, a function).
 func isSetting(ref string) bool {
-	_, ok := Settings[ref]
+	_, ok := vocab.Settings[ref]
 	return ok
 }
 
@@ -384,7 +385,7 @@ func checkTiming(x Query, found, entries []timeline.Entry, c Client) Result {
 				if !ok {
 					return 0, false, &unset{name}
 				}
-				return v, Settings[name], nil
+				return v, vocab.Settings[name], nil
 			},
 			Call: func(fn string, arg float64) (float64, error) {
 				if c.Renewal == nil {

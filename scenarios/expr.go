@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/refreshsuite/refreshsuite/internal/strictyaml"
+	"github.com/refreshsuite/refreshsuite/vocab"
 
 	"gopkg.in/yaml.v3"
 )
@@ -153,7 +154,7 @@ func (e *Expr) Eval(env Env) (time.Duration, error) {
 func (e *Expr) TypeCheck() error {
 	_, err := e.Eval(Env{
 		Ref: func(name string) (float64, bool, error) {
-			dur, ok := Settings[name]
+			dur, ok := vocab.Settings[name]
 			if !ok {
 				dur = strings.HasSuffix(name, "_ms") || strings.HasSuffix(name, ".at_ms")
 			}

@@ -17,8 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/refreshsuite/refreshsuite/fakeidp"
-	"github.com/refreshsuite/refreshsuite/timeline"
+	"github.com/refreshsuite/refreshsuite/vocab"
 )
 
 var idPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
@@ -119,7 +118,7 @@ func Parse(file string, src []byte) ([]*Scenario, error) {
 		}
 		if v.Requirements != nil {
 			for j, r := range v.Requirements {
-				if _, ok := Requirements[r]; !ok {
+				if _, ok := vocab.Requirements[r]; !ok {
 					line, _ := strictyaml.Lookup(root, fmt.Sprintf("%s.requirements[%d]", key, j+1))
 					return nil, &strictyaml.Error{File: file, Line: line, Key: fmt.Sprintf("%s.requirements[%d]", key, j+1), Msg: fmt.Sprintf("unknown requirement %q (see the catalogue in docs/requirements.md)", r)}
 				}
@@ -201,8 +200,8 @@ func validate(d *strictyaml.Decoder, s *Scenario, root, variant *yaml.Node) erro
 		return c.err("id", "%q is not lower-case words joined by dashes", s.ID)
 	}
 	for i, n := range s.Needs {
-		if _, ok := Capabilities[n]; !ok {
-			return c.err(fmt.Sprintf("needs[%d]", i+1), "unknown capability %q (known: %s)", n, strings.Join(keys(Capabilities), ", "))
+		if _, ok := vocab.Capabilities[n]; !ok {
+			return c.err(fmt.Sprintf("needs[%d]", i+1), "unknown capability %q (known: %s)", n, strings.Join(keys(vocab.Capabilities), ", "))
 		}
 	}
 	if s.Judges == "idp" && s.Clock != "real" {
@@ -285,7 +284,7 @@ func (c *checker) idp(s *Scenario) error {
 			continue
 		}
 		for _, r := range l.e.Refs() {
-			if _, ok := Settings[r]; !ok || !strings.HasPrefix(r, "client.") {
+			if _, ok := vocab.Settings[r]; !ok || !strings.HasPrefix(r, "client.") {
 				return c.err(l.key, "%s: an IdP lifetime may refer to the client's declared values only (client.renewal-before, client.silent-refresh-timeout, ...), not %q", l.e.Src, r)
 			}
 		}
@@ -300,7 +299,7 @@ func (c *checker) idp(s *Scenario) error {
 	}
 	if sk := s.IdP.ClockSkew; sk != nil {
 		for _, r := range sk.Refs() {
-			if _, ok := Settings[r]; !ok || !strings.HasPrefix(r, "client.") {
+			if _, ok := vocab.Settings[r]; !ok || !strings.HasPrefix(r, "client.") {
 				return c.err("idp.clock-skew", "%s: the IdP's clock skew may refer to the client's declared values only, not %q", sk.Src, r)
 			}
 		}
@@ -356,15 +355,15 @@ func (c *checker) faults(s *Scenario) error {
 			return c.err(key+".skip", "want 0 to %d, got %d", maxFaultRepetition, f.Skip)
 		}
 		if f.On == "silent-callback" {
-			if _, ok := AppFaults[f.Do]; !ok {
-				return c.err(key+".do", "%q is not a silent-callback fault (known: %s)", f.Do, strings.Join(keys(AppFaults), ", "))
+			if _, ok := vocab.AppFaults[f.Do]; !ok {
+				return c.err(key+".do", "%q is not a silent-callback fault (known: %s)", f.Do, strings.Join(keys(vocab.AppFaults), ", "))
 			}
 			if len(f.When) > 0 || f.Delay != 0 {
 				return c.err(key, "a silent-callback fault applies to every load of the callback page: it takes no when and no delay")
 			}
 			continue
 		}
-		if err := fakeidp.ValidateFault(fakeidp.Fault{On: f.On, When: f.When, Do: f.Do, Times: f.Times, Delay: f.Delay.D()}); err != nil {
+		if err := (vocab.Fault{On: f.On, When: f.When, Do: f.Do, Times: f.Times, Delay: f.Delay.D()}).Validate(); err != nil {
 			return c.err(key, "%v (or on: silent-callback for the app's callback page)", err)
 		}
 		if (f.Do == "slow" || f.Do == "hold") && s.Clock != "real" {
@@ -393,7 +392,7 @@ func (c *checker) steps(s *Scenario) error {
 			}
 			k := keyNode(st.node, name)
 			for _, r := range e.Refs() {
-				if _, ok := Settings[r]; !ok {
+				if _, ok := vocab.Settings[r]; !ok {
 					return c.errAt(k, key+"."+name, "%s: unknown reference %q (a step's durations may refer to client.* and idp.* settings)", e.Src, r)
 				}
 			}
@@ -429,14 +428,14 @@ func (c *checker) expectation(x Expectation, key string, premises map[string]boo
 		return c.errAt(at("requirements"), key+".requirements", "cite at least one requirement ID")
 	}
 	for i, r := range x.Requirements {
-		if _, ok := Requirements[r]; !ok {
+		if _, ok := vocab.Requirements[r]; !ok {
 			return c.errAt(itemOf(x.node, "requirements", i), fmt.Sprintf("%s.requirements[%d]", key, i+1), "unknown requirement %q (see the catalogue in docs/requirements.md)", r)
 		}
 	}
 	for field, list := range map[string][]string{"needs": x.Needs, "unless": x.Unless} {
 		for i, n := range list {
-			if _, ok := Capabilities[n]; !ok {
-				return c.errAt(itemOf(x.node, field, i), fmt.Sprintf("%s.%s[%d]", key, field, i+1), "unknown capability %q (known: %s)", n, strings.Join(keys(Capabilities), ", "))
+			if _, ok := vocab.Capabilities[n]; !ok {
+				return c.errAt(itemOf(x.node, field, i), fmt.Sprintf("%s.%s[%d]", key, field, i+1), "unknown capability %q (known: %s)", n, strings.Join(keys(vocab.Capabilities), ", "))
 			}
 		}
 	}
@@ -505,7 +504,7 @@ func (c *checker) query(x Query, n *yaml.Node, key string) error {
 		forms++
 		op, num, err := parseComparison(x.Count)
 		// A bound may be a number the client declares, resolved per run.
-		declared := isSetting(num) && !Settings[num] && (op == "<=" || op == "<" || op == ">=" || op == ">" || op == "=")
+		declared := isSetting(num) && !vocab.Settings[num] && (op == "<=" || op == "<" || op == ">=" || op == ">" || op == "=")
 		if !declared && (err != nil || op == "present" || op == "absent" || op == "has" || op == "lacks" || op == "~" || op == "!=" || !isWholeNumber(num)) {
 			return c.errAt(valueOf(n, "count"), key+".count", "want a number of entries such as 1, 0, \">=1\" or \"<=2\", or a bound the client declares (\"<= client.network-attempts\"), got %q", x.Count)
 		}
@@ -535,7 +534,7 @@ func (c *checker) query(x Query, n *yaml.Node, key string) error {
 	}
 	if x.Same != nil {
 		same := valueOf(n, "same")
-		if _, ok := timeline.Kinds[x.Find.What].Fields[x.Same.Field]; !ok {
+		if _, ok := vocab.Kinds[x.Find.What].Fields[x.Same.Field]; !ok {
 			return c.errAt(keyNode(same, "field"), key+".same.field", "%s has no field %q", x.Find.What, x.Same.Field)
 		}
 		if err := c.selector(x.Same.As, key+".same.as"); err != nil {
@@ -545,7 +544,7 @@ func (c *checker) query(x Query, n *yaml.Node, key string) error {
 		if af == "" {
 			af = x.Same.Field
 		}
-		if _, ok := timeline.Kinds[x.Same.As.What].Fields[af]; !ok {
+		if _, ok := vocab.Kinds[x.Same.As.What].Fields[af]; !ok {
 			return c.errAt(keyNode(same, "as-field"), key+".same.as-field", "%s has no field %q", x.Same.As.What, af)
 		}
 	}
@@ -641,13 +640,13 @@ func checkRef(r, sinceWhat, tokenWhat string) error {
 		if what == "" {
 			return fmt.Errorf("%s needs a token selector in at", r)
 		}
-		if _, ok := timeline.Kinds[what].Fields[f]; !ok && f != "at_ms" {
+		if _, ok := vocab.Kinds[what].Fields[f]; !ok && f != "at_ms" {
 			return fmt.Errorf("the %s entry (%s) has no field %q", strings.TrimSuffix(prefix, "."), what, f)
 		}
 		return nil
 	}
-	if _, ok := Settings[r]; !ok {
-		return fmt.Errorf("unknown reference %q (known: since.<field>, token.<field>, %s)", r, strings.Join(keys(Settings), ", "))
+	if _, ok := vocab.Settings[r]; !ok {
+		return fmt.Errorf("unknown reference %q (known: since.<field>, token.<field>, %s)", r, strings.Join(keys(vocab.Settings), ", "))
 	}
 	return nil
 }
@@ -657,9 +656,9 @@ func checkRef(r, sinceWhat, tokenWhat string) error {
 // nothing, and the expectation pass or skip for a typo.
 func (c *checker) selector(s Selector, key string) error {
 	n := s.node
-	k, ok := timeline.Kinds[s.What]
+	k, ok := vocab.Kinds[s.What]
 	if !ok {
-		return c.errAt(keyNode(n, "what"), key+".what", "unknown kind %q (known: %s)", s.What, strings.Join(keys(timeline.Kinds), ", "))
+		return c.errAt(keyNode(n, "what"), key+".what", "unknown kind %q (known: %s)", s.What, strings.Join(keys(vocab.Kinds), ", "))
 	}
 	where := valueOf(n, "where")
 	for _, f := range strictyaml.Sorted(keys(s.Where)) {
@@ -675,7 +674,7 @@ func (c *checker) selector(s Selector, key string) error {
 		if isSetting(operand) {
 			return c.errAt(kn, key+".where."+f, "a where value is compared as written; %s is a client's declared value, which only count and at can read", operand)
 		}
-		if values := timeline.Values[s.What][f]; len(values) > 0 && (op == "=" || op == "!=") && !strictyaml.Contains(values, operand) {
+		if values := vocab.Values[s.What][f]; len(values) > 0 && (op == "=" || op == "!=") && !strictyaml.Contains(values, operand) {
 			return c.errAt(kn, key+".where."+f, "%s's %s is never %q (it is one of %s)", s.What, f, operand, strings.Join(values, ", "))
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/refreshsuite/refreshsuite/vocab"
 )
 
 // Every malformed file names what is wrong in its first line (# want: ...). The
@@ -97,10 +99,10 @@ func TestRequirementsPageMatchesCatalogue(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := strings.Count(string(b), "\n| ") - 1 // minus the header row
-	if rows != len(Requirements) {
-		t.Errorf("docs/requirements.md has %d rows, the catalogue %d requirements", rows, len(Requirements))
+	if rows != len(vocab.Requirements) {
+		t.Errorf("docs/requirements.md has %d rows, the catalogue %d requirements", rows, len(vocab.Requirements))
 	}
-	for id, text := range Requirements {
+	for id, text := range vocab.Requirements {
 		if !strings.Contains(string(b), "| "+id+" | "+text+" |") {
 			t.Errorf("docs/requirements.md does not state %s as in scenarios/catalogue.go: %s", id, text)
 		}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/refreshsuite/refreshsuite/vocab"
 )
 
 // StepKind is one kind of step, as the loader and the planner know it. Its
@@ -127,8 +129,8 @@ func stepNames(bare bool) []string {
 
 func checkCall(c *checker, s *Scenario, i int, key string) error {
 	st := s.Steps[i]
-	if _, ok := DriverFunctions[st.Call]; !ok {
-		return c.errAt(keyNode(st.node, "call"), key+".call", "unknown driver function %q (known: %s)", st.Call, strings.Join(keys(DriverFunctions), ", "))
+	if _, ok := vocab.DriverFunctions[st.Call]; !ok {
+		return c.errAt(keyNode(st.node, "call"), key+".call", "unknown driver function %q (known: %s)", st.Call, strings.Join(keys(vocab.DriverFunctions), ", "))
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/refreshsuite/refreshsuite/internal/strictyaml"
 	"github.com/refreshsuite/refreshsuite/scenarios"
 	"github.com/refreshsuite/refreshsuite/target"
+	"github.com/refreshsuite/refreshsuite/vocab"
 )
 
 // Plan is everything a run of one scenario against one client decides before
@@ -213,7 +214,7 @@ func (p *Plan) env() scenarios.Env {
 			if !ok {
 				return 0, false, &unsetRef{name}
 			}
-			return v, scenarios.Settings[name], nil
+			return v, vocab.Settings[name], nil
 		},
 		Call: func(fn string, arg float64) (float64, error) {
 			return p.Manifest.Renewal(p.Settings)(arg)

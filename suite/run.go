@@ -29,6 +29,7 @@ import (
 	"github.com/refreshsuite/refreshsuite/scenarios"
 	"github.com/refreshsuite/refreshsuite/target"
 	"github.com/refreshsuite/refreshsuite/timeline"
+	"github.com/refreshsuite/refreshsuite/vocab"
 )
 
 // ClientID is the client the embedded IdP registers for the app under test.
@@ -216,10 +217,10 @@ func (r *Run) startIdP(p *Plan) error {
 		client.RedirectURIs = append(client.RedirectURIs, r.app.url(m.App.Pages[name]))
 	}
 	client.Origins = []string{r.app.origin}
-	var faults []fakeidp.Fault
+	var faults []vocab.Fault
 	for _, f := range s.Faults {
 		if f.On != "silent-callback" {
-			faults = append(faults, fakeidp.Fault{On: f.On, When: f.When, Do: f.Do, Times: f.Times, Skip: f.Skip, Delay: f.Delay.D()})
+			faults = append(faults, vocab.Fault{On: f.On, When: f.When, Do: f.Do, Times: f.Times, Skip: f.Skip, Delay: f.Delay.D()})
 		}
 	}
 	key, err := signingKey()

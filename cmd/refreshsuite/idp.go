@@ -15,6 +15,7 @@ import (
 
 	"github.com/refreshsuite/refreshsuite/fakeidp"
 	"github.com/refreshsuite/refreshsuite/timeline"
+	"github.com/refreshsuite/refreshsuite/vocab"
 )
 
 type listFlag []string
@@ -55,7 +56,7 @@ func cmdIdP(args []string, out io.Writer) error {
 	grace := fs.Duration("rotation-grace", 0, "keep a rotated refresh token valid this long, 0s to 1h")
 	config := fs.String("config", "", "a YAML file with the whole setup (docs/idp.example.yaml), instead of the other flags")
 	check := fs.Bool("check", false, "run every check starting would, then exit")
-	fs.Var(&faults, "fault", "a fault as endpoint:action[:param=value]..., e.g. authorize:page-without-redirect:prompt=none or token:slow:delay=2s (repeatable; actions: "+strings.Join(fakeidp.ActionNames(), ", ")+")")
+	fs.Var(&faults, "fault", "a fault as endpoint:action[:param=value]..., e.g. authorize:page-without-redirect:prompt=none or token:slow:delay=2s (repeatable; actions: "+strings.Join(vocab.ActionNames(), ", ")+")")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -137,14 +138,14 @@ func cmdIdP(args []string, out io.Writer) error {
 // release it, so every request it matched would wait out the bound.
 const standaloneHold = "do: hold waits for a scenario's release step, and the standalone IdP runs none: use do: slow with a delay"
 
-func parseFaults(faults []string) ([]fakeidp.Fault, error) {
-	var fl []fakeidp.Fault
+func parseFaults(faults []string) ([]vocab.Fault, error) {
+	var fl []vocab.Fault
 	for _, f := range faults {
 		parts := strings.Split(f, ":")
 		if len(parts) < 2 {
 			return nil, usagef("-fault %q: want endpoint:action[:param=value]", f)
 		}
-		ft := fakeidp.Fault{On: parts[0], Do: parts[1], When: map[string]string{}}
+		ft := vocab.Fault{On: parts[0], Do: parts[1], When: map[string]string{}}
 		for _, kv := range parts[2:] {
 			k, v, ok := strings.Cut(kv, "=")
 			switch {
@@ -160,7 +161,7 @@ func parseFaults(faults []string) ([]fakeidp.Fault, error) {
 				ft.When[k] = v
 			}
 		}
-		if err := fakeidp.ValidateFault(ft); err != nil {
+		if err := ft.Validate(); err != nil {
 			return nil, usagef("-fault %q: %v", f, err)
 		}
 		if ft.Do == "hold" {

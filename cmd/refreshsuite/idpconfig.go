@@ -10,6 +10,7 @@ import (
 
 	"github.com/refreshsuite/refreshsuite/fakeidp"
 	"github.com/refreshsuite/refreshsuite/internal/strictyaml"
+	"github.com/refreshsuite/refreshsuite/vocab"
 )
 
 // opt is a value that may be left out: Set tells a key written with its zero
@@ -149,7 +150,7 @@ func loadIdPConfig(file string) (idpSetup, error) {
 		if ft.Do == "hold" {
 			return idpSetup{}, e(key+".do", "%s", standaloneHold)
 		}
-		cfg.Faults = append(cfg.Faults, fakeidp.Fault{On: ft.On, When: ft.When, Do: ft.Do, Times: ft.Times.V, Delay: ft.Delay.V.D()})
+		cfg.Faults = append(cfg.Faults, vocab.Fault{On: ft.On, When: ft.When, Do: ft.Do, Times: ft.Times.V, Delay: ft.Delay.V.D()})
 	}
 	if err := cfg.Validate(); err != nil {
 		var ce *fakeidp.ConfigError

@@ -1,4 +1,4 @@
-package timeline
+package vocab
 
 // Values lists, for the fields that take a fixed set of values, every value
 // they take. A scenario that compares such a field with anything else selects

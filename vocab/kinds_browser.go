@@ -1,4 +1,4 @@
-package timeline
+package vocab
 
 // browserKinds are what the browser instrumentation and the bridge record:
 // the page's frames, messages, requests and console, and the client

@@ -1,21 +1,21 @@
-package fakeidp
+package vocab
 
 import (
-	"errors"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
-// faultErr is the ConfigError ValidateFault gives for f, or a test failure.
-func faultErr(t *testing.T, f Fault) *ConfigError {
+// faultErr is the KeyError Validate gives for f, or a test failure.
+func faultErr(t *testing.T, f Fault) *KeyError {
 	t.Helper()
-	var ce *ConfigError
-	if err := ValidateFault(f); !errors.As(err, &ce) {
-		t.Fatalf("ValidateFault(%+v) = %v, want a *ConfigError", f, err)
+	err := f.Validate()
+	if err == nil {
+		t.Fatalf("Validate(%+v) accepted it", f)
 	}
-	return ce
+	return err
 }
 
 // A when key an endpoint never reads would never match: a typo such as
@@ -46,21 +46,9 @@ func TestFaultWhenKeysAreTheEndpointsParameters(t *testing.T) {
 		{On: "revoke", When: map[string]string{"token_type_hint": "refresh_token"}, Do: "server-error"},
 		{On: "userinfo", Do: "server-error"},
 	} {
-		if err := ValidateFault(f); err != nil {
-			t.Errorf("ValidateFault(%+v) = %v, want it accepted", f, err)
+		if err := f.Validate(); err != nil {
+			t.Errorf("Validate(%+v) = %v, want it accepted", f, err)
 		}
-	}
-}
-
-// Config.Validate names the fault, so a loader finds the line of its when.
-func TestFaultWhenErrorNamesTheFault(t *testing.T) {
-	cfg := Config{Clients: []Client{{ID: "spa", RedirectURIs: []string{redirect}}}, Faults: []Fault{
-		{On: "token", Do: "server-error"},
-		{On: "authorize", When: map[string]string{"promt": "none"}, Do: "deny-framing"},
-	}}
-	var ce *ConfigError
-	if err := cfg.Validate(); !errors.As(err, &ce) || ce.Key != "faults[2].when.promt" {
-		t.Fatalf("Validate = %v, want faults[2].when.promt", err)
 	}
 }
 
@@ -110,8 +98,8 @@ func TestFaultActionsApplyWhereTheyAlterSomething(t *testing.T) {
 		{On: "token", When: map[string]string{"scope": "openid"}, Do: "id-token-bad-signature"},
 		{On: "token", Do: "id-token-unknown-kid", Times: 1, Skip: 2},
 	} {
-		if err := ValidateFault(f); err != nil {
-			t.Errorf("ValidateFault(%+v) = %v, want it accepted", f, err)
+		if err := f.Validate(); err != nil {
+			t.Errorf("Validate(%+v) = %v, want it accepted", f, err)
 		}
 	}
 }
@@ -140,5 +128,13 @@ func TestEveryActionIsInTheFaultsTable(t *testing.T) {
 		if !regexp.MustCompile("(?m)^\\| [^|\\n]* \\| `" + regexp.QuoteMeta(do) + "`[^|\\n]* \\| .").Match(doc) {
 			t.Errorf("docs/scenarios.md has no faults table row for %s", do)
 		}
+	}
+}
+
+// A hold takes no delay: the harness ends it, not a guess.
+func TestHoldTakesNoDelay(t *testing.T) {
+	err := Fault{On: "token", Do: "hold", Delay: time.Second}.Validate()
+	if err == nil || !strings.Contains(err.Error(), "release step") {
+		t.Fatalf("hold with a delay: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package scenarios
+package vocab
 
 // Requirements is the requirement catalogue: stable IDs a scenario's expectations
 // cite, and the text each one stands for. Reports and `refreshsuite list` print it.
@@ -121,11 +121,6 @@ var DriverFunctions = map[string]string{
 	"setupAutomaticSilentRefresh": "start automatic renewal",
 	"getToken":                    "ask for an access token the way an app does before an API call: an on-demand client renews it when it is within its renewal window",
 	"logout":                      "forget the tokens locally",
-}
-
-// AppFaults are faults the suite's app server applies (the IdP's are in fakeidp).
-var AppFaults = map[string]string{
-	"no-post-message": "the silent-refresh callback page is served without its postMessage",
 }
 
 // Events is the suite's vocabulary of client events: the names

@@ -1,4 +1,4 @@
-package timeline
+package vocab
 
 // harnessKinds are what the harness records about its own actions, and what
 // the suite's app server records.

@@ -1,4 +1,4 @@
-package timeline
+package vocab
 
 // idpKinds are what the embedded IdP records: one entry per request it
 // serves (a preflight only as idp.preflight, a path it does not serve as
