@@ -120,9 +120,12 @@ func TestCertifyLoginFileOptionalAndBack(t *testing.T) {
 
 	// A step that is not optional and whose element never comes, on a
 	// page that stays, is the login file's fault: exit 2. The IdP must not
-	// log in by itself here: an app already back before the first step
-	// needs no steps at all, and how soon it is back depends on the load.
-	stays := startIdP(t, base, "-fault", "authorize:page-without-redirect:prompt=consent")
+	// log in by itself here, on any interactive login (those with
+	// offline_access carry prompt=consent; idp-offline-access-gating's asks
+	// for scope "openid profile" and no prompt, like no request of the
+	// pre-flight's): an app already back before the first step needs no
+	// steps at all, and how soon it is back depends on the load.
+	stays := startIdP(t, base, "-fault", "authorize:page-without-redirect:prompt=consent", "-fault", "authorize:page-without-redirect:scope=openid profile:prompt=")
 	stuck := filepath.Join(t.TempDir(), "stuck.yaml")
 	if err := os.WriteFile(stuck, []byte("steps:\n  - {goto: \""+base+"nothing-here.html\"}\n  - {click: \"#never\", timeout: 1s}\n"), 0o644); err != nil {
 		t.Fatal(err)
