@@ -271,20 +271,21 @@ type Record struct {
 	Timeout         string            `json:"timeout"`
 	SilentTimeout   string            `json:"silent_timeout"`
 	RotationGrace   string            `json:"rotation_grace"`
+	Reference       string            `json:"reference_spa"`
+	Manifest        string            `json:"manifest"`
+	Library         map[string]any    `json:"library_config"`
+	LoginFile       string            `json:"login_file,omitempty"`
+	LoginSteps      []RecordStep      `json:"login_steps"`
+	Browser         string            `json:"browser"`
+	ThirdParty      string            `json:"third_party_cookies"`
+	Scenarios       []string          `json:"scenarios"`
+	Clock           string            `json:"clock"`
+	Version         string            `json:"version"`
+
 	// The declared expiry of refresh tokens; absent: not declared.
-	RefreshTokenIdle            string         `json:"refresh_token_idle,omitempty"`
-	RefreshTokenLifetime        string         `json:"refresh_token_lifetime,omitempty"`
-	RefreshTokensEndWithSession bool           `json:"refresh_tokens_end_with_session,omitempty"`
-	Reference                   string         `json:"reference_spa"`
-	Manifest                    string         `json:"manifest"`
-	Library                     map[string]any `json:"library_config"`
-	LoginFile                   string         `json:"login_file,omitempty"`
-	LoginSteps                  []RecordStep   `json:"login_steps"`
-	Browser                     string         `json:"browser"`
-	ThirdParty                  string         `json:"third_party_cookies"`
-	Scenarios                   []string       `json:"scenarios"`
-	Clock                       string         `json:"clock"`
-	Version                     string         `json:"version"`
+	RefreshTokenIdle            string `json:"refresh_token_idle,omitempty"`
+	RefreshTokenLifetime        string `json:"refresh_token_lifetime,omitempty"`
+	RefreshTokensEndWithSession bool   `json:"refresh_tokens_end_with_session,omitempty"`
 }
 
 // RecordStep is a login step as written, except a fill's value, which is
