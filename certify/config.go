@@ -60,6 +60,14 @@ type Config struct {
 	// RotationGrace is how long the IdP keeps a rotated refresh token valid
 	// (for tabs that refresh at the same moment); the replay waits it out.
 	RotationGrace time.Duration
+	// RefreshTokenIdle and RefreshTokenLifetime are the idle expiry and the
+	// absolute lifetime the vendor configured its refresh tokens with for
+	// the certification (0: not declared, and not checked);
+	// RefreshTokensEndWithSession declares that they end with the login
+	// session.
+	RefreshTokenIdle            time.Duration
+	RefreshTokenLifetime        time.Duration
+	RefreshTokensEndWithSession bool
 	// Chromium is the browser binary.
 	Chromium string
 	// AuthorizeParams are added to the reference SPA's authorization
@@ -119,6 +127,48 @@ func (c *Config) Check() error {
 	}
 	if c.Timeout <= 0 || c.SilentTimeout < time.Second || c.RotationGrace < 0 {
 		return fmt.Errorf("--timeout must be positive, --silent-timeout at least 1s and --rotation-grace not negative")
+	}
+	return c.CheckExpiry()
+}
+
+// The expiry checks' margins (scenarios/idp/idp-refresh-idle.yaml and
+// idp-refresh-lifetime.yaml): the idle check uses the login's refresh token
+// half the idle time after the login and presents the next one the idle
+// time plus expiryMargin after that; the lifetime check refreshes every
+// quarter of the lifetime and presents the newest token a quarter plus
+// expiryMargin after the third. Each use meant to be accepted comes at
+// least expiryMargin before the declared limit, each meant to be refused
+// expiryMargin after it.
+const (
+	expiryMargin = 2 * time.Second
+	minIdle      = 2 * expiryMargin
+	minLifetime  = 4 * expiryMargin
+	maxExpiry    = 30 * time.Minute
+)
+
+// CheckExpiry refuses declared expiry values the checks cannot judge: too
+// short to keep the margins, too long to wait out, or, both declared, one
+// that would end a token before the other check is done: the idle check
+// must end before the lifetime could refuse its token, and the lifetime
+// check's refreshes must come within the idle time of each other.
+func (c *Config) CheckExpiry() error {
+	idle, life := c.RefreshTokenIdle, c.RefreshTokenLifetime
+	for _, d := range []struct {
+		flag     string
+		v, least time.Duration
+	}{{"--refresh-token-idle", idle, minIdle}, {"--refresh-token-lifetime", life, minLifetime}} {
+		if d.v != 0 && (d.v < d.least || d.v > maxExpiry) {
+			return fmt.Errorf("%s %s: want %s to %s (configure your IdP with short values for the certification; the checks wait them out), or leave it out", d.flag, d.v, d.least, maxExpiry)
+		}
+	}
+	if idle == 0 || life == 0 {
+		return nil
+	}
+	if idleEnd := idle/2 + idle + 2*expiryMargin; idleEnd > life {
+		return fmt.Errorf("--refresh-token-idle %s with --refresh-token-lifetime %s: the idle check takes %s from its login (half the idle time, then the idle time and %s), which the lifetime must outlast by %s: configure a lifetime of at least %s, or certify the two in separate runs", idle, life, idle/2+idle+expiryMargin, expiryMargin, expiryMargin, idleEnd)
+	}
+	if gap := life/4 + 2*expiryMargin; gap > idle {
+		return fmt.Errorf("--refresh-token-idle %s with --refresh-token-lifetime %s: the lifetime check refreshes every quarter of the lifetime and waits a quarter and %s more for its last request, which must stay %s within the idle time: configure an idle time of at least %s, or certify the two in separate runs", idle, life, expiryMargin, expiryMargin, gap)
 	}
 	return nil
 }
@@ -190,6 +240,7 @@ func (c *Config) Hosts(disc *target.Discovery) []string {
 		add(disc.AuthorizationEndpoint)
 		add(disc.TokenEndpoint)
 		add(disc.JWKSURI)
+		add(disc.EndSessionEndpoint)
 	}
 	for _, h := range c.AllowHosts {
 		if !slices.Contains(out, h) {
@@ -230,6 +281,11 @@ type Record struct {
 	Scenarios       []string          `json:"scenarios"`
 	Clock           string            `json:"clock"`
 	Version         string            `json:"version"`
+
+	// The declared expiry of refresh tokens; absent: not declared.
+	RefreshTokenIdle            string `json:"refresh_token_idle,omitempty"`
+	RefreshTokenLifetime        string `json:"refresh_token_lifetime,omitempty"`
+	RefreshTokensEndWithSession bool   `json:"refresh_tokens_end_with_session,omitempty"`
 }
 
 // RecordStep is a login step as written, except a fill's value, which is
@@ -268,7 +324,13 @@ func (c *Config) Record(library map[string]any, scenarios []string, hosts []stri
 		Timeout: c.Timeout.String(), SilentTimeout: c.SilentTimeout.String(), RotationGrace: c.RotationGrace.String(),
 		Reference: c.Manifest.Library.Name + " " + c.Manifest.Library.Version, Manifest: c.Manifest.File,
 		Library: lib, Browser: c.Chromium, ThirdParty: "allowed", Scenarios: scenarios, Clock: "real", Version: c.Version,
-		LoginSteps: []RecordStep{},
+		LoginSteps: []RecordStep{}, RefreshTokensEndWithSession: c.RefreshTokensEndWithSession,
+	}
+	if c.RefreshTokenIdle > 0 {
+		rec.RefreshTokenIdle = c.RefreshTokenIdle.String()
+	}
+	if c.RefreshTokenLifetime > 0 {
+		rec.RefreshTokenLifetime = c.RefreshTokenLifetime.String()
 	}
 	if l := c.Login; l != nil {
 		rec.LoginFile = l.File

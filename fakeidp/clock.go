@@ -59,6 +59,11 @@ func (c clockedStrategy) ValidateRefreshToken(ctx context.Context, r fosite.Requ
 	if err := c.s.tokens.expired(token, c.s.now(ctx), "Refresh token"); err != nil {
 		return err
 	}
+	if c.s.clients[r.GetClient().GetID()].RefreshTokensEndWithSession && c.s.sessionEnded(ctx, r.GetID()) {
+		// Refused as an expired token is: invalid_grant, the chain left
+		// as it is.
+		return errorsx.WithStack(fosite.ErrTokenExpired.WithHint("The login session the refresh token belongs to has ended."))
+	}
 	if isJWT(token) {
 		return c.s.validateJWT(token, "JWT", refreshTyp, "Refresh token")
 	}

@@ -172,10 +172,25 @@ type Client struct {
 	Scopes  []string
 	// AccessTokenLifetime and RefreshTokenLifetime: 1s to 365 days; 0 means
 	// 5m and 24h. IDTokenLifetime: 0 means the access token's.
-	AccessTokenLifetime  time.Duration
-	IDTokenLifetime      time.Duration
+	AccessTokenLifetime time.Duration
+	IDTokenLifetime     time.Duration
+	// RefreshTokenLifetime is absolute: a refresh token family (the tokens
+	// one login's refresh tokens rotate into) ends this long after the
+	// login's code exchange, however often it is used, as Auth0's absolute
+	// lifetime and Keycloak's SSO Session Max end it.
 	RefreshTokenLifetime time.Duration
-	RefreshTokens        RefreshPolicy
+	// RefreshTokenIdle expires a refresh token not used for this long: each
+	// refresh issues a token that starts it again (Auth0's inactivity
+	// lifetime, Keycloak's SSO Session Idle). 0: none; else 1s up to the
+	// refresh-token lifetime.
+	RefreshTokenIdle time.Duration
+	// RefreshTokensEndWithSession refuses (invalid_grant) a refresh token
+	// once the login session its authorization was granted in has ended:
+	// logged out at the end-session endpoint, ended (EndSessions) or past
+	// its lifetime. Off, refresh tokens outlive the session, as offline
+	// access allows (OpenID Connect Core 11).
+	RefreshTokensEndWithSession bool
+	RefreshTokens               RefreshPolicy
 	// Rotation: rotate (default, fosite's: every refresh returns a new refresh
 	// token and the old one dies, its reuse revoking the chain) or reuse (a
 	// weakened IdP: the same refresh token comes back and stays valid).
@@ -424,6 +439,13 @@ func (cl *Client) withDefaults(key string, seen map[string]bool) error {
 		if err := checkLifetime(key+"."+l.name, l.d); err != nil {
 			return err
 		}
+	}
+	switch {
+	case cl.RefreshTokenIdle == 0:
+	case cl.RefreshTokenIdle < MinLifetime:
+		return cfgErr(key+".refresh-token-idle", "an idle expiry must be at least %s (0s: none), got %s", MinLifetime, cl.RefreshTokenIdle)
+	case cl.RefreshTokenIdle > cl.RefreshTokenLifetime:
+		return cfgErr(key+".refresh-token-idle", "%s is longer than the refresh-token lifetime (%s), which ends every refresh token first", cl.RefreshTokenIdle, cl.RefreshTokenLifetime)
 	}
 	switch cl.Rotation {
 	case "":

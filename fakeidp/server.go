@@ -62,6 +62,7 @@ type Server struct {
 	keys      *keyRing
 	faults    *faultSet
 	sessions  *sessions
+	grants    *grantBook
 	tokens    *tokenBook
 	carried   carried
 	stated    stated
@@ -202,6 +203,7 @@ func build(c Config, origin, issuer string, tl *timeline.Timeline) (*Server, err
 		keys:     newKeyRing(key),
 		faults:   newFaultSet(c.Faults),
 		sessions: newSessions(),
+		grants:   newGrantBook(),
 		tokens:   newTokenBook(),
 		done:     make(chan struct{}),
 		closing:  make(chan struct{}),
@@ -638,6 +640,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		s.authorizeError(ctx, w, ar, err, f)
 		return
 	}
+	// The refresh tokens this authorization leads to belong to the
+	// session it was granted in (RefreshTokensEndWithSession).
+	s.grants.bind(ar.GetID(), sess.id)
 	params := resp.GetParameters()
 	cl := s.clients[ar.GetClient().GetID()]
 	if params.Get("access_token") != "" {
@@ -660,7 +665,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	if !s.cfg.OmitIss {
 		params.Set("iss", s.URL)
 	}
-	s.recordIssued(ctx, f, cl, params.Get("code"), params.Get("access_token"), "", params.Get("id_token"))
+	s.recordIssued(ctx, f, cl, ar.GetID(), params.Get("code"), params.Get("access_token"), "", params.Get("id_token"))
 	f["outcome"] = "ok"
 	f["delivery"] = delivery(ar)
 	s.oauth.WriteAuthorizeResponse(ctx, w, ar, resp)
@@ -900,7 +905,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	rt, _ := resp.GetExtra("refresh_token").(string)
 	idt, _ := resp.GetExtra("id_token").(string)
-	s.recordIssued(ctx, f, cl, "", resp.GetAccessToken(), rt, idt)
+	s.recordIssued(ctx, f, cl, ar.GetID(), "", resp.GetAccessToken(), rt, idt)
 	f["outcome"] = "ok"
 	s.oauth.WriteAccessResponse(ctx, w, ar, resp)
 }
@@ -997,16 +1002,21 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// recordIssued notes what a response hands out: fingerprints and lifetimes, never
-// the tokens themselves.
-func (s *Server) recordIssued(ctx context.Context, f timeline.Fields, cl Client, code, at, rt, idt string) {
+// recordIssued notes what a response for grant hands out: fingerprints and
+// lifetimes, never the tokens themselves.
+func (s *Server) recordIssued(ctx context.Context, f timeline.Fields, cl Client, grant, code, at, rt, idt string) {
 	now := s.now(ctx)
 	for k, issued := range map[string]struct {
-		tok  string
-		life time.Duration
-	}{"code": {code, codeLifetime}, "access_token": {at, cl.AccessTokenLifetime}, "refresh_token": {rt, cl.RefreshTokenLifetime}, "id_token": {idt, cl.IDTokenLifetime}} {
+		tok     string
+		expires func() time.Time
+	}{
+		"code":          {code, func() time.Time { return now.Add(codeLifetime) }},
+		"access_token":  {at, func() time.Time { return now.Add(cl.AccessTokenLifetime) }},
+		"refresh_token": {rt, func() time.Time { return s.refreshExpiry(ctx, cl, grant) }},
+		"id_token":      {idt, func() time.Time { return now.Add(cl.IDTokenLifetime) }},
+	} {
 		if issued.tok != "" {
-			f[k] = s.tokens.add(issued.tok, k, now.Add(issued.life))
+			f[k] = s.tokens.add(issued.tok, k, issued.expires())
 		}
 	}
 	if idt != "" {

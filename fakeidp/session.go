@@ -11,6 +11,7 @@ import (
 // loginSession is the IdP's own session, the one a hidden iframe's prompt=none
 // request relies on.
 type loginSession struct {
+	id           string // the cookie's value
 	subject      string
 	authTime     time.Time // scenario clock
 	authTimeWall time.Time // wall clock, for fosite's own checks
@@ -38,6 +39,15 @@ func (s *sessions) get(r *http.Request, now time.Time) (loginSession, bool) {
 	return ls, true
 }
 
+// alive reports whether the session with this ID is still there and not
+// past its lifetime.
+func (s *sessions) alive(id string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ls, ok := s.byID[id]
+	return ok && now.Before(ls.expires)
+}
+
 // login starts a session for the test user and sets its cookie. SameSite=None;
 // Secure is what lets the cookie reach the IdP inside a cross-site iframe; Chromium
 // accepts Secure cookies over plain http on loopback hosts.
@@ -45,7 +55,7 @@ func (s *sessions) login(w http.ResponseWriter, subject string, now, wall time.T
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	id := hex.EncodeToString(b)
-	ls := loginSession{subject: subject, authTime: now, authTimeWall: wall, expires: now.Add(lifetime)}
+	ls := loginSession{id: id, subject: subject, authTime: now, authTimeWall: wall, expires: now.Add(lifetime)}
 	s.mu.Lock()
 	s.byID[id] = ls
 	s.mu.Unlock()

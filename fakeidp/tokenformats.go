@@ -68,7 +68,7 @@ func (c clockedStrategy) GenerateRefreshToken(ctx context.Context, r fosite.Requ
 	if cl.RefreshTokenFormat != JWT {
 		return c.CoreStrategy.GenerateRefreshToken(ctx, r)
 	}
-	claims := c.s.tokenClaims(ctx, r, cl.RefreshTokenLifetime.Seconds())
+	claims := c.s.tokenClaims(ctx, r, c.s.refreshExpiry(ctx, cl, r.GetID()).Sub(c.s.now(ctx)).Seconds())
 	claims["aud"] = c.s.URL
 	claims["typ"] = refreshTyp
 	return c.s.signToken(ctx, claims, "JWT")

@@ -278,6 +278,7 @@ func (c *checker) idp(s *Scenario) error {
 		{"idp.access-token-lifetime", s.IdP.AccessTokenLifetime, maxTokenLifetime},
 		{"idp.id-token-lifetime", s.IdP.IDTokenLifetime, maxTokenLifetime},
 		{"idp.refresh-token-lifetime", s.IdP.RefreshTokenLifetime, maxLongLifetime},
+		{"idp.refresh-token-idle", s.IdP.RefreshTokenIdle, maxLongLifetime},
 		{"idp.session-lifetime", s.IdP.SessionLifetime, maxLongLifetime},
 	} {
 		if l.e == nil {

@@ -113,9 +113,24 @@ type IdPSpec struct {
 	// IDTokenLifetime is how long id tokens live: 1s to 24h (default: the
 	// access token's).
 	IDTokenLifetime *Expr `yaml:"id-token-lifetime"`
-	// RefreshTokenLifetime is how long refresh tokens live: 1s to 30 days
-	// (default 24h).
+	// RefreshTokenLifetime is how long the refresh tokens of one login live,
+	// however often they are used (absolute: rotation does not extend it):
+	// 1s to 30 days (default 24h).
 	RefreshTokenLifetime *Expr `yaml:"refresh-token-lifetime"`
+	// RefreshTokenIdle expires a refresh token not used for this long (each
+	// refresh hands out one that starts it again): 1s to 30 days, at most
+	// the lifetime (default: none). In a judges: idp scenario it configures
+	// the embedded IdP; an external IdP must declare its own
+	// (refreshsuite certify --refresh-token-idle), or the scenario does not
+	// apply.
+	RefreshTokenIdle *Expr `yaml:"refresh-token-idle"`
+	// RefreshTokensEndWithSession: the IdP refuses a refresh token once the
+	// login session it was granted in has ended (a logout, the session's
+	// lifetime); default false, refresh tokens outlive it. In a judges: idp
+	// scenario true configures the embedded IdP so, and needs an external
+	// IdP that declares it (refreshsuite certify
+	// --refresh-tokens-end-with-session).
+	RefreshTokensEndWithSession *bool `yaml:"refresh-tokens-end-with-session"`
 	// RefreshTokens is the IdP's refresh-token policy: strict (default: only
 	// with the offline_access scope), always, or never.
 	RefreshTokens string `yaml:"refresh-tokens" rs:"enum=strict|always|never"`
@@ -349,6 +364,14 @@ type Step struct {
 	// URI, and records where it came back (harness.authorize): the protocol's
 	// answer with no iframe and no framing rules in the way.
 	PromptNone bool `yaml:"prompt-none"`
+	// RPInitiatedLogout (judges: idp) logs the user out at the IdP as an
+	// RP does (OpenID Connect RP-Initiated Logout 1.0): the top frame goes
+	// to the discovery document's end_session_endpoint with the login's
+	// id_token as id_token_hint and client_id, and no post-logout redirect
+	// (which would need registering), and the harness records where the
+	// page ended up once it loaded (harness.logout). Whether the session
+	// ended, a prompt-none step after it shows.
+	RPInitiatedLogout bool `yaml:"rp-initiated-logout"`
 	// Timeout bounds login, call and wait-for, in scenario time: an
 	// expression over the client's declared values, so that a wait lasts as
 	// long as the client under test may take ("2 * client.silent-refresh-timeout + 10s").

@@ -63,6 +63,7 @@ var stepKinds = []StepKind{
 	{Name: "revoke", JudgesIdP: true},
 	{Name: "userinfo", Bare: true, JudgesIdP: true},
 	{Name: "prompt-none", Bare: true, JudgesIdP: true},
+	{Name: "rp-initiated-logout", Bare: true, JudgesIdP: true},
 }
 
 // StepKinds lists every kind of step.

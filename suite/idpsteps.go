@@ -358,3 +358,57 @@ func (r *Run) promptNone(ctx context.Context, timeout time.Duration) error {
 	r.Timeline.Add("harness.authorize", f)
 	return nil
 }
+
+// loadedJS is "" once the top frame's document has loaded.
+const loadedJS = `() => document.readyState === 'complete' ? '' : document.readyState`
+
+// logout logs the user out at the IdP as an RP does (OpenID Connect
+// RP-Initiated Logout 1.0 section 2): the top frame goes to the discovery
+// document's end_session_endpoint with the login's id_token as id_token_hint
+// and client_id. It sends no post_logout_redirect_uri, which the vendor would
+// have to register: the IdP answers with a page of its own, which the harness
+// waits for (up to timeout) and records where it is. A logout page that asks
+// the user to confirm is not confirmed; whether the session ended, a
+// prompt-none step after it shows.
+func (r *Run) logout(ctx context.Context, timeout time.Duration) error {
+	d, err := r.endpoints(ctx)
+	if err != nil {
+		return fmt.Errorf("rp-initiated-logout: the discovery document: %w", err)
+	}
+	f := timeline.Fields{}
+	if d.EndSessionEndpoint == "" {
+		f["outcome"] = "not-advertised"
+		r.Timeline.Add("harness.logout", f)
+		return nil
+	}
+	q := url.Values{"client_id": {r.clientID}}
+	if idt := r.vault.loginIDT; idt != "" {
+		q.Set("id_token_hint", idt)
+		f["id_token_hint"] = timeline.Fingerprint(idt)
+	}
+	u, err := url.Parse(d.EndSessionEndpoint)
+	if err != nil {
+		return fmt.Errorf("rp-initiated-logout: end_session_endpoint %q: %w", d.EndSessionEndpoint, err)
+	}
+	for k, v := range u.Query() {
+		q[k] = v // its own parameters (OpenID Connect Discovery allows a query)
+	}
+	u.RawQuery = q.Encode()
+	if err := r.session.Navigate(u.String()); err != nil {
+		return &environmentError{fmt.Sprintf("rp-initiated-logout: the browser could not load %s: %v", d.EndSessionEndpoint, err)}
+	}
+	f["outcome"] = "loading"
+	if r.Clock.Until(ctx, every(pollEvery, func() bool {
+		ectx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		state, err := r.session.EvalString(ectx, loadedJS)
+		return err == nil && state == ""
+	}), timeout) == nil {
+		f["outcome"] = "loaded"
+	}
+	ectx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	f["at"], _ = r.session.EvalString(ectx, hereJS)
+	cancel()
+	r.Timeline.Add("harness.logout", f)
+	return nil
+}

@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/refreshsuite/refreshsuite/fixtures"
 	"github.com/refreshsuite/refreshsuite/scenarios"
+	"github.com/refreshsuite/refreshsuite/target"
 	"github.com/refreshsuite/refreshsuite/timeline"
 )
 
@@ -141,6 +143,10 @@ func TestIdPProfiles(t *testing.T) {
 			[]edit{{what: "harness.authorize", set: map[string]string{"error": "interaction_required"}}}, "interaction_required"},
 		{"idp-code-flow/token-errors-readable",
 			[]edit{{what: "harness.token", match: map[string]string{"presented": "unknown"}, set: map[string]string{"cors": "refused"}}}, "carries no Access-Control-Allow-Origin"},
+		// Refresh tokens that outlive the login session are a choice OIDC
+		// Core 11 leaves the IdP (offline access), even where declared.
+		{"idp-refresh-session-end/refused-after-logout",
+			[]edit{{what: "harness.token", match: map[string]string{"presented": "newest"}, set: map[string]string{"outcome": "ok", "status": "200", "error": ""}}}, "outlives the session"},
 	} {
 		scenario, id, _ := strings.Cut(tc.spec, "/")
 		s := all[scenario]
@@ -238,5 +244,130 @@ func TestIdPChecksSayWhy(t *testing.T) {
 		if got, msg := verdict(t, s, id, es, "strict"); got != tc.want || !strings.Contains(msg, tc.says) {
 			t.Errorf("%s: %s %q, want %s saying %q", tc.spec, got, msg, tc.want, tc.says)
 		}
+	}
+}
+
+// presentedAt is the presented_refresh_token of the nth harness.token entry
+// (1-based): what an edit matches to change that one answer alone.
+func presentedAt(t *testing.T, es []timeline.Entry, n int) map[string]string {
+	t.Helper()
+	for _, e := range es {
+		if e.What == "harness.token" {
+			if n--; n == 0 {
+				return map[string]string{"presented_refresh_token": e.Fields["presented_refresh_token"]}
+			}
+		}
+	}
+	t.Fatalf("fewer harness.token entries than asked")
+	return nil
+}
+
+// The expiry checks (IDP-RT-5, RT-6, RT-7) pass only for a refusal that
+// follows an accepted use: an IdP that refuses everything is not judged on
+// the refusal (its premise did not happen) and fails the use it should have
+// accepted; an answer other than invalid_grant proves nothing.
+func TestIdPExpiryChecks(t *testing.T) {
+	all := idpScenarios(t)
+	life := healthyTimeline(t, "idp-refresh-lifetime")
+	second, last := presentedAt(t, life, 2), presentedAt(t, life, 4)
+	accepted := map[string]string{"outcome": "ok", "status": "200", "error": ""}
+	refused := map[string]string{"outcome": "error", "status": "400", "error": "invalid_grant"}
+	newest := map[string]string{"presented": "newest"}
+	held := map[string]string{"presented": "held"}
+	noRefreshToken := []edit{{what: "harness.tokens", set: map[string]string{"refresh_token": ""}}}
+	for _, tc := range []struct {
+		spec string
+		edit []edit
+		want Outcome
+		says string
+	}{
+		// Idle expiry: the token used within the idle time is accepted, the
+		// one left unused for longer refused.
+		{"idp-refresh-idle/idle-refused", []edit{{what: "harness.token", match: newest, set: accepted}}, Failed, "unused for 2 s longer than the declared idle time (--refresh-token-idle), was accepted (HTTP 200)"},
+		{"idp-refresh-idle/idle-refused", []edit{{what: "harness.token", match: newest, set: map[string]string{"status": "500", "error": "server_error"}}}, Failed, "proves nothing"},
+		{"idp-refresh-idle/idle-refused", []edit{{what: "harness.token", match: newest, set: map[string]string{"outcome": "unanswered", "status": "", "error": "POST http://idp/token: EOF"}}}, Failed, "EOF"},
+		{"idp-refresh-idle/used-within-idle-accepted", []edit{{what: "harness.token", match: held, set: refused}}, Failed, "ends refresh tokens sooner than it declares"},
+		{"idp-refresh-idle/idle-refused", []edit{{what: "harness.token", set: refused}}, Skipped, "premise used-within-idle did not hold"},
+		{"idp-refresh-idle/used-within-idle-accepted", noRefreshToken, Skipped, "refresh token was issued at login"},
+		{"idp-refresh-idle/idle-refused", noRefreshToken, Skipped, "refresh token was issued at login"},
+		// Absolute lifetime: kept alive by use until its last quarter, the
+		// family is refused after it.
+		{"idp-refresh-lifetime/refused-after-lifetime", []edit{{what: "harness.token", match: last, set: accepted}}, Failed, "still refreshed 2 s after the declared lifetime (HTTP 200)"},
+		{"idp-refresh-lifetime/refused-after-lifetime", []edit{{what: "harness.token", match: last, set: map[string]string{"status": "429", "error": "slow_down"}}}, Failed, "proves nothing"},
+		{"idp-refresh-lifetime/kept-alive-within-lifetime", []edit{{what: "harness.token", match: second, set: refused}}, Failed, "ends the family sooner than it declares"},
+		{"idp-refresh-lifetime/kept-alive-within-lifetime", []edit{{what: "harness.token", match: second, set: map[string]string{"outcome": "error", "status": "500", "error": "server_error"}}}, Failed, "not answered with tokens"},
+		{"idp-refresh-lifetime/refused-after-lifetime", []edit{{what: "harness.token", match: second, set: refused}}, Skipped, "premise kept-alive did not hold"},
+		{"idp-refresh-lifetime/refused-after-lifetime", []edit{{what: "harness.token", set: refused}}, Skipped, "premise kept-alive did not hold"},
+		{"idp-refresh-lifetime/refused-after-lifetime", noRefreshToken, Skipped, "refresh token was issued at login"},
+		// With the session: judged only once the refresh token worked and
+		// the logout really ended the session.
+		{"idp-refresh-session-end/refused-after-logout", []edit{{what: "harness.token", match: newest, set: map[string]string{"status": "500", "error": "server_error"}}}, Failed, "proves nothing"},
+		{"idp-refresh-session-end/refused-after-logout", []edit{{what: "harness.token", match: held, set: refused}}, Skipped, "premise refreshed-before-logout did not hold"},
+		{"idp-refresh-session-end/refused-after-logout", []edit{{what: "harness.authorize", set: map[string]string{"outcome": "code", "error": ""}}}, Skipped, "premise session-ended did not hold"},
+		{"idp-refresh-session-end/refused-after-logout", []edit{{what: "harness.logout", set: map[string]string{"outcome": "not-advertised", "at": "", "id_token_hint": ""}}}, Skipped, "premise logout-advertised did not hold"},
+	} {
+		scenario, id, _ := strings.Cut(tc.spec, "/")
+		es := apply(healthyTimeline(t, scenario), tc.edit...)
+		if got, msg := verdict(t, all[scenario], id, es, "strict"); got != tc.want || !strings.Contains(msg, tc.says) {
+			t.Errorf("%s %v: %s %q, want %s saying %q", tc.spec, tc.edit, got, msg, tc.want, tc.says)
+		}
+	}
+}
+
+// What the expiry checks need is declared by the IdP target: against an
+// external IdP that declares nothing they do not apply, each with the flag
+// that would declare it; declared, the steps wait out the declared values.
+// Against the embedded IdP the scenario's own idp settings configure it.
+func TestIdPExpiryDeclarations(t *testing.T) {
+	m, err := fixtures.Load(filepath.Join("..", "fixtures", "oidc-client-ts", "client.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := idpScenarios(t)
+	flags := map[string]string{
+		"idp-refresh-idle": "--refresh-token-idle", "idp-refresh-lifetime": "--refresh-token-lifetime",
+		"idp-refresh-session-end": "--refresh-tokens-end-with-session",
+	}
+	ext := func(e target.External) *target.External {
+		e.Issuer, e.ClientID, e.RedirectBase = "https://idp.example", "spa", "http://localhost:8080/"
+		return &e
+	}
+	for id, flag := range flags {
+		p, err := NewPlanFor(m, all[id], ext(target.External{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(p.Skip, "which the IdP does not declare (declare it with refreshsuite certify "+flag+")") {
+			t.Errorf("%s against an IdP that declares nothing: skip %q, want it to name %s", id, p.Skip, flag)
+		}
+		if p, _ := NewPlan(m, all[id]); p.Skip != "" {
+			t.Errorf("%s against the embedded IdP: skipped: %s", id, p.Skip)
+		}
+	}
+	declared := ext(target.External{RefreshTokenIdle: 20 * time.Second, RefreshTokenLifetime: 40 * time.Second, RefreshTokensEndWithSession: true})
+	for id := range flags {
+		if p, err := NewPlanFor(m, all[id], declared); err != nil || p.Skip != "" {
+			t.Errorf("%s against an IdP that declares it: %v, skip %q", id, err, p.Skip)
+		}
+	}
+	p, _ := NewPlanFor(m, all["idp-refresh-idle"], declared)
+	if got := p.Timeouts[1:4]; got[0] != 10*time.Second || got[2] != 22*time.Second {
+		t.Errorf("the idle check waits %v, want half the declared 20s, then 20s and 2s", got)
+	}
+	p, _ = NewPlan(m, all["idp-refresh-lifetime"])
+	if p.IdPClient.RefreshTokenLifetime != 16*time.Second || p.Settings["idp.refresh-token-lifetime"] != 16000 {
+		t.Errorf("the embedded IdP of the lifetime check: lifetime %s, setting %v", p.IdPClient.RefreshTokenLifetime, p.Settings["idp.refresh-token-lifetime"])
+	}
+	p, _ = NewPlan(m, all["idp-refresh-session-end"])
+	if !p.IdPClient.RefreshTokensEndWithSession {
+		t.Errorf("the embedded IdP of the session check keeps refresh tokens past the session")
+	}
+	// An expression that reads an idp.* value nobody declares names the
+	// flag, not the client.
+	s := *all["idp-refresh-idle"]
+	s.IdP.RefreshTokenIdle = nil
+	p, _ = NewPlanFor(m, &s, ext(target.External{}))
+	if want := "and the IdP declares no idp.refresh-token-idle (declare it with refreshsuite certify --refresh-token-idle)"; !strings.HasSuffix(p.Skip, want) {
+		t.Errorf("an undeclared idle time in a step: skip %q, want it to end %q", p.Skip, want)
 	}
 }

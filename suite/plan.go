@@ -70,6 +70,9 @@ func NewPlanFor(m *fixtures.Manifest, s *scenarios.Scenario, ext *target.Externa
 	if ext != nil && p.Skip == "" {
 		p.Skip = skipExternal(s)
 	}
+	if ext != nil && p.Skip == "" {
+		p.Skip = skipUndeclared(s, ext)
+	}
 	p.Settings = clientSettings(m, s)
 	env := p.env()
 	lifetime := func(key string, e *scenarios.Expr) (time.Duration, error) {
@@ -81,7 +84,7 @@ func NewPlanFor(m *fixtures.Manifest, s *scenarios.Scenario, ext *target.Externa
 		switch {
 		case errors.As(err, &u):
 			if p.Skip == "" {
-				p.Skip = fmt.Sprintf("%s is %s, and client %s declares no %s", key, e.Src, m.Name, u.name)
+				p.Skip = fmt.Sprintf("%s is %s, and %s", key, e.Src, p.undeclared(u.name))
 			}
 			return 0, nil
 		case err != nil:
@@ -128,13 +131,19 @@ func NewPlanFor(m *fixtures.Manifest, s *scenarios.Scenario, ext *target.Externa
 	if p.SessionLifetime, err = lifetime("idp.session-lifetime", s.IdP.SessionLifetime); err != nil {
 		return nil, err
 	}
+	if c.RefreshTokenIdle, err = lifetime("idp.refresh-token-idle", s.IdP.RefreshTokenIdle); err != nil {
+		return nil, err
+	}
+	if v := s.IdP.RefreshTokensEndWithSession; v != nil {
+		c.RefreshTokensEndWithSession = *v
+	}
 	if s.IdP.ClockSkew != nil {
 		d, err := s.IdP.ClockSkew.Eval(env)
 		var u *unsetRef
 		switch {
 		case errors.As(err, &u):
 			if p.Skip == "" {
-				p.Skip = fmt.Sprintf("idp.clock-skew is %s, and client %s declares no %s", s.IdP.ClockSkew.Src, m.Name, u.name)
+				p.Skip = fmt.Sprintf("idp.clock-skew is %s, and %s", s.IdP.ClockSkew.Src, p.undeclared(u.name))
 			}
 		case err != nil:
 			return nil, s.KeyError("idp.clock-skew", "%v", err)
@@ -151,6 +160,7 @@ func NewPlanFor(m *fixtures.Manifest, s *scenarios.Scenario, ext *target.Externa
 		{"idp.id-token-lifetime", c.IDTokenLifetime, 24 * time.Hour},
 		{"idp.refresh-token-lifetime", c.RefreshTokenLifetime, 30 * 24 * time.Hour},
 		{"idp.session-lifetime", p.SessionLifetime, 30 * 24 * time.Hour},
+		{"idp.refresh-token-idle", c.RefreshTokenIdle, 30 * 24 * time.Hour},
 	} {
 		if l.d == 0 {
 			continue // not set: the IdP's default
@@ -178,6 +188,9 @@ func NewPlanFor(m *fixtures.Manifest, s *scenarios.Scenario, ext *target.Externa
 		p.Settings["idp.session-lifetime"] = ms(p.SessionLifetime)
 	}
 	p.Settings["idp.rotation-grace"] = ms(c.RotationGrace)
+	if c.RefreshTokenIdle > 0 {
+		p.Settings["idp.refresh-token-idle"] = ms(c.RefreshTokenIdle)
+	}
 	if ext != nil {
 		for name := range p.Settings {
 			if strings.HasPrefix(name, "idp.") {
@@ -185,6 +198,14 @@ func NewPlanFor(m *fixtures.Manifest, s *scenarios.Scenario, ext *target.Externa
 			}
 		}
 		p.Settings["idp.rotation-grace"] = ms(ext.RotationGrace)
+		// What the vendor declares; what it does not is left out, so that
+		// a step that needs it makes the scenario not apply.
+		if ext.RefreshTokenIdle > 0 {
+			p.Settings["idp.refresh-token-idle"] = ms(ext.RefreshTokenIdle)
+		}
+		if ext.RefreshTokenLifetime > 0 {
+			p.Settings["idp.refresh-token-lifetime"] = ms(ext.RefreshTokenLifetime)
+		}
 		if ext.SilentTimeout > 0 {
 			p.Settings["client.silent-refresh-timeout"] = ms(ext.SilentTimeout)
 		}
@@ -206,6 +227,20 @@ func NewPlanFor(m *fixtures.Manifest, s *scenarios.Scenario, ext *target.Externa
 type unsetRef struct{ name string }
 
 func (u *unsetRef) Error() string { return u.name + " is not declared" }
+
+// undeclared says who does not declare a value an expression needs: the
+// client, or the IdP target (and the flag that would declare it).
+func (p *Plan) undeclared(name string) string {
+	switch flag, declarable := target.Declarable[name]; {
+	case !strings.HasPrefix(name, "idp."):
+		return fmt.Sprintf("client %s declares no %s", p.Manifest.Name, name)
+	case p.External == nil:
+		return "the embedded IdP has no " + name
+	case declarable:
+		return fmt.Sprintf("the IdP declares no %s (declare it with refreshsuite certify %s)", name, flag)
+	}
+	return fmt.Sprintf("an external IdP does not tell its %s", name)
+}
 
 func (p *Plan) env() scenarios.Env {
 	return scenarios.Env{
@@ -234,7 +269,7 @@ func (p *Plan) stepTimeout(i int, st scenarios.Step) (time.Duration, error) {
 		switch {
 		case errors.As(err, &u):
 			if p.Skip == "" {
-				p.Skip = fmt.Sprintf("step %d's %s is %s, and client %s declares no %s", i+1, key[strings.LastIndex(key, ".")+1:], e.Src, p.Manifest.Name, u.name)
+				p.Skip = fmt.Sprintf("step %d's %s is %s, and %s", i+1, key[strings.LastIndex(key, ".")+1:], e.Src, p.undeclared(u.name))
 			}
 			return defaultCallTimeout, nil
 		case err != nil:
@@ -344,6 +379,28 @@ func clientSettings(m *fixtures.Manifest, s *scenarios.Scenario) map[string]floa
 		out["client.silent-refresh-timeout"] = ms(v.D())
 	}
 	return out
+}
+
+// skipUndeclared says why a judges: idp scenario does not apply to an
+// external IdP whose vendor does not declare the behaviour it checks, or "".
+// The scenario's idp settings configure the embedded IdP for the check; an
+// external IdP is judged on what its vendor declares instead (its own
+// values), and not at all on what it does not.
+func skipUndeclared(s *scenarios.Scenario, ext *target.External) string {
+	for _, d := range []struct {
+		set, declared bool
+		what, flag    string
+	}{
+		{s.IdP.RefreshTokenIdle != nil, ext.RefreshTokenIdle > 0, "an idle expiry of refresh tokens", target.Declarable["idp.refresh-token-idle"]},
+		{s.IdP.RefreshTokenLifetime != nil, ext.RefreshTokenLifetime > 0, "an absolute lifetime of refresh tokens", target.Declarable["idp.refresh-token-lifetime"]},
+		{s.IdP.RefreshTokensEndWithSession != nil && *s.IdP.RefreshTokensEndWithSession, ext.RefreshTokensEndWithSession,
+			"refresh tokens that end with the login session", "--refresh-tokens-end-with-session"},
+	} {
+		if d.set && !d.declared {
+			return fmt.Sprintf("the scenario checks %s, which the IdP does not declare (declare it with refreshsuite certify %s)", d.what, d.flag)
+		}
+	}
+	return ""
 }
 
 // skipExternal says why a scenario cannot run against an external IdP, or "":

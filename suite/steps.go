@@ -158,6 +158,9 @@ var stepRunners = map[string]stepRunner{
 	"prompt-none": {run: func(r *Run, ctx context.Context, _ scenarios.Step, timeout time.Duration) error {
 		return r.promptNone(ctx, timeout)
 	}, timeout: promptNoneTimeout},
+	"rp-initiated-logout": {run: func(r *Run, ctx context.Context, _ scenarios.Step, timeout time.Duration) error {
+		return r.logout(ctx, timeout)
+	}, timeout: loginTimeout},
 }
 
 // A step kind the loader reads and nobody runs would fail a scenario only

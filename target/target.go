@@ -22,6 +22,15 @@ const (
 	Lenient = "lenient"
 )
 
+// Declarable are the settings an external IdP's vendor declares, by the
+// refreshsuite certify flag that declares each: expressions read them as
+// idp.* values.
+var Declarable = map[string]string{
+	"idp.rotation-grace":         "--rotation-grace",
+	"idp.refresh-token-idle":     "--refresh-token-idle",
+	"idp.refresh-token-lifetime": "--refresh-token-lifetime",
+}
+
 // External is an IdP outside the suite, as `refreshsuite certify` hands it to
 // the suite processes (as a JSON file).
 type External struct {
@@ -41,6 +50,14 @@ type External struct {
 	// RotationGrace is how long the IdP keeps a rotated refresh token valid,
 	// as its vendor declares it.
 	RotationGrace time.Duration `json:"rotation_grace"`
+	// RefreshTokenIdle and RefreshTokenLifetime are the idle expiry and the
+	// absolute lifetime of the IdP's refresh tokens as its vendor declares
+	// them (0: not declared), RefreshTokensEndWithSession that its refresh
+	// tokens end with the login session: the expiry checks apply only to
+	// what is declared.
+	RefreshTokenIdle            time.Duration `json:"refresh_token_idle,omitempty"`
+	RefreshTokenLifetime        time.Duration `json:"refresh_token_lifetime,omitempty"`
+	RefreshTokensEndWithSession bool          `json:"refresh_tokens_end_with_session,omitempty"`
 	// AuthorizeParams are added to every authorization request the reference
 	// SPA makes (prompt goes to its login request only).
 	AuthorizeParams map[string]string `json:"authorize_params,omitempty"`

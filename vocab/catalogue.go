@@ -62,6 +62,9 @@ var Requirements = map[string]string{
 	"IDP-RT-2":   "refresh tokens of public clients rotate (RFC 9700 s4.14.2)",
 	"IDP-RT-3":   "a replayed old refresh token is rejected with invalid_grant (and revokes the chain)",
 	"IDP-RT-4":   "a refreshed id_token verifies against the key set at jwks_uri and keeps iss, sub, aud, azp and auth_time, carries no nonce or the login's, with a fresh iat and an exp ahead (OIDC Core 12.2)",
+	"IDP-RT-5":   "a refresh token is refused (invalid_grant) once unused for longer than the idle time its vendor declares, and accepted within it (RFC 9700 s4.14.2)",
+	"IDP-RT-6":   "a login's refresh tokens are refused (invalid_grant) once the absolute lifetime its vendor declares is over, however often they were used and rotated",
+	"IDP-RT-7":   "where its vendor declares that refresh tokens end with the login session, a refresh token is refused (invalid_grant) once that session ended at the end_session_endpoint (RFC 9700 s4.14.2; OpenID Connect RP-Initiated Logout 1.0)",
 	"IDP-SA-1":   "prompt=none with a session works inside a hidden cross-origin iframe (framing allowed)",
 	"IDP-SA-2":   "prompt=none without a session redirects with error=login_required",
 	"IDP-SA-3":   "the session cookie is SameSite=None; Secure so silent refresh can work cross-site",
@@ -110,6 +113,7 @@ var Settings = map[string]bool{
 	"idp.access-token-lifetime":      true,
 	"idp.id-token-lifetime":          true,
 	"idp.refresh-token-lifetime":     true,
+	"idp.refresh-token-idle":         true,
 	"idp.session-lifetime":           true,
 	"idp.rotation-grace":             true,
 }

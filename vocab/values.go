@@ -54,6 +54,7 @@ var Values = map[string]map[string][]string{
 	},
 	"harness.revoke":    {"presented": {"held", "first", "newest"}, "outcome": {"ok", "error", "unanswered", "not-advertised"}, "cors": {"allowed", "refused"}},
 	"harness.userinfo":  {"outcome": {"ok", "error", "unanswered", "not-advertised"}, "cors": {"allowed", "refused"}, "sub_matches": {"yes", "no"}},
+	"harness.logout":    {"outcome": {"loaded", "loading", "not-advertised"}},
 	"harness.authorize": {"prompt": {"none"}, "session": {"yes", "no"}, "outcome": {"code", "error", "stayed"}, "iss": {"match", "other", "missing"}, "iss_advertised": {"yes", "no"}},
 	"harness.id-token": {
 		"source": {"client", "harness"}, "refreshed": {"yes", "no"}, "signature": {"valid", "invalid", "unknown-kid", "unsigned", "unchecked"},

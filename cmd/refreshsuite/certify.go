@@ -70,6 +70,9 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 	timeout := fs.Duration("timeout", certify.DefaultTimeout, "how long a login, or a navigation the harness waits for, may take")
 	silent := fs.Duration("silent-timeout", certify.DefaultSilentTimeout, "the SPA's silent-refresh timeout, and how long prompt=none may take to come back")
 	grace := fs.Duration("rotation-grace", 0, "how long your IdP keeps a rotated refresh token valid; the replay of IDP-RT-3 waits it out")
+	idle := fs.Duration("refresh-token-idle", 0, "the idle expiry you configured your IdP's refresh tokens with (4s to 30m): IDP-RT-5 checks it (0: not declared, not checked)")
+	lifetime := fs.Duration("refresh-token-lifetime", 0, "the absolute lifetime you configured for a login's refresh tokens, however often used (8s to 30m): IDP-RT-6 checks it (0: not declared, not checked)")
+	endsWithSession := fs.Bool("refresh-tokens-end-with-session", false, "your IdP refuses a refresh token once its login session ended (a logout at end_session_endpoint): IDP-RT-7 checks it")
 	ca := fs.String("ca", "", "a PEM file with your private CA: the browser and the plain-HTTP checks trust it besides the system's roots, and nothing else")
 	params := paramFlag{}
 	fs.Var(params, "authorize-param", "name=value added to the SPA's authorization requests (repeatable; prompt=... replaces its login's prompt=consent)")
@@ -92,6 +95,10 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 	if _, err := certify.ParseRedirectBase(*base); err != nil {
 		return usagef("certify: %v", err)
 	}
+	declared := certify.Config{RefreshTokenIdle: *idle, RefreshTokenLifetime: *lifetime}
+	if err := declared.CheckExpiry(); err != nil {
+		return usagef("certify: %v", err)
+	}
 	if *ca != "" {
 		if _, err := target.SPKIHashes(abs(*ca)); err != nil {
 			return usagef("certify: %v", err)
@@ -111,6 +118,7 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 	cfg := &certify.Config{
 		Issuer: *issuer, ClientID: *clientID, RedirectBase: *base, Profile: certify.Profile(*profile),
 		Manifest: m, Scope: *scope, Timeout: *timeout, SilentTimeout: *silent, RotationGrace: *grace, Chromium: bin,
+		RefreshTokenIdle: *idle, RefreshTokenLifetime: *lifetime, RefreshTokensEndWithSession: *endsWithSession,
 		AuthorizeParams: params, AllowHosts: hosts, Out: abs(*out), Version: certify.SuiteVersion(root),
 	}
 	if *ca != "" {
@@ -162,7 +170,8 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 	defer os.RemoveAll(tmp)
 	ext := &target.External{
 		Issuer: cfg.Issuer, ClientID: cfg.ClientID, RedirectBase: cfg.Base(), Profile: string(cfg.Profile),
-		RotationGrace: cfg.RotationGrace, AuthorizeParams: cfg.AuthorizeParams, Timeout: cfg.Timeout, SilentTimeout: cfg.SilentTimeout,
+		RotationGrace: cfg.RotationGrace, RefreshTokenIdle: cfg.RefreshTokenIdle, RefreshTokenLifetime: cfg.RefreshTokenLifetime,
+		RefreshTokensEndWithSession: cfg.RefreshTokensEndWithSession, AuthorizeParams: cfg.AuthorizeParams, Timeout: cfg.Timeout, SilentTimeout: cfg.SilentTimeout,
 		CAFile: cfg.CAFile, Problems: filepath.Join(tmp, "problems.txt"), LoginShot: certify.LoginShot(cfg.Out),
 		Library: filepath.Join(tmp, "library.json"), Logins: filepath.Join(tmp, "logins.txt"),
 	}

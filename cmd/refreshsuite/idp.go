@@ -46,7 +46,9 @@ func cmdIdP(args []string, out io.Writer) error {
 	fs.Var(&modes, "response-mode", "a response mode the client may use: query, fragment, form_post, web_message, okta_post_message (repeatable; default the first three)")
 	at := fs.Duration("access-token-lifetime", time.Minute, "access token lifetime, 1s to 365 days")
 	idt := fs.Duration("id-token-lifetime", 0, "id token lifetime, 1s to 365 days (default: the access token's)")
-	rt := fs.Duration("refresh-token-lifetime", time.Hour, "refresh token lifetime, 1s to 365 days")
+	rt := fs.Duration("refresh-token-lifetime", time.Hour, "how long a login's refresh token family lives however often it is used (absolute), 1s to 365 days")
+	rtIdle := fs.Duration("refresh-token-idle", 0, "expire a refresh token not used for this long (each refresh starts it again), 1s up to the lifetime (0: none)")
+	rtSession := fs.Bool("refresh-tokens-end-with-session", false, "refuse a refresh token once the login session it was granted in has ended (logout, session lifetime)")
 	session := fs.Duration("session-lifetime", time.Hour, "login session lifetime, 1s to 365 days")
 	atFormat := fs.String("access-token-format", "opaque", "access tokens: opaque, or jwt (RFC 9068)")
 	rtFormat := fs.String("refresh-token-format", "opaque", "refresh tokens: opaque, or jwt (signed, as Keycloak's)")
@@ -102,6 +104,7 @@ func cmdIdP(args []string, out io.Writer) error {
 	client := fakeidp.Client{
 		ID: *clientID, RedirectURIs: redirects, Origins: origins,
 		AccessTokenLifetime: *at, IDTokenLifetime: *idt, RefreshTokenLifetime: *rt,
+		RefreshTokenIdle: *rtIdle, RefreshTokensEndWithSession: *rtSession,
 		RefreshTokens: fakeidp.RefreshPolicy(*policy),
 		Rotation:      fakeidp.Rotation(*rotation), RotationGrace: *grace, ReuseEndsSessions: *reuseEnds,
 		AccessTokenFormat: fakeidp.TokenFormat(*atFormat), RefreshTokenFormat: fakeidp.TokenFormat(*rtFormat),
@@ -226,9 +229,16 @@ func startIdPServer(setup idpSetup, out io.Writer) (*fakeidp.Server, error) {
 		fmt.Fprintf(out, "  Chromium trusts it with --ignore-certificate-errors-spki-list=%s\n", ca.SPKIHash())
 	}
 	for _, c := range srv.Clients() {
+		expiry := c.RefreshTokenLifetime.String()
+		if c.RefreshTokenIdle > 0 {
+			expiry += ", idle " + c.RefreshTokenIdle.String()
+		}
+		if c.RefreshTokensEndWithSession {
+			expiry += ", end with the session"
+		}
 		fmt.Fprintf(out, "  client %s: redirect URIs %s, origins %s, access tokens %s (%s), refresh tokens %s (%s, %s, %s)\n",
 			c.ID, strings.Join(c.RedirectURIs, " "), strings.Join(c.Origins, " "), c.AccessTokenLifetime, c.AccessTokenFormat,
-			c.RefreshTokens, c.RefreshTokenLifetime, c.Rotation, c.RefreshTokenFormat)
+			c.RefreshTokens, expiry, c.Rotation, c.RefreshTokenFormat)
 	}
 	user := setup.cfg.User.Subject
 	if user == "" {

@@ -105,6 +105,7 @@ func TestIdPFlagsCheck(t *testing.T) {
 		{[]string{"-access-token-lifetime", "0"}, "-access-token-lifetime: must be at least 1s, got 0s"},
 		{[]string{"-id-token-lifetime", "0s"}, "-id-token-lifetime: must be at least 1s"},
 		{[]string{"-session-lifetime", "500ms"}, "-session-lifetime: the session lifetime must be at least 1s"},
+		{[]string{"-refresh-token-idle", "2h"}, "-refresh-token-idle: 2h0m0s is longer than the refresh-token lifetime (1h0m0s)"},
 		{[]string{"-layout", "okta"}, `-layout: "okta" is not one of discovery, auth0, keycloak`},
 		{[]string{"-realm", "x"}, "-realm: only the keycloak layout has realms"},
 		{[]string{"-response-mode", "web_messages"}, `-response-mode: "web_messages" is not one of`},
@@ -126,6 +127,7 @@ func TestIdPFlagsCheck(t *testing.T) {
 	for _, args := range [][]string{
 		{"-https", "-ca-pem", filepath.Join(dir, "ca.pem"), "-layout", "auth0", "-issuer-trailing-slash", "-access-token-format", "jwt", "-response-mode", "web_message"},
 		{"-layout", "keycloak", "-realm", "demo", "-refresh-token-format", "jwt", "-host", "localhost", "-cors-max-age", "10m"},
+		{"-refresh-token-idle", "10s", "-refresh-token-lifetime", "20s", "-refresh-tokens-end-with-session"},
 		{"-config", cfg},
 	} {
 		if code, out := runCmd(t, append(append([]string{"idp"}, args...), "-check")...); code != 0 {

@@ -51,20 +51,22 @@ type idpFile struct {
 		Email   string `yaml:"email"`
 	} `yaml:"user"`
 	Clients []struct {
-		ID                     string                   `yaml:"id" rs:"required"`
-		RedirectURIs           []string                 `yaml:"redirect-uris" rs:"required"`
-		PostLogoutRedirectURIs []string                 `yaml:"post-logout-redirect-uris"`
-		Origins                []string                 `yaml:"origins"`
-		AccessTokenLifetime    opt[strictyaml.Duration] `yaml:"access-token-lifetime"`
-		IDTokenLifetime        opt[strictyaml.Duration] `yaml:"id-token-lifetime"`
-		RefreshTokenLifetime   opt[strictyaml.Duration] `yaml:"refresh-token-lifetime"`
-		RefreshTokens          string                   `yaml:"refresh-tokens" rs:"enum=strict|always|never|consent"`
-		Rotation               string                   `yaml:"rotation" rs:"enum=rotate|reuse"`
-		RotationGrace          strictyaml.Duration      `yaml:"rotation-grace"`
-		ReuseEndsSessions      bool                     `yaml:"reuse-ends-sessions"`
-		AccessTokenFormat      string                   `yaml:"access-token-format" rs:"enum=opaque|jwt"`
-		RefreshTokenFormat     string                   `yaml:"refresh-token-format" rs:"enum=opaque|jwt"`
-		ResponseModes          []string                 `yaml:"response-modes"`
+		ID                          string                   `yaml:"id" rs:"required"`
+		RedirectURIs                []string                 `yaml:"redirect-uris" rs:"required"`
+		PostLogoutRedirectURIs      []string                 `yaml:"post-logout-redirect-uris"`
+		Origins                     []string                 `yaml:"origins"`
+		AccessTokenLifetime         opt[strictyaml.Duration] `yaml:"access-token-lifetime"`
+		IDTokenLifetime             opt[strictyaml.Duration] `yaml:"id-token-lifetime"`
+		RefreshTokenLifetime        opt[strictyaml.Duration] `yaml:"refresh-token-lifetime"`
+		RefreshTokenIdle            strictyaml.Duration      `yaml:"refresh-token-idle"`
+		RefreshTokensEndWithSession bool                     `yaml:"refresh-tokens-end-with-session"`
+		RefreshTokens               string                   `yaml:"refresh-tokens" rs:"enum=strict|always|never|consent"`
+		Rotation                    string                   `yaml:"rotation" rs:"enum=rotate|reuse"`
+		RotationGrace               strictyaml.Duration      `yaml:"rotation-grace"`
+		ReuseEndsSessions           bool                     `yaml:"reuse-ends-sessions"`
+		AccessTokenFormat           string                   `yaml:"access-token-format" rs:"enum=opaque|jwt"`
+		RefreshTokenFormat          string                   `yaml:"refresh-token-format" rs:"enum=opaque|jwt"`
+		ResponseModes               []string                 `yaml:"response-modes"`
 	} `yaml:"clients" rs:"required"`
 	Faults []struct {
 		On    string                   `yaml:"on" rs:"required"`
@@ -128,6 +130,7 @@ func loadIdPConfig(file string) (idpSetup, error) {
 		cl := fakeidp.Client{
 			ID: c.ID, RedirectURIs: c.RedirectURIs, PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, Origins: c.Origins,
 			AccessTokenLifetime: c.AccessTokenLifetime.V.D(), IDTokenLifetime: c.IDTokenLifetime.V.D(), RefreshTokenLifetime: c.RefreshTokenLifetime.V.D(),
+			RefreshTokenIdle: c.RefreshTokenIdle.D(), RefreshTokensEndWithSession: c.RefreshTokensEndWithSession,
 			RefreshTokens: fakeidp.RefreshPolicy(c.RefreshTokens), Rotation: fakeidp.Rotation(c.Rotation), RotationGrace: c.RotationGrace.D(), ReuseEndsSessions: c.ReuseEndsSessions,
 			AccessTokenFormat: fakeidp.TokenFormat(c.AccessTokenFormat), RefreshTokenFormat: fakeidp.TokenFormat(c.RefreshTokenFormat),
 		}
