@@ -104,7 +104,7 @@ func TestRequirementsPageMatchesCatalogue(t *testing.T) {
 	}
 	for id, text := range vocab.Requirements {
 		if !strings.Contains(string(b), "| "+id+" | "+text+" |") {
-			t.Errorf("docs/requirements.md does not state %s as in scenarios/catalogue.go: %s", id, text)
+			t.Errorf("docs/requirements.md does not state %s as in vocab/catalogue.go: %s", id, text)
 		}
 	}
 }

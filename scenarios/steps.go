@@ -118,10 +118,12 @@ func init() {
 	}
 }
 
-func stepNames(bare bool) []string {
+// stepNames lists every kind's name, in the table's order, or only the
+// bare ones'.
+func stepNames(onlyBare bool) []string {
 	var out []string
 	for _, k := range stepKinds {
-		if k.Bare == bare || !bare {
+		if k.Bare || !onlyBare {
 			out = append(out, k.Name)
 		}
 	}

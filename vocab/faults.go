@@ -63,7 +63,7 @@ func (f Fault) Answers() bool { return f.Do == "slow" || f.Do == "hold" }
 const MaxDelay = 2 * time.Minute
 
 // Actions lists each fault action with what it does, for docs and error
-// messages; the anomalies (anomalies.go) join it at init.
+// messages; the anomalies (below) join it at init.
 var Actions = map[string]string{
 	"page-without-redirect": "authorize answers 200 with an interactive page and never redirects back",
 	"deny-framing":          "authorize refuses to be framed (X-Frame-Options: DENY, CSP frame-ancestors 'none'); a redirect becomes a page that would navigate on",
