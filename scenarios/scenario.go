@@ -174,6 +174,10 @@ type ClientSpec struct {
 	// copy per tab) or local (localStorage, shared by its tabs); empty leaves
 	// the library's default. Needs the client's token-storage capability.
 	Storage string `yaml:"storage" rs:"enum=session|local"`
+	// DPoP binds the client's tokens to a key it proves possession of (RFC
+	// 9449) when true; false or unset leaves the library's default (no
+	// DPoP). Needs the client's dpop capability.
+	DPoP *bool `yaml:"dpop"`
 	// RenewalFactor is the fraction of a token's lifetime after which a
 	// fraction client renews (a timeoutFactor): a number above 0 and below 1.
 	RenewalFactor *float64 `yaml:"renewal-factor"`
@@ -349,6 +353,12 @@ type Step struct {
 	// seen, held or answered) or unknown (one nobody issued), and records the
 	// answer (harness.token, and harness.id-token for an id_token in it).
 	TokenRequest string `yaml:"token-request" rs:"enum=held|first|newest|unknown"`
+	// DPoP is the DPoP proof a token-request sends (RFC 9449): client (one
+	// the client's library makes with its key; the default when the client
+	// binds its tokens with DPoP), other (one of the harness's own key, which
+	// a token bound to the client's must not accept) or none (the default
+	// otherwise).
+	DPoP string `yaml:"dpop" rs:"enum=client|other|none"`
 	// Revoke (judges: idp) revokes a refresh token (held, first or newest,
 	// as for TokenRequest) at the revocation endpoint by plain HTTP from the
 	// app's origin, as a public client's logout does (RFC 7009), and records

@@ -323,6 +323,7 @@ func checkSettingsMapped(m *fixtures.Manifest, s *scenarios.Scenario) error {
 		"renewal-window":         s.Client.RenewalWindow != nil,
 		"silent-refresh-timeout": s.Client.SilentRefreshTimeout != nil,
 		"silent-refresh":         s.Client.SilentRefresh != nil,
+		"dpop":                   s.Client.DPoP != nil && *s.Client.DPoP,
 	} {
 		if _, mapped := m.Config.Settings[key]; set && !mapped && SkipScenario(m, s) == "" {
 			return s.KeyError("client."+key, "the scenario sets it for every client, but client %s's manifest %s does not map it to a library setting (config.settings.%s); map it, or let the scenario need a capability the client lacks", m.Name, m.File, key)

@@ -51,9 +51,10 @@ var Values = map[string]map[string][]string{
 	"harness.token": {
 		"presented": {"held", "first", "newest", "unknown"}, "outcome": {"ok", "error", "unanswered"}, "new_refresh_token": {"yes", "no"},
 		"expires_in_ok": {"yes", "no"}, "exp_consistent": {"yes", "no", "opaque"}, "cors": {"allowed", "refused"},
+		"dpop": {"client", "other", "none"}, "dpop_nonce": {"asked"},
 	},
 	"harness.revoke":    {"presented": {"held", "first", "newest"}, "outcome": {"ok", "error", "unanswered", "not-advertised"}, "cors": {"allowed", "refused"}},
-	"harness.userinfo":  {"outcome": {"ok", "error", "unanswered", "not-advertised"}, "cors": {"allowed", "refused"}, "sub_matches": {"yes", "no"}},
+	"harness.userinfo":  {"outcome": {"ok", "error", "unanswered", "not-advertised"}, "cors": {"allowed", "refused"}, "sub_matches": {"yes", "no"}, "dpop": {"client"}},
 	"harness.logout":    {"outcome": {"loaded", "loading", "not-advertised"}},
 	"harness.authorize": {"prompt": {"none"}, "session": {"yes", "no"}, "outcome": {"code", "error", "stayed"}, "iss": {"match", "other", "missing"}, "iss_advertised": {"yes", "no"}},
 	"harness.id-token": {

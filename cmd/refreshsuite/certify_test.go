@@ -279,11 +279,17 @@ func idpScenarioNames(t *testing.T) []string {
 // RT-7), which judge only what the vendor declares (--refresh-token-idle,
 // --refresh-token-lifetime, --refresh-tokens-end-with-session): a run that
 // declares none skips them.
-func expirySpecs(t *testing.T) map[string]bool {
+func expirySpecs(t *testing.T) map[string]bool { return labelledSpecs(t, "expiry") }
+
+// dpopSpecs are the specs of idp-refresh-dpop (label dpop), which an IdP
+// that does not advertise DPoP skips.
+func dpopSpecs(t *testing.T) map[string]bool { return labelledSpecs(t, "dpop") }
+
+func labelledSpecs(t *testing.T, label string) map[string]bool {
 	t.Helper()
 	out := map[string]bool{}
 	for _, s := range loadIDPScenarios(t) {
-		if slices.Contains(s.Labels, "expiry") {
+		if slices.Contains(s.Labels, label) {
 			for _, x := range s.Expect {
 				out[s.Name()+"/"+x.ID] = true
 			}
@@ -306,14 +312,15 @@ func idpSpecs(t *testing.T) []string {
 }
 
 // expect compares a bundle's verdicts with the expected ones, spec by spec:
-// any spec not named must have passed, but the expiry checks', which must
-// have been skipped (the run declares no expiry) unless named.
+// any spec not named must have passed, but the expiry checks' and the DPoP
+// checks', which must have been skipped (the run declares no expiry, the IdP
+// advertises no DPoP) unless named.
 func expect(t *testing.T, bundle string, want map[string]reports.State) {
 	t.Helper()
 	got := verdicts(t, bundle)
 	msgs := messages(t, bundle)
 	specs := idpSpecs(t)
-	expiry := expirySpecs(t)
+	expiry, dpop := expirySpecs(t), dpopSpecs(t)
 	if len(got) != len(specs) {
 		t.Errorf("%d specs in results.json, want %d", len(got), len(specs))
 	}
@@ -325,7 +332,7 @@ func expect(t *testing.T, bundle string, want map[string]reports.State) {
 	for _, id := range specs {
 		w, ok := want[id]
 		switch {
-		case !ok && expiry[id]:
+		case !ok && (expiry[id] || dpop[id]):
 			w = reports.Skipped
 		case !ok:
 			w = reports.Passed
