@@ -67,9 +67,9 @@ var harnessKinds = map[string]Kind{
 		"expires_in":        "expires_in as sent", "expires_in_ok": "yes: a positive number of seconds; no: anything else or nothing",
 		"exp_consistent": "yes: the access token is a JWT whose exp - iat is within 5 s of expires_in; no: it is not; opaque: not a JWT with both",
 		"scope":          "the scope of the answer", "cors": "allowed or refused: the answer's Access-Control-Allow-Origin lets the app read it",
-		"dpop":           "the DPoP proof sent (RFC 9449): client (made by the client's library with its key), other (the harness's own key) or none",
-		"dpop_nonce":     "asked: the IdP answered use_dpop_nonce and the request went once more with its nonce (RFC 9449 s8)",
-		"token_type":     "the answer's token_type, lower case (dpop: the access token is bound to the proof's key)",
+		"dpop":       "the DPoP proof sent (RFC 9449): client (made by the client's library with its key), other (the harness's own key) or none",
+		"dpop_nonce": "asked: the IdP answered use_dpop_nonce and the request went once more with its nonce (RFC 9449 s8)",
+		"token_type": "the answer's token_type, lower case (dpop: the access token is bound to the proof's key)",
 	}},
 	"harness.authorize": {"the harness sent the top frame to the authorization endpoint with prompt=none (the client's scope, its silent redirect URI) and waited for it to come back", map[string]string{
 		"prompt": "none", "scope": "requested scope", "session": "yes: in the logged-in context; no: in one without a login",
