@@ -198,6 +198,8 @@ type Client struct {
 	// RotationGrace keeps a rotated refresh token valid this long (0 to 1h),
 	// as IdPs do for tabs that refresh at the same moment; 0: it dies at once.
 	RotationGrace time.Duration
+	// DPoP is the client's RFC 9449 policy (dpop.go); empty means DPoPOff.
+	DPoP DPoPMode
 	// ReuseEndsSessions makes reuse detection end every login session too,
 	// as an IdP that revokes the user's grant on a replayed refresh token
 	// does (node oidc-provider's revokeGrantPolicy): prompt=none then gets
@@ -217,6 +219,30 @@ const (
 	Rotate Rotation = "rotate"
 	Reuse  Rotation = "reuse"
 )
+
+// DPoPMode is how the provider treats RFC 9449 proofs from a client.
+type DPoPMode string
+
+const (
+	// DPoPOff advertises nothing and ignores a DPoP header as any unknown
+	// header: tokens are Bearer.
+	DPoPOff DPoPMode = "off"
+	// DPoPBind verifies every proof sent to the token endpoint, refusing a
+	// bad one; with a valid one the access token is DPoP, and a public
+	// client's refresh token family is bound to the key at its code
+	// exchange (RFC 9449 section 5). No proof: Bearer, unbound.
+	DPoPBind DPoPMode = "bind"
+	// DPoPRequire is DPoPBind refusing a token request without a proof, as
+	// for a client registered with dpop_bound_access_tokens (section 5.2).
+	DPoPRequire DPoPMode = "require"
+	// DPoPIgnore is a defective provider: it advertises DPoP and answers
+	// token_type DPoP when a proof came, but checks and binds nothing, so a
+	// bound token works without a proof or with another key's.
+	DPoPIgnore DPoPMode = "ignore"
+)
+
+// DPoPModes lists the modes, for messages and flags.
+var DPoPModes = []DPoPMode{DPoPOff, DPoPBind, DPoPRequire, DPoPIgnore}
 
 // Defaults used where a Config leaves a value empty.
 var (
@@ -459,6 +485,12 @@ func (cl *Client) withDefaults(key string, seen map[string]bool) error {
 		return cfgErr(key+".rotation-grace", "want 0s to %s, got %s", MaxRotationGrace, cl.RotationGrace)
 	case cl.RotationGrace > 0 && cl.Rotation == Reuse:
 		return cfgErr(key+".rotation-grace", "a rotation grace needs rotation rotate")
+	}
+	switch {
+	case cl.DPoP == "":
+		cl.DPoP = DPoPOff
+	case !slices.Contains(DPoPModes, cl.DPoP):
+		return cfgErr(key+".dpop", "%q is not one of %s", cl.DPoP, join(DPoPModes))
 	}
 	switch cl.RefreshTokens {
 	case "":

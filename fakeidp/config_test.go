@@ -37,6 +37,7 @@ func TestConfigErrors(t *testing.T) {
 		{Config{Clients: with(func(c *Client) { c.Rotation = "spin" })}, "clients[1].rotation", "not rotate or reuse"},
 		{Config{Clients: with(func(c *Client) { c.RotationGrace = 2 * time.Hour })}, "clients[1].rotation-grace", "0s to 1h0m0s"},
 		{Config{Clients: with(func(c *Client) { c.Rotation, c.RotationGrace = Reuse, time.Second })}, "clients[1].rotation-grace", "needs rotation rotate"},
+		{Config{Clients: with(func(c *Client) { c.DPoP = "on" })}, "clients[1].dpop", `"on" is not one of off, bind, require, ignore`},
 		{Config{Clients: with(func(c *Client) { c.AccessTokenFormat = "paseto" })}, "clients[1].access-token-format", "not opaque or jwt"},
 		{Config{Clients: with(func(c *Client) { c.ResponseModes = []ResponseMode{ModeQuery, "jwt"} })}, "clients[1].response-modes[2]", `"jwt" is not one of query, fragment`},
 		{Config{Clients: with(func(c *Client) { c.ResponseModes = []ResponseMode{ModeQuery, ModeQuery} })}, "clients[1].response-modes[2]", "listed twice"},
