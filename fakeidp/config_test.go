@@ -34,7 +34,7 @@ func TestConfigErrors(t *testing.T) {
 		{Config{Clients: with(func(c *Client) { c.RefreshTokenIdle = -time.Second })}, "clients[1].refresh-token-idle", "at least 1s"},
 		{Config{Clients: with(func(c *Client) { c.RefreshTokenIdle, c.RefreshTokenLifetime = 2*time.Hour, time.Hour })}, "clients[1].refresh-token-idle", "longer than the refresh-token lifetime (1h0m0s)"},
 		{Config{Clients: with(func(c *Client) { c.RefreshTokens = "sometimes" })}, "clients[1].refresh-tokens", "not strict, always, never or consent"},
-		{Config{Clients: with(func(c *Client) { c.Rotation = "spin" })}, "clients[1].rotation", "not rotate or reuse"},
+		{Config{Clients: with(func(c *Client) { c.Rotation = "spin" })}, "clients[1].rotation", `"spin" is not one of rotate, reuse, unbound`},
 		{Config{Clients: with(func(c *Client) { c.RotationGrace = 2 * time.Hour })}, "clients[1].rotation-grace", "0s to 1h0m0s"},
 		{Config{Clients: with(func(c *Client) { c.Rotation, c.RotationGrace = Reuse, time.Second })}, "clients[1].rotation-grace", "needs rotation rotate"},
 		{Config{Clients: with(func(c *Client) { c.DPoP = "on" })}, "clients[1].dpop", `"on" is not one of off, bind, require, ignore`},

@@ -450,6 +450,18 @@ func (s *Server) bindIssued(ar fosite.AccessRequester, mode DPoPMode, p proof, a
 	}
 }
 
+// reusesRefreshToken reports whether a refresh of grant hands its refresh
+// token back instead of rotating it.
+func (s *Server) reusesRefreshToken(cl Client, grant string) bool {
+	switch cl.Rotation {
+	case Reuse:
+		return true
+	case Unbound:
+		return s.grants.get(grant).jkt != ""
+	}
+	return false
+}
+
 // resourceToken is the access token a userinfo request presents and how:
 // "dpop" (Authorization: DPoP, section 7.1), else whatever fosite reads
 // (a Bearer header, "bearer"; an access_token parameter, "parameter").

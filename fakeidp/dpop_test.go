@@ -366,6 +366,32 @@ func TestDPoPOff(t *testing.T) {
 	}
 }
 
+// Rotation unbound rotates a family only when it is not bound to a key: a
+// bound family's refresh token comes back and stays valid, an unbound
+// one's rotates and its reuse is caught.
+func TestRotationUnbound(t *testing.T) {
+	s, _ := startOnClock(t, Client{DPoP: DPoPBind, Rotation: Unbound})
+	k := newKey(t)
+	tr := dpopLogin(t, s, k)
+	for i := range 3 {
+		r := dpopRefresh(t, s, tr.RefreshToken, k)
+		if r.status != 200 || r.RefreshToken != tr.RefreshToken {
+			t.Fatalf("refresh %d of a bound family: %d %q, the same refresh token back: %v", i+1, r.status, r.Error, r.RefreshToken == tr.RefreshToken)
+		}
+		wantFields(t, s, "idp.token", map[string]string{"replay": "no", "dpop_bound": "yes"})
+	}
+
+	_, plain := login(t, s, "openid offline_access")
+	r := dpopRefresh(t, s, plain.RefreshToken, nil)
+	if r.status != 200 || r.RefreshToken == "" || r.RefreshToken == plain.RefreshToken {
+		t.Fatalf("a refresh of an unbound family: %d %q, rotated %v", r.status, r.Error, r.RefreshToken != plain.RefreshToken)
+	}
+	if replay := dpopRefresh(t, s, plain.RefreshToken, nil); replay.Error != "invalid_grant" {
+		t.Errorf("the rotated token of an unbound family again: %d %q, want invalid_grant", replay.status, replay.Error)
+	}
+	wantFields(t, s, "idp.token", map[string]string{"replay": "yes"})
+}
+
 // At userinfo a bound access token counts only as DPoP, with a proof of its
 // key for this request and this token (RFC 9449 section 7); an unbound one
 // as Bearer, as before.

@@ -924,8 +924,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	resp.SetExpiresIn(cl.AccessTokenLifetime) // exact, not fosite's rounded remainder
 	f["expires_in_ms"] = ms(cl.AccessTokenLifetime)
 	f["granted_scope"] = strings.Join(ar.GetGrantedScopes(), " ")
-	if cl.Rotation == Reuse && ar.GetGrantTypes().ExactOne("refresh_token") {
-		// The weakened IdP hands the same refresh token back.
+	if ar.GetGrantTypes().ExactOne("refresh_token") && s.reusesRefreshToken(cl, ar.GetID()) {
+		// The weakened IdP, or a bound family under unbound, hands the
+		// same refresh token back.
 		resp.SetExtra("refresh_token", form.Get("refresh_token"))
 	}
 	if pr.sent && cl.DPoP != DPoPOff {
