@@ -16,7 +16,6 @@ package fakeidp
 // use_dpop_nonce) are never demanded; a proof's nonce claim is not read.
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/rsa"
@@ -124,20 +123,20 @@ func (s *Server) verifyProof(ctx context.Context, r *http.Request, e Endpoint, r
 		return "", errors.New("the signature does not verify with the jwk header's key")
 	}
 	var c struct {
-		JTI string      `json:"jti"`
-		HTM string      `json:"htm"`
-		HTU string      `json:"htu"`
-		IAT json.Number `json:"iat"`
-		ATH *string     `json:"ath"`
+		JTI string `json:"jti"`
+		HTM string `json:"htm"`
+		HTU string `json:"htu"`
+		// Raw: a NumericDate is a JSON number, and json.Number would
+		// take a string too.
+		IAT json.RawMessage `json:"iat"`
+		ATH *string         `json:"ath"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
-	if err := dec.Decode(&c); err != nil {
+	if err := json.Unmarshal(payload, &c); err != nil {
 		return "", fmt.Errorf("claims: %v", err)
 	}
-	for name, v := range map[string]string{"jti": c.JTI, "htm": c.HTM, "htu": c.HTU, "iat": c.IAT.String()} {
-		if v == "" {
-			return "", fmt.Errorf("no %s claim", name)
+	for _, cl := range []struct{ name, v string }{{"jti", c.JTI}, {"htm", c.HTM}, {"htu", c.HTU}, {"iat", string(c.IAT)}} {
+		if cl.v == "" {
+			return "", fmt.Errorf("no %s claim", cl.name)
 		}
 	}
 	if c.HTM != r.Method {
@@ -146,9 +145,9 @@ func (s *Server) verifyProof(ctx context.Context, r *http.Request, e Endpoint, r
 	if !s.htuMatches(c.HTU, r, e) {
 		return "", fmt.Errorf("htu %q is not this endpoint's URI (%s)", c.HTU, s.Endpoint(e))
 	}
-	iat, err := c.IAT.Float64()
-	if err != nil || math.IsInf(iat, 0) || math.IsNaN(iat) {
-		return "", fmt.Errorf("iat %q is not a number", c.IAT)
+	iat, err := strconv.ParseFloat(string(c.IAT), 64)
+	if err != nil || math.IsInf(iat, 0) {
+		return "", fmt.Errorf("iat %s is not a number", c.IAT)
 	}
 	now := s.now(ctx)
 	// In seconds first: an iat centuries off would overflow a Duration.
@@ -383,8 +382,9 @@ func recordProof(f timeline.Fields, mode DPoPMode, p proof) {
 }
 
 // tokenProof reads and records the proof of a token request by a client in
-// mode, and refuses the request when the mode does: a bad proof, or none
-// where one is required (section 5.2).
+// mode, and refuses the request when the mode does, with the
+// error_description of its invalid_dpop_proof: a bad proof, or none where
+// one is required (section 5.2).
 func (s *Server) tokenProof(ctx context.Context, r *http.Request, mode DPoPMode, f timeline.Fields) (proof, error) {
 	p := s.readProof(ctx, r, mode, EndpointToken, "")
 	recordProof(f, mode, p)
@@ -392,9 +392,9 @@ func (s *Server) tokenProof(ctx context.Context, r *http.Request, mode DPoPMode,
 	case !mode.checks():
 		return p, nil
 	case p.err != nil:
-		return p, p.err
+		return p, fmt.Errorf("The DPoP proof is not valid: %v.", p.err)
 	case !p.sent && mode == DPoPRequire:
-		return p, errors.New("the client must send a DPoP proof with every token request")
+		return p, errors.New("The client must send a DPoP proof with every token request.")
 	}
 	return p, nil
 }

@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -202,6 +203,7 @@ func TestDPoPInvalidProofs(t *testing.T) {
 		{"iat on the wall clock", []string{es256(t, priv, header(), with(claims(), "iat", time.Now().Unix()))}, "iat"},
 		{"no jti", []string{es256(t, priv, header(), with(claims(), "jti", nil))}, "jti"},
 		{"no iat", []string{es256(t, priv, header(), with(claims(), "iat", nil))}, "iat"},
+		{"iat a string", []string{es256(t, priv, header(), with(claims(), "iat", fmt.Sprint(clock.Now().Unix())))}, "iat"},
 		{"typ JWT", []string{es256(t, priv, with(header(), "typ", "JWT"), claims())}, "typ"},
 		{"alg none", []string{unsignedJWS(with(header(), "alg", "none"), claims())}, "alg"},
 		{"alg HS256", []string{hs256(with(header(), "alg", "HS256"), claims())}, "alg"},

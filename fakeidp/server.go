@@ -888,7 +888,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	pr, err := s.tokenProof(ctx, r, mode, f)
 	if err != nil {
 		f["outcome"], f["error"] = "error", "invalid_dpop_proof"
-		writeJSONError(w, http.StatusBadRequest, "invalid_dpop_proof", "The DPoP proof is not valid: "+err.Error()+".")
+		writeJSONError(w, http.StatusBadRequest, "invalid_dpop_proof", err.Error())
 		return
 	}
 	if err := s.codeBinding(form, mode, pr); err != nil {
