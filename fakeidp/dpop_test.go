@@ -1,6 +1,7 @@
 package fakeidp
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -11,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -535,4 +537,42 @@ func hs256(header, claims map[string]any) string {
 	mac := hmac.New(sha256.New, []byte("0123456789abcdef0123456789abcdef"))
 	mac.Write([]byte(in))
 	return in + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// Proofs name the endpoint as each layout and scheme puts it: a Keycloak
+// realm over https, Auth0's /oauth/token, and the URL a proxy in front
+// publishes (the request reaching the listener under another host).
+func TestDPoPLayoutsAndSchemes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"keycloak over https", Config{HTTPS: true, Host: "localhost", Layout: LayoutKeycloak}},
+		{"auth0", Config{Layout: LayoutAuth0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startWith(t, tc.cfg, Client{DPoP: DPoPBind})
+			k := newKey(t)
+			at := dpopLogin(t, s, k).AccessToken
+			if st, _, code := userinfo(t, s, "DPoP "+at, proofOf(t, s, k, "GET", EndpointUserinfo, at)); st != 200 {
+				t.Errorf("userinfo at %s: %d %q", s.Endpoint(EndpointUserinfo), st, code)
+			}
+		})
+	}
+	t.Run("behind a proxy", func(t *testing.T) {
+		s := startWith(t, Config{Issuer: "http://idp.proxy.test:8443"}, Client{DPoP: DPoPBind})
+		hc := browserish(t)
+		hc.Transport = &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, s.Addr()) // the proxy forwards everything to the listener
+		}}
+		p, resp := authorize(t, hc, s, url.Values{"scope": {"openid offline_access"}})
+		if p.Get("code") == "" {
+			t.Fatalf("authorize through the proxy: %d %v", resp.StatusCode, p)
+		}
+		k := newKey(t)
+		r := postTokenTo(t, s, "http://"+s.Addr()+"/token", exchangeForm(p.Get("code")), proofOf(t, s, k, "POST", EndpointToken, ""))
+		if r.status != 200 || r.TokenType != "DPoP" {
+			t.Errorf("a proof for the proxy's %s sent to the listener: %d %q %q", s.Endpoint(EndpointToken), r.status, r.Error, r.ErrorDescription)
+		}
+	})
 }
