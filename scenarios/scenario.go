@@ -134,12 +134,21 @@ type IdPSpec struct {
 	// RefreshTokens is the IdP's refresh-token policy: strict (default: only
 	// with the offline_access scope), always, or never.
 	RefreshTokens string `yaml:"refresh-tokens" rs:"enum=strict|always|never"`
-	// Rotation: rotate (default) or reuse (a weakened IdP that hands the same
-	// refresh token back); RotationGrace keeps a rotated token valid a while.
-	Rotation string `yaml:"refresh-token-rotation" rs:"enum=rotate|reuse"`
+	// Rotation: rotate (default), reuse (a weakened IdP that hands the same
+	// refresh token back) or unbound (rotate only a family not bound to a
+	// DPoP key, as node oidc-provider does for public clients);
+	// RotationGrace keeps a rotated token valid a while.
+	Rotation string `yaml:"refresh-token-rotation" rs:"enum=rotate|reuse|unbound"`
 	// RotationGrace is how long a rotated refresh token stays valid: 0s to
 	// 1h (0s: not at all); only with refresh-token-rotation rotate.
 	RotationGrace *Duration `yaml:"rotation-grace"`
+	// DPoP is the IdP's RFC 9449 policy for the client: off (default:
+	// nothing advertised, a proof ignored), bind (proofs checked, a proof
+	// makes the access token DPoP and binds the refresh tokens of the login
+	// to its key), require (bind, and a token request without a proof is
+	// refused with invalid_dpop_proof) or ignore (a defective IdP: says
+	// DPoP, binds nothing, so a bound token works without its key).
+	DPoP string `yaml:"dpop" rs:"enum=off|bind|require|ignore"`
 	// SessionLifetime is how long the IdP's login session lives: 1s to 30
 	// days.
 	SessionLifetime *Expr `yaml:"session-lifetime"`

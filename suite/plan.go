@@ -107,6 +107,7 @@ func NewPlanFor(m *fixtures.Manifest, s *scenarios.Scenario, ext *target.Externa
 		ID:                 ClientID,
 		RefreshTokens:      fakeidp.RefreshPolicy(s.IdP.RefreshTokens),
 		Rotation:           fakeidp.Rotation(s.IdP.Rotation),
+		DPoP:               fakeidp.DPoPMode(s.IdP.DPoP),
 		AccessTokenFormat:  fakeidp.TokenFormat(needs.AccessTokenFormat),
 		RefreshTokenFormat: fakeidp.TokenFormat(needs.RefreshTokenFormat),
 	}

@@ -12,9 +12,13 @@ var Values = map[string]map[string][]string{
 	"idp.token": {
 		"outcome": {"ok", "error", "fault", "abandoned"}, "actor": {"client", "harness"},
 		"code_verifier": {"yes", "no"}, "replay": {"yes", "no"}, "cors": {"allowed", "refused"},
+		"token_type": {"bearer", "DPoP"}, "dpop": {"none", "valid", "invalid", "ignored"}, "dpop_bound": {"yes", "no"},
 	},
-	"idp.revoke":      {"outcome": {"ok", "error", "fault", "abandoned"}, "cors": {"allowed", "refused"}, "kind": {"access_token", "refresh_token", "id_token", "code"}},
-	"idp.userinfo":    {"outcome": {"ok", "error", "fault", "abandoned"}, "cors": {"allowed", "refused"}},
+	"idp.revoke": {"outcome": {"ok", "error", "fault", "abandoned"}, "cors": {"allowed", "refused"}, "kind": {"access_token", "refresh_token", "id_token", "code"}},
+	"idp.userinfo": {
+		"outcome": {"ok", "error", "fault", "abandoned"}, "cors": {"allowed", "refused"},
+		"scheme": {"bearer", "dpop", "parameter"}, "dpop": {"none", "valid", "invalid", "ignored"},
+	},
 	"idp.discovery":   {"cors": {"allowed", "public"}},
 	"idp.jwks":        {"cors": {"allowed", "public"}},
 	"idp.preflight":   {"allowed": {"yes", "no"}},
