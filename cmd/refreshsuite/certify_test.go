@@ -397,7 +397,7 @@ func TestCertifyEmbeddedIdPStrict(t *testing.T) {
 		t.Fatalf("refreshsuite certify: exit %d, want 0\n%s%s", code, out, errs)
 	}
 	expect(t, bundle, nil)
-	n, skipped := len(idpSpecs(t)), len(expirySpecs(t))
+	n, skipped := len(idpSpecs(t)), len(expirySpecs(t))+len(dpopSpecs(t))
 	if !strings.Contains(out, fmt.Sprintf("PASS: %d specs, %d passed, 0 failed, 0 reported, %d skipped", n, n-skipped, skipped)) || !strings.Contains(out, "archive: "+bundle+".tar.gz") {
 		t.Errorf("the summary lacks the verdict or the archive's path:\n%s", out)
 	}
@@ -409,6 +409,12 @@ func TestCertifyEmbeddedIdPStrict(t *testing.T) {
 			"idp-refresh-session-end": "--refresh-tokens-end-with-session"}[strings.Split(id, "/")[0]]
 		if !strings.Contains(msgs[id], "which the IdP does not declare (declare it with refreshsuite certify "+flag+")") {
 			t.Errorf("%s, skipped, does not name %s: %s", id, flag, msgs[id])
+		}
+	}
+	// By default the embedded IdP does not advertise DPoP.
+	for id := range dpopSpecs(t) {
+		if !strings.Contains(msgs[id], "premise dpop-advertised did not hold") {
+			t.Errorf("%s, skipped, does not say DPoP is not advertised: %s", id, msgs[id])
 		}
 	}
 
