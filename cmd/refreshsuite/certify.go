@@ -246,6 +246,11 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 	if o.Count(reports.Failed) > 0 {
 		return errFailed
 	}
+	// A run that judged nothing proves nothing (--scenario on a check whose
+	// premise did not hold): the bundle shows why, and the run fails.
+	if o.Count(reports.Passed)+o.Count(reports.KnownDeviation) == 0 {
+		return usagef("certify: nothing was judged: every spec was skipped, each with its reason in the bundle")
+	}
 	return nil
 }
 

@@ -211,7 +211,8 @@ func TestCertifyOIDCProvider(t *testing.T) {
 	}{
 		{"logout confirmed", login, "strict", 1, reports.Failed, outlives, "1"},
 		{"logout confirmed lenient", login, "lenient", 0, reports.KnownDeviation, outlives, "1"},
-		{"logout not confirmed", noLogout, "strict", 0, reports.Skipped, "premise session-ended did not hold: the logout ended the IdP's login session (prompt=none after it came back with an error, not a code; a logout page that asks the user to confirm needs the login file's logout section)", "0"},
+		// Nothing judged: the bundle says why, and the run fails.
+		{"logout not confirmed", noLogout, "strict", 2, reports.Skipped, "premise session-ended did not hold: the logout ended the IdP's login session (prompt=none after it came back with an error, not a code; a logout page that asks the user to confirm needs the login file's logout section)", "0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bundle := filepath.Join(t.TempDir(), "bundle")
@@ -221,6 +222,9 @@ func TestCertifyOIDCProvider(t *testing.T) {
 			t.Logf("certification of idp-refresh-session-end took %s", time.Since(start).Round(100*time.Millisecond))
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d\n%s%s", code, tc.code, out, errs)
+			}
+			if tc.code == 2 && !strings.Contains(errs, "nothing was judged") {
+				t.Errorf("a run that judged nothing does not say so:\n%s", errs)
 			}
 			got := verdicts(t, bundle)
 			if len(got) != 1 || got[spec] != tc.want {

@@ -273,9 +273,8 @@ func runSuite(args []string, stdout, stderr io.Writer, tr *targetRun) error {
 		log.tail(stderr)
 		return err
 	}
-	// A certification's skipped spec is its verdict, with the reason it
-	// could not be observed: certify --scenario on a check whose premise
-	// did not hold has a bundle to show, not a configuration error.
+	// A certification whose specs were all skipped still writes its bundle,
+	// which says why; certify then fails the run itself.
 	if tr == nil {
 		if err := nothingRan(sum, sel, *focus, *labels, *clock, *shard); err != nil {
 			return err
