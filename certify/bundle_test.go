@@ -92,7 +92,10 @@ func TestRecordRedactsEveryFillValue(t *testing.T) {
 		"  - fill: {selector: \"#u\", value: \"${CERTIFY_TEST_USER}\"}\n" +
 		"  - fill: {selector: \"#p\", value: \"hunter2-literal\"}\n" +
 		"  - fill: {selector: \"#d\", value: \"corp-${CERTIFY_TEST_USER}\"}\n" +
-		"  - click: \"#go\"\n"
+		"  - click: \"#go\"\n" +
+		"logout:\n" +
+		"  - fill: {selector: \"#why\", value: \"logout-literal\"}\n" +
+		"  - click: \"#yes\"\n"
 	writeFiles(t, filepath.Dir(file), map[string]string{"login.yaml": src})
 	t.Setenv("CERTIFY_TEST_USER", "alice-from-env")
 	l, err := LoadLogin(file)
@@ -105,7 +108,7 @@ func TestRecordRedactsEveryFillValue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{"hunter2", "corp-", "alice-from-env", "s3cret-value"} {
+	for _, secret := range []string{"hunter2", "corp-", "alice-from-env", "s3cret-value", "logout-literal"} {
 		if strings.Contains(string(raw), secret) {
 			t.Errorf("config.json holds %q:\n%s", secret, raw)
 		}
@@ -116,6 +119,9 @@ func TestRecordRedactsEveryFillValue(t *testing.T) {
 		if steps[i].Value != w || !steps[i].Redacted || steps[i].Fill == "" {
 			t.Errorf("step %d: %+v, want value %q, redacted", i+1, steps[i], w)
 		}
+	}
+	if logout := rec.LogoutSteps; len(logout) != 2 || logout[0].Value != redacted || !logout[0].Redacted || logout[0].Line != 7 || logout[1].Click != "#yes" {
+		t.Errorf("the logout steps are recorded as %+v, want line 7's fill redacted and the click", logout)
 	}
 }
 

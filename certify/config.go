@@ -282,6 +282,7 @@ type Record struct {
 	Library         map[string]any    `json:"library_config"`
 	LoginFile       string            `json:"login_file,omitempty"`
 	LoginSteps      []RecordStep      `json:"login_steps"`
+	LogoutSteps     []RecordStep      `json:"logout_steps,omitempty"`
 	Browser         string            `json:"browser"`
 	ThirdParty      string            `json:"third_party_cookies"`
 	Scenarios       []string          `json:"scenarios"`
@@ -342,18 +343,28 @@ func (c *Config) Record(library map[string]any, scenarios []string, hosts []stri
 	}
 	if l := c.Login; l != nil {
 		rec.LoginFile = l.File
-		for _, st := range l.Steps {
-			rs := RecordStep{Line: st.Line, Goto: st.Goto, Click: st.Click, WaitForURL: st.WaitForURL, Optional: st.Optional}
-			if st.Fill != nil {
-				// A value never leaves memory: a literal one may be a
-				// password written into the login file.
-				rs.Fill, rs.Value, rs.Redacted = st.Fill.Selector, redacted, true
-				if onlyEnvRefs(st.Fill.Value) {
-					rs.Value = st.Fill.Value
-				}
-			}
-			rec.LoginSteps = append(rec.LoginSteps, rs)
+		rec.LoginSteps = recordSteps(l.Steps)
+		if len(l.Logout) > 0 {
+			rec.LogoutSteps = recordSteps(l.Logout)
 		}
 	}
 	return rec
+}
+
+// recordSteps is a section of the login file as config.json holds it.
+func recordSteps(steps []LoginStep) []RecordStep {
+	out := []RecordStep{}
+	for _, st := range steps {
+		rs := RecordStep{Line: st.Line, Goto: st.Goto, Click: st.Click, WaitForURL: st.WaitForURL, Optional: st.Optional}
+		if st.Fill != nil {
+			// A value never leaves memory: a literal one may be a
+			// password written into the login file.
+			rs.Fill, rs.Value, rs.Redacted = st.Fill.Selector, redacted, true
+			if onlyEnvRefs(st.Fill.Value) {
+				rs.Value = st.Fill.Value
+			}
+		}
+		out = append(out, rs)
+	}
+	return out
 }

@@ -25,6 +25,8 @@ import (
 //	  - fill: {selector: "#password", value: "${IDP_PASSWORD}"}
 //	  - click: "button[type=submit]"
 //	  - {click: "#allow", optional: true, timeout: 3s}
+//	logout:
+//	  - {click: "button[autofocus]", timeout: 5s}
 //
 // Values come from the environment through ${NAME}; they are read when the
 // file loads (a missing one is a configuration error naming the step) and
@@ -32,6 +34,11 @@ import (
 type Login struct {
 	Timeout strictyaml.Duration `yaml:"timeout"`
 	Steps   []LoginStep         `yaml:"steps" rs:"required"`
+	// Logout holds the steps performed on the page the end_session_endpoint
+	// answers IDP-RT-7's logout with (one that asks the user to confirm):
+	// all of them, in order, since no return to the SPA tells when they are
+	// done.
+	Logout []LoginStep `yaml:"logout"`
 
 	File string `yaml:"-"`
 }
@@ -65,7 +72,7 @@ type Fill struct {
 	Value    string `yaml:"value" rs:"required"`
 }
 
-// DefaultStepTimeout bounds each login step when the file sets none.
+// DefaultStepTimeout bounds each step of a login file that sets none.
 const DefaultStepTimeout = 15 * time.Second
 
 var envRef = regexp.MustCompile(`\$\{([^}]*)\}`)
@@ -84,35 +91,52 @@ func LoadLogin(file string) (*Login, error) {
 	if len(l.Steps) == 0 {
 		return nil, &strictyaml.Error{File: file, Line: strictyaml.LineOf(doc, "steps"), Key: "steps", Msg: "a login needs at least one step (the IdP's login page cannot fill itself in)"}
 	}
+	// An empty section is a logout page someone meant to describe and did
+	// not: it would log out exactly as a file without one does.
+	if line, ok := strictyaml.Lookup(doc, "logout"); ok && len(l.Logout) == 0 {
+		return nil, &strictyaml.Error{File: file, Line: line, Key: "logout", Msg: "a logout section needs at least one step (leave it out when the IdP's logout page asks nothing)"}
+	}
 	if l.Timeout == 0 {
 		l.Timeout = strictyaml.Duration(DefaultStepTimeout)
 	}
-	for i := range l.Steps {
-		st := &l.Steps[i]
-		key := fmt.Sprintf("steps[%d]", i+1)
+	if err := expandValues(file, "steps", l.Steps); err != nil {
+		return nil, err
+	}
+	if err := expandValues(file, "logout", l.Logout); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// expandValues reads the ${NAME} references of a section's fill values from
+// the environment.
+func expandValues(file, section string, steps []LoginStep) error {
+	for i := range steps {
+		st := &steps[i]
+		key := fmt.Sprintf("%s[%d]", section, i+1)
 		if st.Fill == nil {
 			continue
 		}
 		if open, closed := strings.Count(st.Fill.Value, "${"), len(envRef.FindAllString(st.Fill.Value, -1)); open != closed {
-			return nil, &strictyaml.Error{File: file, Line: st.Line, Key: key + ".fill.value", Msg: "a ${ has no closing }: it would be typed into the form literally (write ${NAME})"}
+			return &strictyaml.Error{File: file, Line: st.Line, Key: key + ".fill.value", Msg: "a ${ has no closing }: it would be typed into the form literally (write ${NAME})"}
 		}
 		var missing []string
 		for _, m := range envRef.FindAllStringSubmatch(st.Fill.Value, -1) {
 			if !envName.MatchString(m[1]) {
-				return nil, &strictyaml.Error{File: file, Line: st.Line, Key: key + ".fill.value", Msg: fmt.Sprintf("%q is not an environment variable name (want ${NAME})", m[0])}
+				return &strictyaml.Error{File: file, Line: st.Line, Key: key + ".fill.value", Msg: fmt.Sprintf("%q is not an environment variable name (want ${NAME})", m[0])}
 			}
 			if _, ok := os.LookupEnv(m[1]); !ok {
 				missing = append(missing, m[0])
 			}
 		}
 		if len(missing) > 0 {
-			return nil, &strictyaml.Error{File: file, Line: st.Line, Key: key + ".fill.value", Msg: strings.Join(missing, ", ") + " is not set in the environment"}
+			return &strictyaml.Error{File: file, Line: st.Line, Key: key + ".fill.value", Msg: strings.Join(missing, ", ") + " is not set in the environment"}
 		}
 		st.value = envRef.ReplaceAllStringFunc(st.Fill.Value, func(ref string) string {
 			return os.Getenv(ref[2 : len(ref)-1])
 		})
 	}
-	return &l, nil
+	return nil
 }
 
 // UnmarshalStrict checks that a step has exactly one action, and compiles a

@@ -387,9 +387,11 @@ type Step struct {
 	// RP does (OpenID Connect RP-Initiated Logout 1.0): the top frame goes
 	// to the discovery document's end_session_endpoint with the login's
 	// id_token as id_token_hint and client_id, and no post-logout redirect
-	// (which would need registering), and the harness records where the
-	// page ended up once it loaded (harness.logout). Whether the session
-	// ended, a prompt-none step after it shows.
+	// (which would need registering); once the page has loaded, the
+	// harness performs the login file's logout steps on it (a page that
+	// asks the user to confirm) and records where the page ended up
+	// (harness.logout). Whether the session ended, a prompt-none step after
+	// it shows.
 	RPInitiatedLogout bool `yaml:"rp-initiated-logout"`
 	// Timeout bounds login, call and wait-for, in scenario time: an
 	// expression over the client's declared values, so that a wait lasts as

@@ -315,13 +315,17 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 }
 
 // halt reports a run's problem that is the environment's (a page the
-// browser cannot load) or the setup's to the certify command, which exits 2
-// with it, and keeps the containers after it from running.
+// browser cannot load), the configuration's (a logout step that never came)
+// or the setup's to the certify command, which exits 2 with it, and keeps
+// the containers after it from running.
 func halt(run *Run, err error) bool {
 	var env *environmentError
+	var conf *configError
 	switch {
 	case errors.As(err, &env):
 		halted = env.msg
+	case errors.As(err, &conf):
+		halted = conf.msg
 	case run == nil:
 		halted = err.Error()
 	default:

@@ -3,6 +3,7 @@ package suite
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -446,9 +447,9 @@ const loadedJS = `() => document.readyState === 'complete' ? '' : document.ready
 // document's end_session_endpoint with the login's id_token as id_token_hint
 // and client_id. It sends no post_logout_redirect_uri, which the vendor would
 // have to register: the IdP answers with a page of its own, which the harness
-// waits for (up to timeout) and records where it is. A logout page that asks
-// the user to confirm is not confirmed; whether the session ended, a
-// prompt-none step after it shows.
+// waits for (up to timeout). A page that asks the user to confirm is
+// confirmed by the login file's logout steps, when it has them; whether the
+// session ended, a prompt-none step after it shows.
 func (r *Run) logout(ctx context.Context, timeout time.Duration) error {
 	d, err := r.endpoints(ctx)
 	if err != nil {
@@ -477,17 +478,61 @@ func (r *Run) logout(ctx context.Context, timeout time.Duration) error {
 		return &environmentError{fmt.Sprintf("rp-initiated-logout: the browser could not load %s: %v", d.EndSessionEndpoint, err)}
 	}
 	f["outcome"] = "loading"
-	if r.Clock.Until(ctx, every(pollEvery, func() bool {
-		ectx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		state, err := r.session.EvalString(ectx, loadedJS)
-		return err == nil && state == ""
-	}), timeout) == nil {
+	if r.pageLoaded(ctx, timeout) {
 		f["outcome"] = "loaded"
 	}
+	steps, err := r.logoutSteps(ctx, timeout)
+	if err != nil {
+		return err
+	}
+	f["steps"] = fmt.Sprint(steps)
 	ectx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	f["at"], _ = r.session.EvalString(ectx, hereJS)
 	cancel()
 	r.Timeline.Add("harness.logout", f)
 	return nil
+}
+
+// pageLoaded waits up to timeout for the top frame's document to load.
+func (r *Run) pageLoaded(ctx context.Context, timeout time.Duration) bool {
+	return r.Clock.Until(ctx, every(pollEvery, func() bool {
+		ectx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		state, err := r.session.EvalString(ectx, loadedJS)
+		return err == nil && state == ""
+	}), timeout) == nil
+}
+
+// logoutSteps performs the login file's logout steps on the page the
+// end_session_endpoint answered with, and says how many it performed. A
+// click among them submits a confirmation, as a rule, which the IdP acts on
+// in the request it causes: the refresh token presented after the logout
+// must not overtake it, so the harness waits, up to that click's timeout,
+// for the page the last click led to to load. One that leads nowhere is
+// recorded; whether the session ended, the prompt-none after it shows. A
+// step that never comes is the login file's problem (*configError).
+func (r *Run) logoutSteps(ctx context.Context, timeout time.Duration) (int, error) {
+	l := r.loginFile
+	if l == nil || len(l.Logout) == 0 {
+		return 0, nil
+	}
+	done, err := r.fileSteps(ctx, l, "logout", l.Logout, nil)
+	var stuck *loginFileError
+	if errors.As(err, &stuck) {
+		return done.performed, &configError{stuck.msg}
+	}
+	if err != nil || done.lastClick == nil {
+		return done.performed, err
+	}
+	wait := done.lastClick.StepTimeout(l)
+	_, err = r.waitAfter(ctx, done.clickedAt, scenarios.Selector{What: "browser.navigated", Where: map[string]string{"frame": "top", "tab": r.tab()}}, wait)
+	switch {
+	case errors.Is(err, timeline.ErrScenarioTimeout):
+		r.Timeline.Add("harness.step", timeline.Fields{"step": fmt.Sprintf("logout: the click at line %d led to no other page within %s", done.lastClick.Line, wait), "tab": r.tab()})
+	case err != nil:
+		return done.performed, err
+	default:
+		r.pageLoaded(ctx, timeout)
+	}
+	return done.performed, nil
 }

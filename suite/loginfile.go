@@ -48,25 +48,47 @@ const clickJS = `(sel) => {
 // it is back: the steps left then are not needed. A step that cannot be done
 // within its timeout is a *loginFileError, unless it is optional.
 func (r *Run) loginSteps(ctx context.Context, l *certify.Login, after int) error {
-	back := func() bool {
+	_, err := r.fileSteps(ctx, l, "login", l.Steps, func() bool {
 		es := r.Timeline.Entries()
 		_, ok := scenarios.Pick(scenarios.Selector{What: "client.ready", Where: map[string]string{"tab": r.tab()}}, es[min(after, len(es)):])
 		return ok
-	}
+	})
+	return err
+}
+
+// stepsDone is what a section of a login file did on the page.
+type stepsDone struct {
+	// performed counts the steps done (an optional one passed over is not).
+	performed int
+	// lastClick is the last click performed, and clickedAt the timeline's
+	// length when it began; nil when none was.
+	lastClick *certify.LoginStep
+	clickedAt int
+}
+
+// fileSteps performs a section of the login file (part: login or logout,
+// as the timeline names it) in the top frame, in order, until back reports
+// the browser is back at the app (nil: all of them run). A step that cannot
+// be done within its timeout is a *loginFileError naming its line, unless it
+// is optional.
+func (r *Run) fileSteps(ctx context.Context, l *certify.Login, part string, steps []certify.LoginStep, back func() bool) (stepsDone, error) {
+	var done stepsDone
 	backAt := func(st *certify.LoginStep) {
-		r.Timeline.Add("harness.step", timeline.Fields{"step": fmt.Sprintf("login: back at the app; the steps from line %d on are not needed", st.Line), "tab": r.tab()})
+		r.Timeline.Add("harness.step", timeline.Fields{"step": fmt.Sprintf("%s: back at the app; the steps from line %d on are not needed", part, st.Line), "tab": r.tab()})
 	}
-	for i := range l.Steps {
-		st := &l.Steps[i]
-		if back() {
+	for i := range steps {
+		st := &steps[i]
+		if back != nil && back() {
 			backAt(st)
-			return nil
+			return done, nil
 		}
-		r.Timeline.Add("harness.step", timeline.Fields{"step": "login: " + st.Text(), "tab": r.tab()})
+		began := len(r.Timeline.Entries())
+		r.Timeline.Add("harness.step", timeline.Fields{"step": part + ": " + st.Text(), "tab": r.tab()})
 		if st.Goto != "" {
 			if err := r.session.Navigate(st.Goto); err != nil {
-				return &environmentError{fmt.Sprintf("%s:%d: goto %s: the browser could not load it: %v", l.File, st.Line, st.Goto, err)}
+				return done, &environmentError{fmt.Sprintf("%s:%d: goto %s: the browser could not load it: %v", l.File, st.Line, st.Goto, err)}
 			}
+			done.performed++
 			continue
 		}
 		js, args := urlMatchesJS, []any{st.URLPattern()}
@@ -83,7 +105,7 @@ func (r *Run) loginSteps(ctx context.Context, l *certify.Login, after int) error
 		// those after it, were not needed.
 		cameBack := false
 		err := r.Clock.Until(ctx, every(pollEvery, func() bool {
-			if back() {
+			if back != nil && back() {
 				cameBack = true
 				return true
 			}
@@ -100,17 +122,27 @@ func (r *Run) loginSteps(ctx context.Context, l *certify.Login, after int) error
 		switch {
 		case err == nil && cameBack:
 			backAt(st)
-			return nil
+			return done, nil
 		case err == nil:
+			done.performed++
+			if st.Click != "" {
+				done.lastClick, done.clickedAt = st, began
+			}
 		case errors.Is(err, timeline.ErrScenarioTimeout) && st.Optional:
-			r.Timeline.Add("harness.step", timeline.Fields{"step": fmt.Sprintf("login: the optional step at line %d passed over: %s", st.Line, why), "tab": r.tab()})
+			r.Timeline.Add("harness.step", timeline.Fields{"step": fmt.Sprintf("%s: the optional step at line %d passed over: %s", part, st.Line, why), "tab": r.tab()})
 		case errors.Is(err, timeline.ErrScenarioTimeout):
-			return &loginFileError{fmt.Sprintf("%s:%d: %s: not within %s: %s", l.File, st.Line, st.Text(), timeout, why)}
+			what := st.Text()
+			if part != "login" {
+				// A logout step fails long after the login came back:
+				// the message says which section its line is in.
+				what = part + ": " + what
+			}
+			return done, &loginFileError{fmt.Sprintf("%s:%d: %s: not within %s: %s", l.File, st.Line, what, timeout, why)}
 		default:
-			return err
+			return done, err
 		}
 	}
-	return nil
+	return done, nil
 }
 
 // pollEvery is how often the harness asks the page whether a condition holds.
@@ -128,6 +160,14 @@ func every(d time.Duration, cond func() bool) func() bool {
 		return cond()
 	}
 }
+
+// configError is a login file that does not fit the IdP's pages where no
+// other scenario can make up for it: a logout step that never came (there is
+// one logout per certification, after a login that came back). No verdict:
+// refreshsuite certify exits 2 with it.
+type configError struct{ msg string }
+
+func (e *configError) Error() string { return e.msg }
 
 // environmentError is a problem of the machine or the network between the
 // browser and the IdP (a page that cannot be loaded), not the IdP's

@@ -78,10 +78,11 @@ var harnessKinds = map[string]Kind{
 		"iss":            "the response's iss (RFC 9207) against the issuer: match, other or missing (a response that came back only)",
 		"iss_advertised": "yes when discovery has authorization_response_iss_parameter_supported: true",
 	}},
-	"harness.logout": {"the harness sent the top frame to the end_session_endpoint with the login's id_token as id_token_hint and client_id (OpenID Connect RP-Initiated Logout 1.0) and waited for the page to load", map[string]string{
+	"harness.logout": {"the harness sent the top frame to the end_session_endpoint with the login's id_token as id_token_hint and client_id (OpenID Connect RP-Initiated Logout 1.0), waited for the page to load, and performed the login file's logout steps on it", map[string]string{
 		"outcome":       "loaded (the page the IdP answered with has loaded), loading (it had not within the timeout), or not-advertised (discovery names no end_session_endpoint)",
 		"id_token_hint": "fingerprint of the hint sent (absent: the client held no id_token)",
-		"at":            "where the page is (origin and path)",
+		"steps":         "how many of the login file's logout steps were performed (0: it has no logout section, or each of its steps was optional and did not come)",
+		"at":            "where the page is once the logout steps are done (origin and path)",
 	}},
 	"harness.id-token": {"a new id_token the client held or a plain refresh returned, checked against the IdP's key set and, once refreshed, against the login's (OIDC Core 12.2)", map[string]string{
 		"id_token": "fingerprint", "source": "client (held after a step) or harness (a plain-HTTP refresh)",

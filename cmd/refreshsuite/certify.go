@@ -79,6 +79,7 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 	fs.Var(params, "authorize-param", "name=value added to the SPA's authorization requests (repeatable; prompt=... replaces its login's prompt=consent)")
 	var hosts listFlag
 	fs.Var(&hosts, "allow-host", "a host the browser may reach besides the IdP's and the SPA's (repeatable; *.example.com too): everything else is refused and recorded")
+	only := fs.String("scenario", "", "run this one scenario of the profile (its id, such as idp-refresh-session-end) to try the login file on it: the bundle then holds that scenario's specs only")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -104,6 +105,15 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 		if _, err := target.SPKIHashes(abs(*ca)); err != nil {
 			return usagef("certify: %v", err)
 		}
+	}
+	profileDir := filepath.Join(root, idpScenarios)
+	profileScenarios, err := scenarios.Load(profileDir)
+	if err != nil {
+		return usageError{err}
+	}
+	selected, err := selectScenarios(profileDir, profileScenarios, *only)
+	if err != nil {
+		return usagef("certify: %v", err)
 	}
 	m, err := fixtures.Load(abs(*client))
 	if err != nil {
@@ -139,6 +149,9 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 	_ = os.Remove(certify.LoginShot(cfg.Out)) // an earlier run's
 	started := time.Now()
 	fmt.Fprintf(stdout, "refreshsuite certify: %s (client %s) with %s %s on %s, profile %s\n", cfg.Issuer, cfg.ClientID, m.Library.Name, m.Library.Version, cfg.Base(), cfg.Profile)
+	if *only != "" {
+		fmt.Fprintf(stdout, "  only %s (--scenario): no certification of the whole profile\n", *only)
+	}
 
 	// The pre-flight: plain HTTP, before anything starts. An interrupt now
 	// is an interrupt, not a configuration error.
@@ -192,7 +205,7 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 	}
 	reportsDir := filepath.Join(tmp, "reports")
 	tr := &targetRun{target: targetFile, publishAs: cfg.Out}
-	runErr := runSuite([]string{"-client", m.File, "-scenarios", filepath.Join(root, idpScenarios), "-procs", "1",
+	runErr := runSuite([]string{"-client", m.File, "-scenarios", selected.path, "-procs", "1",
 		"-trace", "always", "-clock", "real", "-out", reportsDir}, stdout, stderr, tr)
 	var ie interruptedError
 	if errors.As(runErr, &ie) {
@@ -213,12 +226,8 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 	if runErr != nil {
 		return runErr
 	}
-	all, err := scenarios.Load(filepath.Join(root, idpScenarios))
-	if err != nil {
-		return usageError{err}
-	}
 	var files []string
-	for _, s := range all {
+	for _, s := range selected.scenarios {
 		if rel, err := filepath.Rel(root, s.File); err == nil && !strings.HasPrefix(rel, "..") {
 			files = append(files, rel)
 		}
@@ -238,7 +247,40 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 	if o.Count(reports.Failed) > 0 {
 		return errFailed
 	}
+	// A run that judged nothing proves nothing (--scenario on a check whose
+	// premise did not hold): the bundle shows why, and the run fails.
+	if o.Count(reports.Passed)+o.Count(reports.KnownDeviation) == 0 {
+		return usagef("certify: nothing was judged: every spec was skipped, each with its reason in the bundle")
+	}
 	return nil
+}
+
+// scenarioSelection is what a certification runs: the scenarios, and the
+// file or folder the suite reads them from.
+type scenarioSelection struct {
+	scenarios []*scenarios.Scenario
+	path      string
+}
+
+// selectScenarios is the whole profile, read from dir, or the scenario
+// --scenario names (with its variants: they share its file).
+func selectScenarios(dir string, profile []*scenarios.Scenario, only string) (scenarioSelection, error) {
+	if only == "" {
+		return scenarioSelection{profile, dir}, nil
+	}
+	var sel scenarioSelection
+	var ids []string
+	for _, s := range profile {
+		if s.ID == only {
+			sel.scenarios, sel.path = append(sel.scenarios, s), s.File
+		}
+		ids = append(ids, s.ID)
+	}
+	if len(sel.scenarios) == 0 {
+		sort.Strings(ids)
+		return sel, fmt.Errorf("--scenario %q: the profile has no such scenario (it has %s)", only, strings.Join(compact(ids), ", "))
+	}
+	return sel, nil
 }
 
 func compact(s []string) []string {

@@ -2,16 +2,20 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/refreshsuite/refreshsuite/certify"
 	"github.com/refreshsuite/refreshsuite/reports"
+	"github.com/refreshsuite/refreshsuite/timeline"
 )
 
 // oidcProviderDir holds node oidc-provider, pinned by its package-lock.json and
@@ -138,6 +142,25 @@ func oidcProvider(t *testing.T, base string) (issuer string) {
 //
 // Every spec that does not pass is a must, so the lenient profile fails the
 // same three.
+//
+// And IDP-RT-7, in runs of idp-refresh-session-end alone (--scenario) that
+// declare --refresh-tokens-end-with-session, which this provider's tokens do
+// not deserve:
+//
+//	with the login file's logout section
+//	IDP-RT-7   FAIL  refused-after-logout, a should: strict fails it, lenient reports it. The
+//	                 end_session_endpoint answers a session with a page that asks the user to confirm
+//	                 (actions/end_session.js renderLogout, helpers/defaults.js logoutSource); the
+//	                 section clicks "Yes, sign me out" (logout=yes) and endSession destroys the session,
+//	                 so the prompt=none after it gets login_required: the session ended. But it revokes
+//	                 only the grants whose authorization does not persist the logout, and a code issued
+//	                 for offline_access persists it (helpers/process_response_types.js codeHandler: the
+//	                 default expiresWithSession is false with offline_access), and its refresh tokens are
+//	                 bound to no session (models/token_helpers.js checkSessionBinding): the refresh
+//	                 token still refreshes, HTTP 200
+//	without it
+//	IDP-RT-7   skip  the confirmation page is left as it is: the session stays, prompt=none gets a
+//	                 code, and the premise session-ended does not hold
 func TestCertifyOIDCProvider(t *testing.T) {
 	t.Parallel()
 	base := freeBase(t, "127.0.0.1")
@@ -172,5 +195,91 @@ func TestCertifyOIDCProvider(t *testing.T) {
 				t.Errorf("IDP-SA-3 does not say the session works top-level only: %s", msg)
 			}
 		})
+	}
+
+	// The logout section is the login file's last: without it, the same
+	// file.
+	src, err := os.ReadFile(login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps, _, ok := strings.Cut(string(src), "\nlogout:\n")
+	if !ok {
+		t.Fatalf("%s has no logout section", login)
+	}
+	noLogout := filepath.Join(t.TempDir(), "login-without-logout.yaml")
+	if err := os.WriteFile(noLogout, []byte(steps+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const spec = "idp-refresh-session-end/refused-after-logout"
+	const outlives = "still refreshed after the IdP's login session ended (HTTP 200)"
+	for _, tc := range []struct {
+		name, login, profile string
+		code                 int
+		want                 reports.State
+		says, steps          string
+	}{
+		{"logout confirmed", login, "strict", 1, reports.Failed, outlives, "1"},
+		{"logout confirmed lenient", login, "lenient", 0, reports.KnownDeviation, outlives, "1"},
+		// Nothing judged: the bundle says why, and the run fails.
+		{"logout not confirmed", noLogout, "strict", 2, reports.Skipped, "premise session-ended did not hold: the logout ended the IdP's login session (prompt=none after it came back with an error, not a code; a logout page that asks the user to confirm needs the login file's logout section)", "0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bundle := filepath.Join(t.TempDir(), "bundle")
+			start := time.Now()
+			code, out, errs := certifyCmd(t, append([]string{"-issuer", issuer, "-client-id", "spa", "-redirect-base", base,
+				"-login", tc.login, "-profile", tc.profile, "-out", bundle, "-scenario", "idp-refresh-session-end", "-refresh-tokens-end-with-session"}, fastTimeouts...)...)
+			t.Logf("certification of idp-refresh-session-end took %s", time.Since(start).Round(100*time.Millisecond))
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tc.code, out, errs)
+			}
+			if tc.code == 2 && !strings.Contains(errs, "nothing was judged") {
+				t.Errorf("a run that judged nothing does not say so:\n%s", errs)
+			}
+			got := verdicts(t, bundle)
+			if len(got) != 1 || got[spec] != tc.want {
+				t.Errorf("the bundle holds %v, want %s %s alone", got, spec, tc.want)
+			}
+			if msg := messages(t, bundle)[spec]; !strings.Contains(msg, tc.says) {
+				t.Errorf("%s does not say %q:\n    %s", spec, tc.says, msg)
+			}
+			var logouts []timeline.Entry
+			confirmed := false
+			for _, e := range traceEntries(t, filepath.Join(bundle, "traces", "oidc-client-ts", "idp-refresh-session-end")) {
+				switch {
+				case e.What == "harness.logout":
+					logouts = append(logouts, e)
+				case e.What == "harness.step" && e.Fields["step"] == "logout: click button[name=logout][value=yes]":
+					confirmed = true
+				}
+			}
+			if len(logouts) != 1 || logouts[0].Fields["steps"] != tc.steps || confirmed != (tc.steps != "0") {
+				t.Errorf("the timeline has the logout %v and its click recorded: %v; want %s logout steps", logouts, confirmed, tc.steps)
+			}
+			var rec certify.Record
+			raw, _ := os.ReadFile(filepath.Join(bundle, "config.json"))
+			if err := json.Unmarshal(raw, &rec); err != nil || !slices.Equal(rec.Scenarios, []string{"scenarios/idp/idp-refresh-session-end.yaml"}) || fmt.Sprint(len(rec.LogoutSteps)) != tc.steps {
+				t.Errorf("config.json does not record the one scenario run and the logout steps (%v):\n%s", err, raw)
+			}
+		})
+	}
+
+	// A logout step that never comes is the login file's fault, whatever
+	// the login did: exit 2 naming its line, no bundle. The optional step
+	// before it is passed over.
+	stuck := filepath.Join(t.TempDir(), "login-stuck-logout.yaml")
+	if err := os.WriteFile(stuck, []byte(steps+"\nlogout:\n  - {click: \"#cookie-banner\", optional: true, timeout: 1s}\n  - {click: \"#never\", timeout: 1s}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Count(steps, "\n") + 4
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	code, out, errs := certifyCmd(t, append([]string{"-issuer", issuer, "-client-id", "spa", "-redirect-base", base,
+		"-login", stuck, "-out", bundle, "-scenario", "idp-refresh-session-end", "-refresh-tokens-end-with-session"}, fastTimeouts...)...)
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	if want := fmt.Sprintf("%s:%d: logout: click #never: not within 1s: no element matches #never on %s/session/end", stuck, line, issuer); code != 2 || len(lines) != 1 || !strings.Contains(lines[0], want) {
+		t.Errorf("a logout step that never comes: exit %d, want 2 and one line saying %q\n%s%s", code, want, errs, out)
+	}
+	if _, err := os.Stat(bundle); err == nil {
+		t.Errorf("a bundle was written despite a login file that does not fit")
 	}
 }

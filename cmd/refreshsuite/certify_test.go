@@ -966,6 +966,7 @@ func TestCertifyFlagChecks(t *testing.T) {
 		{[]string{"-redirect-base", "http://localhost:8080/", "-profile", "strictest", "-client", filepath.Join(t.TempDir(), "missing.yaml")}, `--profile: want strict or lenient, got "strictest"`},
 		{[]string{"-redirect-base", "http://localhost:8080/", "-refresh-token-idle", "1s", "-client", filepath.Join(t.TempDir(), "missing.yaml")}, "--refresh-token-idle 1s: want 4s to 30m0s"},
 		{[]string{"-redirect-base", "http://localhost:8080/", "-refresh-token-idle", "10s", "-refresh-token-lifetime", "12s"}, "configure a lifetime of at least 19s, or certify the two in separate runs"},
+		{[]string{"-redirect-base", "http://localhost:8080/", "-scenario", "idp-refresh-sessions-end", "-client", filepath.Join(t.TempDir(), "missing.yaml")}, `--scenario "idp-refresh-sessions-end": the profile has no such scenario (it has idp-code-flow, idp-discovery,`},
 	} {
 		args := append([]string{"-issuer", "http://127.0.0.1:1", "-client-id", "spa", "-out", filepath.Join(t.TempDir(), "bundle")}, tc.args...)
 		code, out, errs := certifyCmd(t, args...)
