@@ -958,6 +958,20 @@ func TestCertifyLoginFileErrors(t *testing.T) {
 // serve the SPA where no registered redirect URI points, and a bad profile
 // is named before the manifest is even read.
 func TestCertifyFlagChecks(t *testing.T) {
+	// The reference SPA without DPoP.
+	ref, err := filepath.Abs(filepath.Join("..", "..", defaultReference))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	rel, err := filepath.Rel(dir, ref) // extends is relative to the manifest
+	if err != nil {
+		t.Fatal(err)
+	}
+	noDPoP := filepath.Join(dir, "client.yaml")
+	if err := os.WriteFile(noDPoP, []byte("extends: "+rel+"\nname: no-dpop\ncapabilities: [refresh-token, silent-refresh-code]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		says string
@@ -966,6 +980,7 @@ func TestCertifyFlagChecks(t *testing.T) {
 		{[]string{"-redirect-base", "http://localhost:8080/", "-profile", "strictest", "-client", filepath.Join(t.TempDir(), "missing.yaml")}, `--profile: want strict or lenient, got "strictest"`},
 		{[]string{"-redirect-base", "http://localhost:8080/", "-refresh-token-idle", "1s", "-client", filepath.Join(t.TempDir(), "missing.yaml")}, "--refresh-token-idle 1s: want 4s to 30m0s"},
 		{[]string{"-redirect-base", "http://localhost:8080/", "-refresh-token-idle", "10s", "-refresh-token-lifetime", "12s"}, "configure a lifetime of at least 19s, or certify the two in separate runs"},
+		{[]string{"-redirect-base", "http://localhost:8080/", "-dpop", "-client", noDPoP}, "--dpop: " + noDPoP + ": the reference SPA does not declare capability dpop"},
 		{[]string{"-redirect-base", "http://localhost:8080/", "-scenario", "idp-refresh-sessions-end", "-client", filepath.Join(t.TempDir(), "missing.yaml")}, `--scenario "idp-refresh-sessions-end": the profile has no such scenario (it has idp-code-flow, idp-discovery,`},
 	} {
 		args := append([]string{"-issuer", "http://127.0.0.1:1", "-client-id", "spa", "-out", filepath.Join(t.TempDir(), "bundle")}, tc.args...)
