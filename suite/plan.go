@@ -417,6 +417,9 @@ func skipExternal(s *scenarios.Scenario) string {
 			return fmt.Sprintf("the scenario makes the IdP misbehave (%s: %s), which only the embedded IdP can be made to do", f.On, f.Do)
 		}
 	}
+	if s.IdP.DPoP == "ignore" {
+		return "the scenario makes the IdP misbehave (idp.dpop: ignore, DPoP said and nothing bound), which only the embedded IdP can be made to do"
+	}
 	for _, st := range s.Steps {
 		if st.Kind().ActsOnIdP {
 			return fmt.Sprintf("step %q acts on the IdP itself, which only the embedded IdP lets the harness do", st.Text)
