@@ -68,6 +68,9 @@ type Config struct {
 	RefreshTokenIdle            time.Duration
 	RefreshTokenLifetime        time.Duration
 	RefreshTokensEndWithSession bool
+	// DPoP: the reference SPA binds its tokens with DPoP in every scenario
+	// (--dpop), for an IdP that requires DPoP of public clients.
+	DPoP bool
 	// Chromium is the browser binary.
 	Chromium string
 	// AuthorizeParams are added to the reference SPA's authorization
@@ -124,6 +127,9 @@ func (c *Config) Check() error {
 		if !m.Drives(fn) {
 			return fmt.Errorf("%s: the reference SPA must register driver function %s", m.File, fn)
 		}
+	}
+	if c.DPoP && !m.Has("dpop") {
+		return fmt.Errorf("--dpop: %s: the reference SPA does not declare capability dpop", m.File)
 	}
 	if c.Timeout <= 0 || c.SilentTimeout < time.Second || c.RotationGrace < 0 {
 		return fmt.Errorf("--timeout must be positive, --silent-timeout at least 1s and --rotation-grace not negative")
@@ -287,6 +293,8 @@ type Record struct {
 	RefreshTokenIdle            string `json:"refresh_token_idle,omitempty"`
 	RefreshTokenLifetime        string `json:"refresh_token_lifetime,omitempty"`
 	RefreshTokensEndWithSession bool   `json:"refresh_tokens_end_with_session,omitempty"`
+	// DPoP: the SPA bound its tokens with DPoP in every scenario (--dpop).
+	DPoP bool `json:"dpop,omitempty"`
 }
 
 // RecordStep is a login step as written, except a fill's value, which is
@@ -325,7 +333,7 @@ func (c *Config) Record(library map[string]any, scenarios []string, hosts []stri
 		Timeout: c.Timeout.String(), SilentTimeout: c.SilentTimeout.String(), RotationGrace: c.RotationGrace.String(),
 		Reference: c.Manifest.Library.Name + " " + c.Manifest.Library.Version, Manifest: c.Manifest.File,
 		Library: lib, Browser: c.Chromium, ThirdParty: "allowed", Scenarios: scenarios, Clock: "real", Version: c.Version,
-		LoginSteps: []RecordStep{}, RefreshTokensEndWithSession: c.RefreshTokensEndWithSession,
+		LoginSteps: []RecordStep{}, RefreshTokensEndWithSession: c.RefreshTokensEndWithSession, DPoP: c.DPoP,
 	}
 	if c.RefreshTokenIdle > 0 {
 		rec.RefreshTokenIdle = c.RefreshTokenIdle.String()

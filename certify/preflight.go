@@ -189,7 +189,11 @@ func (p *preflight) cors(ctx context.Context) string {
 	}
 	req.Header.Set("Origin", p.origin)
 	req.Header.Set("Access-Control-Request-Method", "POST")
-	req.Header.Set("Access-Control-Request-Headers", "content-type")
+	headers := "content-type"
+	if p.cfg.DPoP {
+		headers += ", dpop" // every token request of the SPA carries its proof
+	}
+	req.Header.Set("Access-Control-Request-Headers", headers)
 	resp, err := p.http.Do(req)
 	if err != nil {
 		return fmt.Sprintf("token endpoint: OPTIONS %s: %v", p.disc.TokenEndpoint, err)
@@ -199,5 +203,20 @@ func (p *preflight) cors(ctx context.Context) string {
 	if !target.CORSAllows(allow, p.origin) {
 		return fmt.Sprintf("CORS: the token endpoint does not allow the SPA's origin %s (preflight answered HTTP %d, Access-Control-Allow-Origin %q): allow this origin (web origins) for client %s", p.origin, resp.StatusCode, allow, p.cfg.ClientID)
 	}
+	if allowed := resp.Header.Get("Access-Control-Allow-Headers"); p.cfg.DPoP && !allowsHeader(allowed, "dpop") {
+		return fmt.Sprintf("CORS: --dpop: the token endpoint's preflight does not allow the DPoP request header (Access-Control-Allow-Headers %q): the SPA cannot send its proof", allowed)
+	}
 	return ""
+}
+
+// allowsHeader reports whether an Access-Control-Allow-Headers value lets a
+// request header through (names are case-insensitive; * is any, for a
+// request without credentials, which a token request is).
+func allowsHeader(allowed, name string) bool {
+	for _, h := range strings.Split(allowed, ",") {
+		if h = strings.TrimSpace(h); h == "*" || strings.EqualFold(h, name) {
+			return true
+		}
+	}
+	return false
 }

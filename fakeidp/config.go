@@ -192,12 +192,16 @@ type Client struct {
 	RefreshTokensEndWithSession bool
 	RefreshTokens               RefreshPolicy
 	// Rotation: rotate (default, fosite's: every refresh returns a new refresh
-	// token and the old one dies, its reuse revoking the chain) or reuse (a
-	// weakened IdP: the same refresh token comes back and stays valid).
+	// token and the old one dies, its reuse revoking the chain), reuse (a
+	// weakened IdP: the same refresh token comes back and stays valid) or
+	// unbound (rotate only a family not bound to a DPoP key).
 	Rotation Rotation
 	// RotationGrace keeps a rotated refresh token valid this long (0 to 1h),
 	// as IdPs do for tabs that refresh at the same moment; 0: it dies at once.
+	// With unbound it applies to the families that rotate.
 	RotationGrace time.Duration
+	// DPoP is the client's RFC 9449 policy (dpop.go); empty means DPoPOff.
+	DPoP DPoPMode
 	// ReuseEndsSessions makes reuse detection end every login session too,
 	// as an IdP that revokes the user's grant on a replayed refresh token
 	// does (node oidc-provider's revokeGrantPolicy): prompt=none then gets
@@ -216,7 +220,40 @@ type Rotation string
 const (
 	Rotate Rotation = "rotate"
 	Reuse  Rotation = "reuse"
+	// Unbound rotates only refresh tokens not bound to a DPoP key: a bound
+	// one comes back unchanged and stays valid, its key being what protects
+	// it (RFC 9700 section 4.14.2 allows either). It is node oidc-provider's
+	// default for public clients, which rotates a refresh token only when it
+	// is not sender-constrained.
+	Unbound Rotation = "unbound"
 )
+
+// Rotations lists the rotation policies, for messages and flags.
+var Rotations = []Rotation{Rotate, Reuse, Unbound}
+
+// DPoPMode is how the provider treats RFC 9449 proofs from a client.
+type DPoPMode string
+
+const (
+	// DPoPOff advertises nothing and ignores a DPoP header as any unknown
+	// header: tokens are Bearer.
+	DPoPOff DPoPMode = "off"
+	// DPoPBind verifies every proof sent to the token endpoint, refusing a
+	// bad one; with a valid one the access token is DPoP, and a public
+	// client's refresh token family is bound to the key at its code
+	// exchange (RFC 9449 section 5). No proof: Bearer, unbound.
+	DPoPBind DPoPMode = "bind"
+	// DPoPRequire is DPoPBind refusing a token request without a proof, as
+	// for a client registered with dpop_bound_access_tokens (section 5.2).
+	DPoPRequire DPoPMode = "require"
+	// DPoPIgnore is a defective provider: it advertises DPoP and answers
+	// token_type DPoP when a proof came, but checks and binds nothing, so a
+	// bound token works without a proof or with another key's.
+	DPoPIgnore DPoPMode = "ignore"
+)
+
+// DPoPModes lists the modes, for messages and flags.
+var DPoPModes = []DPoPMode{DPoPOff, DPoPBind, DPoPRequire, DPoPIgnore}
 
 // Defaults used where a Config leaves a value empty.
 var (
@@ -447,18 +484,23 @@ func (cl *Client) withDefaults(key string, seen map[string]bool) error {
 	case cl.RefreshTokenIdle > cl.RefreshTokenLifetime:
 		return cfgErr(key+".refresh-token-idle", "%s is longer than the refresh-token lifetime (%s), which ends every refresh token first", cl.RefreshTokenIdle, cl.RefreshTokenLifetime)
 	}
-	switch cl.Rotation {
-	case "":
+	switch {
+	case cl.Rotation == "":
 		cl.Rotation = Rotate
-	case Rotate, Reuse:
-	default:
-		return cfgErr(key+".rotation", "%q is not rotate or reuse", cl.Rotation)
+	case !slices.Contains(Rotations, cl.Rotation):
+		return cfgErr(key+".rotation", "%q is not one of %s", cl.Rotation, join(Rotations))
 	}
 	switch {
 	case cl.RotationGrace < 0 || cl.RotationGrace > MaxRotationGrace:
 		return cfgErr(key+".rotation-grace", "want 0s to %s, got %s", MaxRotationGrace, cl.RotationGrace)
 	case cl.RotationGrace > 0 && cl.Rotation == Reuse:
-		return cfgErr(key+".rotation-grace", "a rotation grace needs rotation rotate")
+		return cfgErr(key+".rotation-grace", "a rotation grace needs rotation rotate or unbound")
+	}
+	switch {
+	case cl.DPoP == "":
+		cl.DPoP = DPoPOff
+	case !slices.Contains(DPoPModes, cl.DPoP):
+		return cfgErr(key+".dpop", "%q is not one of %s", cl.DPoP, join(DPoPModes))
 	}
 	switch cl.RefreshTokens {
 	case "":

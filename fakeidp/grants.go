@@ -11,10 +11,14 @@ import (
 // refresh token family it began keep. The provider remembers, for each, the
 // login session it was granted in and when its refresh token family began,
 // for the expiry rules fosite does not have: a family's absolute lifetime,
-// and refresh tokens that end with the login session.
+// and refresh tokens that end with the login session; and the DPoP keys
+// fosite knows nothing of (dpop.go).
 type grant struct {
 	session string    // the login session's ID at /authorize
 	start   time.Time // when the family's first refresh token was issued (provider clock)
+	// jkt is the key the family's refresh tokens are bound to, from its
+	// code exchange on; empty: not bound.
+	jkt string
 }
 
 type grantBook struct {
@@ -26,11 +30,7 @@ func newGrantBook() *grantBook { return &grantBook{byID: map[string]grant{}} }
 
 // bind notes the login session an authorization was granted in.
 func (b *grantBook) bind(id, session string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	g := b.byID[id]
-	g.session = session
-	b.byID[id] = g
+	b.update(id, func(g *grant) { g.session = session })
 }
 
 // started is when the grant's refresh token family began: now, the first
@@ -44,6 +44,21 @@ func (b *grantBook) started(id string, now time.Time) time.Time {
 		b.byID[id] = g
 	}
 	return g.start
+}
+
+// update changes the grant id under the book's lock.
+func (b *grantBook) update(id string, change func(*grant)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	g := b.byID[id]
+	change(&g)
+	b.byID[id] = g
+}
+
+func (b *grantBook) get(id string) grant {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.byID[id]
 }
 
 func (b *grantBook) sessionOf(id string) string {

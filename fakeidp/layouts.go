@@ -111,6 +111,9 @@ func (s *Server) discoveryDoc() map[string]any {
 	if !s.cfg.OmitIss {
 		doc["authorization_response_iss_parameter_supported"] = true
 	}
+	if s.dpopAdvertised() {
+		doc["dpop_signing_alg_values_supported"] = dpopAlgs
+	}
 	return doc
 }
 

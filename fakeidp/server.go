@@ -64,6 +64,7 @@ type Server struct {
 	sessions  *sessions
 	grants    *grantBook
 	tokens    *tokenBook
+	jtis      *jtiBook
 	carried   carried
 	stated    stated
 	ln        net.Listener
@@ -205,6 +206,7 @@ func build(c Config, origin, issuer string, tl *timeline.Timeline) (*Server, err
 		sessions: newSessions(),
 		grants:   newGrantBook(),
 		tokens:   newTokenBook(),
+		jtis:     newJTIBook(),
 		done:     make(chan struct{}),
 		closing:  make(chan struct{}),
 	}
@@ -554,6 +556,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		"dest":                  r.Header.Get("Sec-Fetch-Dest"),
 		"id_token_hint":         fingerprint(q.Get("id_token_hint")),
 		"max_age":               q.Get("max_age"),
+		"dpop_jkt":              q.Get("dpop_jkt"),
 	}
 	ctx = context.WithValue(ctx, clientIDKey{}, q.Get("client_id"))
 	ctx = context.WithValue(ctx, authorizeFieldsKey{}, f)
@@ -645,6 +648,9 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	s.grants.bind(ar.GetID(), sess.id)
 	params := resp.GetParameters()
 	cl := s.clients[ar.GetClient().GetID()]
+	if jkt := q.Get("dpop_jkt"); jkt != "" && cl.DPoP.checks() && params.Get("code") != "" {
+		s.tokens.bindKey(params.Get("code"), jkt)
+	}
 	if params.Get("access_token") != "" {
 		// fosite rounds the expiry to the second; say the configured lifetime exactly.
 		params.Set("expires_in", fmt.Sprint(int64(cl.AccessTokenLifetime/time.Second)))
@@ -875,28 +881,59 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
+	mode := DPoPOff
+	if c, ok := s.clients[clientID]; ok {
+		mode = c.DPoP
+	}
+	pr, err := s.tokenProof(ctx, r, mode, f)
+	if err != nil {
+		f["outcome"], f["error"] = "error", "invalid_dpop_proof"
+		writeJSONError(w, http.StatusBadRequest, "invalid_dpop_proof", err.Error())
+		return
+	}
+	if err := s.codeBinding(form, mode, pr); err != nil {
+		f["outcome"], f["error"] = "error", "invalid_grant"
+		writeJSONError(w, http.StatusBadRequest, "invalid_grant", err.Error())
+		return
+	}
 	ar, err := s.oauth.NewAccessRequest(ctx, r, s.emptySession())
 	if err != nil {
 		s.accessError(ctx, w, ar, err, f)
 		return
 	}
+	cl := s.clients[ar.GetClient().GetID()]
+	if cl.DPoP != DPoPOff && (ar.GetGrantTypes().ExactOne("refresh_token") || ar.GetGrantTypes().ExactOne("authorization_code")) {
+		defer func() { f["dpop_bound"] = yesNo(s.grants.get(ar.GetID()).jkt != "") }()
+	}
 	if err := s.scopeWithinGrant(ar, form); err != nil {
 		s.accessError(ctx, w, ar, err, f)
 		return
+	}
+	if err := s.refreshBinding(ar, cl.DPoP, pr); err != nil {
+		s.accessError(ctx, w, ar, err, f)
+		return
+	}
+	if cl.DPoP.checks() && pr.valid() {
+		ctx = withBoundKey(ctx, pr.jkt)
 	}
 	resp, err := s.oauth.NewAccessResponse(ctx, ar)
 	if err != nil {
 		s.accessError(ctx, w, ar, err, f)
 		return
 	}
-	cl := s.clients[ar.GetClient().GetID()]
 	resp.SetExpiresIn(cl.AccessTokenLifetime) // exact, not fosite's rounded remainder
 	f["expires_in_ms"] = ms(cl.AccessTokenLifetime)
 	f["granted_scope"] = strings.Join(ar.GetGrantedScopes(), " ")
-	if cl.Rotation == Reuse && ar.GetGrantTypes().ExactOne("refresh_token") {
-		// The weakened IdP hands the same refresh token back.
+	if ar.GetGrantTypes().ExactOne("refresh_token") && s.reusesRefreshToken(cl, ar.GetID()) {
+		// The weakened IdP, or a bound family under unbound, hands the
+		// same refresh token back.
 		resp.SetExtra("refresh_token", form.Get("refresh_token"))
 	}
+	if pr.sent && cl.DPoP != DPoPOff {
+		resp.SetTokenType("DPoP")
+	}
+	s.bindIssued(ar, cl.DPoP, pr, resp.GetAccessToken())
+	f["token_type"] = resp.GetTokenType()
 	if r, ok := resp.(*fosite.AccessResponse); ok && anom != nil {
 		alterRefresh(anom, r, ar.GetGrantedScopes(), cl.Scopes, f)
 		if sc, ok := f["response_scope"]; ok {
@@ -981,8 +1018,13 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	tok := fosite.AccessTokenFromRequest(r)
+	tok, scheme := resourceToken(r)
 	f["access_token"] = fingerprint(tok)
+	f["scheme"] = scheme
+	challenge := `Bearer error="invalid_token"`
+	if scheme == "dpop" {
+		challenge = dpopChallenge("invalid_token")
+	}
 	// fosite's introspection falls back to refresh tokens when the token is
 	// no access token; a refresh token is no bearer credential.
 	use, ar, err := s.oauth.IntrospectToken(ctx, tok, fosite.AccessToken, s.emptySession())
@@ -991,8 +1033,20 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		f["outcome"], f["error"] = "error", "invalid_token"
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		w.Header().Set("WWW-Authenticate", challenge)
 		writeJSONError(w, http.StatusUnauthorized, "invalid_token", "The access token is not active.")
+		return
+	}
+	mode := s.clients[ar.GetClient().GetID()].DPoP
+	pr := s.readProof(ctx, r, mode, EndpointUserinfo, tok)
+	recordProof(f, mode, pr)
+	if code, desc := resourceRefusal(mode, scheme, s.tokens.keyOf(tok), pr); code != "" {
+		f["outcome"], f["error"] = "error", code
+		if mode != DPoPOff {
+			challenge = dpopChallenge(code)
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+		writeJSONError(w, http.StatusUnauthorized, code, desc)
 		return
 	}
 	f["outcome"] = "ok"

@@ -119,19 +119,31 @@ func authorize(t *testing.T, hc *http.Client, s *Server, extra url.Values) (url.
 }
 
 type tokenResponse struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
-	IDToken      string `json:"id_token"`
-	ExpiresIn    int    `json:"expires_in"`
-	Error        string `json:"error"`
-	status       int
+	AccessToken      string `json:"access_token"`
+	RefreshToken     string `json:"refresh_token"`
+	IDToken          string `json:"id_token"`
+	ExpiresIn        int    `json:"expires_in"`
+	TokenType        string `json:"token_type"`
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description"`
+	status           int
 }
 
 func postToken(t *testing.T, s *Server, form url.Values) tokenResponse {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, s.Endpoint(EndpointToken), strings.NewReader(form.Encode()))
+	return postTokenTo(t, s, s.Endpoint(EndpointToken), form)
+}
+
+// postTokenTo posts a token request to endpoint with a DPoP header for each
+// proof given.
+func postTokenTo(t *testing.T, s *Server, endpoint string, form url.Values, proofs ...string) tokenResponse {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", appOrigin)
+	for _, p := range proofs {
+		req.Header.Add("DPoP", p)
+	}
 	resp, err := s.HTTPClient().Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -159,31 +171,55 @@ func loginWith(t *testing.T, s *Server, hc *http.Client, scope string) (*http.Cl
 	if p.Get("code") == "" {
 		t.Fatalf("authorize: no code, status %d, params %v", resp.StatusCode, p)
 	}
-	tr := postToken(t, s, url.Values{
-		"grant_type": {"authorization_code"}, "code": {p.Get("code")}, "client_id": {"spa"},
-		"redirect_uri": {redirect}, "code_verifier": {verifier},
-	})
+	tr := postToken(t, s, exchangeForm(p.Get("code")))
 	if tr.status != 200 {
 		t.Fatalf("code exchange: status %d error %q", tr.status, tr.Error)
 	}
 	return hc, tr
 }
 
+func exchangeForm(code string) url.Values {
+	return url.Values{
+		"grant_type": {"authorization_code"}, "code": {code}, "client_id": {"spa"},
+		"redirect_uri": {redirect}, "code_verifier": {verifier},
+	}
+}
+
 // userinfoStatus is the status of a userinfo request with at as the bearer token.
 func userinfoStatus(t *testing.T, s *Server, at string) int {
 	t.Helper()
+	status, _, _ := userinfo(t, s, "Bearer "+at)
+	return status
+}
+
+// userinfo asks for the access token with authz as the Authorization header
+// and a DPoP header per proof; it returns the status, WWW-Authenticate and
+// the error.
+func userinfo(t *testing.T, s *Server, authz string, proofs ...string) (int, string, string) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, s.Endpoint(EndpointUserinfo), nil)
-	req.Header.Set("Authorization", "Bearer "+at)
+	req.Header.Set("Authorization", authz)
+	for _, p := range proofs {
+		req.Header.Add("DPoP", p)
+	}
 	resp, err := s.HTTPClient().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	defer resp.Body.Close()
+	var body struct {
+		Error string `json:"error"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	return resp.StatusCode, resp.Header.Get("WWW-Authenticate"), body.Error
+}
+
+func refreshForm(rt string) url.Values {
+	return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {"spa"}}
 }
 
 func refresh(t *testing.T, s *Server, rt string) tokenResponse {
-	return postToken(t, s, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {"spa"}})
+	return postToken(t, s, refreshForm(rt))
 }
 
 func last(s *Server, what string) timeline.Entry {

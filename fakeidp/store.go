@@ -167,7 +167,8 @@ func (s *store) DeleteRefreshTokenSession(ctx context.Context, sig string) error
 // transactional store, instead of both getting fresh tokens. A client with
 // rotation reuse keeps the old token alive; one with a grace keeps it alive
 // for the grace; a refresh that answers without a refresh token
-// (refresh-no-refresh-token) keeps it alive as it was.
+// (refresh-no-refresh-token) keeps it alive as it was. Rotation unbound
+// keeps a DPoP-bound family's token as reuse does.
 func (s *store) RotateRefreshToken(ctx context.Context, requestID, sig string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -178,11 +179,12 @@ func (s *store) RotateRefreshToken(ctx context.Context, requestID, sig string) e
 	id, _ := ctx.Value(clientIDKey{}).(string)
 	cl := s.srv.clients[id]
 	keep := keepsRefreshToken(ctx)
-	if cl.Rotation != Reuse && !keep {
+	reuse := s.srv.reusesRefreshToken(cl, requestID)
+	if !reuse && !keep {
 		defer func() { s.rotated[sig] = true }()
 	}
 	switch {
-	case cl.Rotation == Reuse:
+	case reuse:
 		return nil
 	case keep:
 		// A refresh that hands out no refresh token rotates none (RFC 6749

@@ -44,8 +44,9 @@ func (c clockedStrategy) RefreshTokenSignature(ctx context.Context, tok string) 
 }
 
 // GenerateAccessToken makes an RFC 9068 access token for a client that asks
-// for JWTs: iss, sub, aud, exp, iat, jti, client_id and scope (and auth_time),
-// its times on the scenario clock, signed with the current key.
+// for JWTs: iss, sub, aud, exp, iat, jti, client_id and scope (and auth_time,
+// and cnf when DPoP binds it), its times on the scenario clock, signed with
+// the current key.
 func (c clockedStrategy) GenerateAccessToken(ctx context.Context, r fosite.Requester) (string, string, error) {
 	cl := c.s.clients[r.GetClient().GetID()]
 	if cl.AccessTokenFormat != JWT {
@@ -58,6 +59,9 @@ func (c clockedStrategy) GenerateAccessToken(ctx context.Context, r fosite.Reque
 	}
 	claims := c.s.tokenClaims(ctx, r, cl.AccessTokenLifetime.Seconds())
 	claims["aud"] = aud
+	if jkt := boundKey(ctx); jkt != "" {
+		claims["cnf"] = map[string]string{"jkt": jkt} // RFC 9449 section 6.1
+	}
 	return c.s.signToken(ctx, claims, accessTokenTyp)
 }
 

@@ -21,10 +21,25 @@ type tokenBook struct {
 	byFP   map[string]string
 	kind   map[string]string
 	expiry map[string]time.Time
+	jkt    map[string]string // the DPoP key an access token or a code is bound to
 }
 
 func newTokenBook() *tokenBook {
-	return &tokenBook{byFP: map[string]string{}, kind: map[string]string{}, expiry: map[string]time.Time{}}
+	return &tokenBook{byFP: map[string]string{}, kind: map[string]string{}, expiry: map[string]time.Time{}, jkt: map[string]string{}}
+}
+
+// bindKey notes that tok is bound to the DPoP key whose thumbprint is jkt.
+func (b *tokenBook) bindKey(tok, jkt string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.jkt[fingerprint(tok)] = jkt
+}
+
+// keyOf is the thumbprint of the DPoP key tok is bound to, "" for none.
+func (b *tokenBook) keyOf(tok string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.jkt[fingerprint(tok)]
 }
 
 func (b *tokenBook) add(tok, kind string, expires time.Time) string {

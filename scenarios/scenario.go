@@ -134,12 +134,21 @@ type IdPSpec struct {
 	// RefreshTokens is the IdP's refresh-token policy: strict (default: only
 	// with the offline_access scope), always, or never.
 	RefreshTokens string `yaml:"refresh-tokens" rs:"enum=strict|always|never"`
-	// Rotation: rotate (default) or reuse (a weakened IdP that hands the same
-	// refresh token back); RotationGrace keeps a rotated token valid a while.
-	Rotation string `yaml:"refresh-token-rotation" rs:"enum=rotate|reuse"`
+	// Rotation: rotate (default), reuse (a weakened IdP that hands the same
+	// refresh token back) or unbound (rotate only a family not bound to a
+	// DPoP key, as node oidc-provider does for public clients);
+	// RotationGrace keeps a rotated token valid a while.
+	Rotation string `yaml:"refresh-token-rotation" rs:"enum=rotate|reuse|unbound"`
 	// RotationGrace is how long a rotated refresh token stays valid: 0s to
 	// 1h (0s: not at all); only with refresh-token-rotation rotate.
 	RotationGrace *Duration `yaml:"rotation-grace"`
+	// DPoP is the IdP's RFC 9449 policy for the client: off (default:
+	// nothing advertised, a proof ignored), bind (proofs checked, a proof
+	// makes the access token DPoP and binds the refresh tokens of the login
+	// to its key), require (bind, and a token request without a proof is
+	// refused with invalid_dpop_proof) or ignore (a defective IdP: says
+	// DPoP, binds nothing, so a bound token works without its key).
+	DPoP string `yaml:"dpop" rs:"enum=off|bind|require|ignore"`
 	// SessionLifetime is how long the IdP's login session lives: 1s to 30
 	// days.
 	SessionLifetime *Expr `yaml:"session-lifetime"`
@@ -174,6 +183,10 @@ type ClientSpec struct {
 	// copy per tab) or local (localStorage, shared by its tabs); empty leaves
 	// the library's default. Needs the client's token-storage capability.
 	Storage string `yaml:"storage" rs:"enum=session|local"`
+	// DPoP binds the client's tokens to a key it proves possession of (RFC
+	// 9449) when true; false or unset leaves the library's default (no
+	// DPoP). Needs the client's dpop capability.
+	DPoP *bool `yaml:"dpop"`
 	// RenewalFactor is the fraction of a token's lifetime after which a
 	// fraction client renews (a timeoutFactor): a number above 0 and below 1.
 	RenewalFactor *float64 `yaml:"renewal-factor"`
@@ -349,6 +362,12 @@ type Step struct {
 	// seen, held or answered) or unknown (one nobody issued), and records the
 	// answer (harness.token, and harness.id-token for an id_token in it).
 	TokenRequest string `yaml:"token-request" rs:"enum=held|first|newest|unknown"`
+	// DPoP is the DPoP proof a token-request sends (RFC 9449): client (one
+	// the client's library makes with its key; the default when the client
+	// binds its tokens with DPoP), other (one of the harness's own key, which
+	// a token bound to the client's must not accept) or none (the default
+	// otherwise).
+	DPoP string `yaml:"dpop" rs:"enum=client|other|none"`
 	// Revoke (judges: idp) revokes a refresh token (held, first or newest,
 	// as for TokenRequest) at the revocation endpoint by plain HTTP from the
 	// app's origin, as a public client's logout does (RFC 7009), and records

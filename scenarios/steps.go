@@ -38,7 +38,11 @@ type StepKind struct {
 const (
 	modAwait   = "await"
 	modTimeout = "timeout"
+	modDPoP    = "dpop"
 )
+
+// modifiers are every modifier key.
+var modifiers = []string{modAwait, modTimeout, modDPoP}
 
 var stepKinds = []StepKind{
 	{Name: "login", Bare: true, Modifiers: []string{modTimeout}},
@@ -59,7 +63,7 @@ var stepKinds = []StepKind{
 	{Name: "probe-callback", Bare: true},
 	{Name: "tab", check: checkTab},
 	{Name: "discovery", Bare: true, JudgesIdP: true},
-	{Name: "token-request", JudgesIdP: true},
+	{Name: "token-request", Modifiers: []string{modDPoP}, JudgesIdP: true},
 	{Name: "revoke", JudgesIdP: true},
 	{Name: "userinfo", Bare: true, JudgesIdP: true},
 	{Name: "prompt-none", Bare: true, JudgesIdP: true},
@@ -91,7 +95,7 @@ var stepFields = func() map[string]int {
 	t := reflect.TypeFor[Step]()
 	for i := range t.NumField() {
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		if name == "" || name == "-" || name == modAwait || name == modTimeout {
+		if name == "" || name == "-" || slices.Contains(modifiers, name) {
 			continue
 		}
 		out[name] = i

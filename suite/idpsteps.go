@@ -27,8 +27,12 @@ type vault struct {
 	// heldRT the one it holds now, newestRT the newest seen, held or
 	// answered.
 	firstRT, heldRT, newestRT string
-	// heldAT is the access token the client holds now.
-	heldAT string
+	// heldAT is the access token the client holds now, heldType its
+	// token_type as the client reports it (lower case; "" when it does not).
+	heldAT, heldType string
+	// foreign is the harness's own DPoP key: not the client's, so a proof
+	// made with it must not unlock what is bound to the client's key.
+	foreign *target.DPoPKey
 	// loginIDT is the first id_token the client held; seen are the id_tokens
 	// already checked.
 	loginIDT string
@@ -37,8 +41,8 @@ type vault struct {
 
 // held notes what the client holds after a step, and checks an id_token it
 // has not shown before (idp scenarios).
-func (r *Run) held(ctx context.Context, at, rt, idt string) {
-	r.vault.heldAT = at
+func (r *Run) held(ctx context.Context, at, rt, idt, tokenType string) {
+	r.vault.heldAT, r.vault.heldType = at, tokenType
 	if rt != "" {
 		if r.vault.firstRT == "" {
 			r.vault.firstRT = rt
@@ -133,7 +137,7 @@ func (r *Run) revoke(ctx context.Context, which string) error {
 		f["presented_refresh_token"] = timeline.Fingerprint(rt)
 		a, err := target.PostToken(ctx, r.http, d.RevocationEndpoint, r.app.origin, url.Values{
 			"token": {rt}, "token_type_hint": {"refresh_token"}, "client_id": {r.clientID},
-		})
+		}, "")
 		if err != nil {
 			f["outcome"], f["error"] = "unanswered", timeline.Redact(err.Error())
 			break
@@ -166,7 +170,16 @@ func (r *Run) userinfo(ctx context.Context) error {
 		r.Timeline.Add("harness.step", timeline.Fields{"step": "userinfo: the client holds no access token to present"})
 		return nil
 	default:
-		a, err := target.GetUserinfo(ctx, r.http, d.UserinfoEndpoint, r.app.origin, r.vault.heldAT)
+		// A DPoP-bound access token is presented as the client presents it:
+		// under the DPoP scheme with a proof of its key (RFC 9449 s7.1).
+		proof := ""
+		if r.vault.heldType == "dpop" {
+			f["dpop"] = "client"
+			if proof, err = r.clientProof(ctx, d.UserinfoEndpoint, http.MethodGet, "", true); err != nil {
+				return err
+			}
+		}
+		a, err := target.GetUserinfo(ctx, r.http, d.UserinfoEndpoint, r.app.origin, r.vault.heldAT, proof)
 		if err != nil {
 			f["outcome"], f["error"] = "unanswered", timeline.Redact(err.Error())
 			break
@@ -183,8 +196,59 @@ func (r *Run) userinfo(ctx context.Context) error {
 	return nil
 }
 
-// tokenRequest presents a refresh token by plain HTTP and records the answer.
-func (r *Run) tokenRequest(ctx context.Context, which string) error {
+// clientProof is a DPoP proof for one request the harness sends, made by
+// the client's library with its own key (its dpopProof driver function), as
+// the client would send with that request.
+func (r *Run) clientProof(ctx context.Context, uri, method, nonce string, withAccessToken bool) (string, error) {
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	raw, err := r.session.Call(cctx, "dpopProof", uri, method, nonce, withAccessToken)
+	if err != nil {
+		return "", fmt.Errorf("dpopProof: the client made no DPoP proof: %w", err)
+	}
+	var proof *string
+	if err := json.Unmarshal(raw, &proof); err != nil || proof == nil || *proof == "" {
+		return "", fmt.Errorf("dpopProof: the client made no DPoP proof (it answered %s): it holds no DPoP key", raw)
+	}
+	return *proof, nil
+}
+
+// dpopProof is the proof a token-request sends: the client's (default when
+// the client binds its tokens with DPoP), the harness's own key's (other),
+// or none.
+func (r *Run) dpopProof(ctx context.Context, mode, uri, nonce string) (string, error) {
+	switch mode {
+	case "client":
+		return r.clientProof(ctx, uri, http.MethodPost, nonce, false)
+	case "other":
+		if r.vault.foreign == nil {
+			k, err := target.NewDPoPKey()
+			if err != nil {
+				return "", err
+			}
+			r.vault.foreign = k
+		}
+		return r.vault.foreign.Proof(http.MethodPost, uri, "", nonce, time.Now())
+	}
+	return "", nil
+}
+
+// proofMode is what a token-request's dpop modifier says, or what the client
+// itself would send.
+func (r *Run) proofMode(st scenarios.Step) string {
+	switch {
+	case st.DPoP != "":
+		return st.DPoP
+	case usesDPoP(r.Scenario, r.Plan.External):
+		return "client"
+	}
+	return "none"
+}
+
+// tokenRequest presents a refresh token by plain HTTP, with the DPoP proof
+// the step asks for, and records the answer.
+func (r *Run) tokenRequest(ctx context.Context, st scenarios.Step) error {
+	which := st.TokenRequest
 	d, err := r.endpoints(ctx)
 	if err != nil {
 		return fmt.Errorf("token-request: the discovery document: %w", err)
@@ -196,10 +260,23 @@ func (r *Run) tokenRequest(ctx context.Context, which string) error {
 		r.Timeline.Add("harness.step", timeline.Fields{"step": "token-request " + which + ": the client holds no refresh token to present"})
 		return nil
 	}
-	f := timeline.Fields{"presented": which, "presented_refresh_token": timeline.Fingerprint(rt)}
-	a, err := target.PostToken(ctx, r.http, d.TokenEndpoint, r.app.origin, url.Values{
-		"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {r.clientID},
-	})
+	mode := r.proofMode(st)
+	f := timeline.Fields{"presented": which, "presented_refresh_token": timeline.Fingerprint(rt), "dpop": mode}
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {r.clientID}}
+	proof, err := r.dpopProof(ctx, mode, d.TokenEndpoint, "")
+	if err != nil {
+		return err
+	}
+	a, err := target.PostToken(ctx, r.http, d.TokenEndpoint, r.app.origin, form, proof)
+	if err == nil && proof != "" && a.Error == "use_dpop_nonce" && a.DPoPNonce != "" {
+		// The IdP wants a nonce of its own in the proof (RFC 9449 s8): once
+		// more with it, as a client does.
+		f["dpop_nonce"] = "asked"
+		if proof, err = r.dpopProof(ctx, mode, d.TokenEndpoint, a.DPoPNonce); err != nil {
+			return err
+		}
+		a, err = target.PostToken(ctx, r.http, d.TokenEndpoint, r.app.origin, form, proof)
+	}
 	if err != nil {
 		f["outcome"], f["error"] = "unanswered", timeline.Redact(err.Error())
 		r.Timeline.Add("harness.token", f)
@@ -214,6 +291,7 @@ func (r *Run) tokenRequest(ctx context.Context, which string) error {
 	f["outcome"] = "ok"
 	f["access_token"], f["refresh_token"], f["id_token"] = timeline.Fingerprint(a.AccessToken), timeline.Fingerprint(a.RefreshToken), timeline.Fingerprint(a.IDToken)
 	f["scope"], f["expires_in"] = a.Scope, a.ExpiresIn
+	f["token_type"] = strings.ToLower(a.TokenType)
 	if a.RefreshToken != "" {
 		f["new_refresh_token"] = yesNo(a.RefreshToken != rt)
 		r.vault.newestRT = a.RefreshToken

@@ -371,3 +371,70 @@ func TestIdPExpiryDeclarations(t *testing.T) {
 		t.Errorf("an undeclared idle time in a step: skip %q, want it to end %q", p.Skip, want)
 	}
 }
+
+// DPoP-bound refresh tokens (IDP-RT-8, and RT-2's alternative to rotation):
+// judged on a live token only, an answer with tokens to a presentation
+// without the SPA's key fails quoting it, any other refusal than a 4xx OAuth
+// error proves nothing, and an IdP that advertises no DPoP is not judged.
+func TestIdPDPoPChecks(t *testing.T) {
+	all := idpScenarios(t)
+	s := all["idp-refresh-dpop"]
+	accepted := map[string]string{"outcome": "ok", "status": "200", "error": ""}
+	serverError := map[string]string{"outcome": "error", "status": "500", "error": "server_error"}
+	other, none := map[string]string{"dpop": "other"}, map[string]string{"dpop": "none"}
+	firstClient := map[string]string{"dpop": "client", "presented": "held"}
+	notRotated := edit{what: "harness.tokens", match: map[string]string{"tab": "1"}, set: map[string]string{"refresh_token": "fp:same"}}
+	for _, tc := range []struct {
+		spec string
+		edit []edit
+		want Outcome
+		says string
+	}{
+		{"login-tokens-bound", []edit{{what: "harness.tokens", set: map[string]string{"token_type": "bearer"}}}, Failed, "the tokens are not bound to the SPA's key"},
+		{"dpop-login", []edit{{what: "harness.login", set: map[string]string{"outcome": "refused", "error": "invalid_dpop_proof"}}}, Failed, "did not log in"},
+		{"client-proof-accepted", []edit{{what: "harness.token", match: firstClient, set: map[string]string{"outcome": "error", "status": "400", "error": "invalid_dpop_proof"}}}, Failed, "was not answered with tokens"},
+		{"client-proof-accepted", []edit{{what: "harness.token", match: firstClient, set: map[string]string{"token_type": "bearer"}}}, Failed, "is not DPoP"},
+		{"other-key-refused", []edit{{what: "harness.token", match: other, set: accepted}}, Failed, "a thief's own key unlocks it"},
+		{"other-key-refused", []edit{{what: "harness.token", match: other, set: serverError}}, Failed, "proves nothing"},
+		// The token was not alive when the other key presented it: a
+		// refusal then says nothing about the binding.
+		{"other-key-refused", []edit{{what: "harness.token", match: firstClient, set: map[string]string{"outcome": "error", "status": "400", "error": "invalid_grant"}}}, Skipped, "premise client-proof-works did not hold"},
+		{"no-proof-refused", []edit{{what: "harness.token", match: none, set: accepted}}, Failed, "the token is a bearer token after all"},
+		{"no-proof-refused", []edit{{what: "harness.token", match: none, set: map[string]string{"outcome": "unanswered", "status": "", "error": "POST http://idp/token: EOF"}}}, Failed, "proves nothing"},
+		{"no-proof-refused", []edit{{what: "harness.token", match: map[string]string{"dpop": "client", "presented": "newest"}, set: map[string]string{"outcome": "error", "status": "400", "error": "invalid_grant"}}}, Skipped, "premise still-alive-before-no-proof did not hold"},
+		// RFC 9700 s4.14.2: rotation or sender-constraining, either one.
+		{"rotated-or-bound", []edit{notRotated}, Passed, "any-of 2"},
+		{"rotated-or-bound", []edit{{what: "harness.token", match: other, set: accepted}}, Passed, "any-of 1"},
+		{"rotated-or-bound", []edit{notRotated, {what: "harness.token", match: other, set: accepted}}, Failed, ""},
+		{"rotated-or-bound", []edit{notRotated, {what: "harness.token", match: none, set: serverError}}, Failed, ""},
+		{"refreshed-id-token", []edit{{what: "harness.id-token", match: map[string]string{"refreshed": "yes"}, set: map[string]string{"signature": "invalid", "problems": "signature"}}}, Failed, "does not verify against the IdP's key set"},
+		{"refreshed-id-token", []edit{{what: "harness.id-token", match: map[string]string{"refreshed": "yes"}, drop: true}}, Skipped, "OIDC Core 12.2 allows it not to"},
+	} {
+		es := apply(healthyTimeline(t, "idp-refresh-dpop"), tc.edit...)
+		for _, p := range []string{"strict", "lenient"} { // every one a must
+			if got, msg := verdict(t, s, tc.spec, es, p); got != tc.want || !strings.Contains(msg, tc.says) {
+				t.Errorf("idp-refresh-dpop/%s %s: %s %q, want %s saying %q", tc.spec, p, got, msg, tc.want, tc.says)
+			}
+		}
+	}
+	// An IdP that does not advertise DPoP is judged on none of it.
+	es := apply(healthyTimeline(t, "idp-refresh-dpop"), edit{what: "harness.discovery", set: map[string]string{"dpop": "no"}})
+	for _, x := range s.Expect {
+		if got, msg := verdict(t, s, x.ID, es, "strict"); got != Skipped || !strings.Contains(msg, "premise dpop-advertised did not hold") {
+			t.Errorf("idp-refresh-dpop/%s without DPoP advertised: %s %q, want skipped", x.ID, got, msg)
+		}
+	}
+	// Tokens bound to the SPA's key need not rotate: idp-refresh does not
+	// judge their rotation nor a replay of them (--dpop).
+	r := all["idp-refresh"]
+	bound := apply(healthyTimeline(t, "idp-refresh"), edit{what: "harness.tokens", set: map[string]string{"token_type": "dpop"}},
+		edit{what: "harness.tokens", match: map[string]string{"tab": "1"}, set: map[string]string{"refresh_token": "fp:same"}})
+	for _, id := range []string{"spa-refresh-rotates", "refresh-rotates", "replay-rejected", "family-revoked"} {
+		if got, msg := verdict(t, r, id, bound, "strict"); got != Skipped || !strings.Contains(msg, "premise not-dpop-bound did not hold") {
+			t.Errorf("idp-refresh/%s on DPoP-bound tokens: %s %q, want skipped", id, got, msg)
+		}
+	}
+	if got, msg := verdict(t, r, "spa-refresh-resolves", bound, "strict"); got != Passed {
+		t.Errorf("idp-refresh/spa-refresh-resolves on DPoP-bound tokens: %s %q, want passed", got, msg)
+	}
+}

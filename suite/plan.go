@@ -107,6 +107,7 @@ func NewPlanFor(m *fixtures.Manifest, s *scenarios.Scenario, ext *target.Externa
 		ID:                 ClientID,
 		RefreshTokens:      fakeidp.RefreshPolicy(s.IdP.RefreshTokens),
 		Rotation:           fakeidp.Rotation(s.IdP.Rotation),
+		DPoP:               fakeidp.DPoPMode(s.IdP.DPoP),
 		AccessTokenFormat:  fakeidp.TokenFormat(needs.AccessTokenFormat),
 		RefreshTokenFormat: fakeidp.TokenFormat(needs.RefreshTokenFormat),
 	}
@@ -323,6 +324,7 @@ func checkSettingsMapped(m *fixtures.Manifest, s *scenarios.Scenario) error {
 		"renewal-window":         s.Client.RenewalWindow != nil,
 		"silent-refresh-timeout": s.Client.SilentRefreshTimeout != nil,
 		"silent-refresh":         s.Client.SilentRefresh != nil,
+		"dpop":                   s.Client.DPoP != nil && *s.Client.DPoP,
 	} {
 		if _, mapped := m.Config.Settings[key]; set && !mapped && SkipScenario(m, s) == "" {
 			return s.KeyError("client."+key, "the scenario sets it for every client, but client %s's manifest %s does not map it to a library setting (config.settings.%s); map it, or let the scenario need a capability the client lacks", m.Name, m.File, key)
@@ -414,6 +416,9 @@ func skipExternal(s *scenarios.Scenario) string {
 		if f.On != "silent-callback" {
 			return fmt.Sprintf("the scenario makes the IdP misbehave (%s: %s), which only the embedded IdP can be made to do", f.On, f.Do)
 		}
+	}
+	if s.IdP.DPoP == "ignore" {
+		return "the scenario makes the IdP misbehave (idp.dpop: ignore, DPoP said and nothing bound), which only the embedded IdP can be made to do"
 	}
 	for _, st := range s.Steps {
 		if st.Kind().ActsOnIdP {

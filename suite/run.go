@@ -249,6 +249,13 @@ func (r *Run) scope() string {
 	return DefaultScope
 }
 
+// usesDPoP: the client binds its tokens with DPoP in this run, because the
+// scenario says so or because the target requires it of every idp scenario
+// (refreshsuite certify --dpop).
+func usesDPoP(s *scenarios.Scenario, ext *target.External) bool {
+	return s.Client.DPoP != nil && *s.Client.DPoP || ext != nil && ext.DPoP && s.Judges == "idp"
+}
+
 // idpScope is what the reference SPA of an idp scenario asks for when the
 // scenario does not say.
 func idpScope(ext *target.External) string {
@@ -297,6 +304,9 @@ func SkipScenario(m *fixtures.Manifest, s *scenarios.Scenario) string {
 		if !m.Has(n) {
 			return fmt.Sprintf("client %s does not declare capability %s", m.Name, n)
 		}
+	}
+	if s.Client.DPoP != nil && *s.Client.DPoP && !m.Has("dpop") {
+		return fmt.Sprintf("client %s does not declare capability dpop, which client.dpop needs", m.Name)
 	}
 	if s.Client.Storage != "" && !m.Has("token-storage") {
 		return fmt.Sprintf("client %s does not declare capability token-storage, which client.storage %s needs", m.Name, s.Client.Storage)
@@ -431,6 +441,11 @@ func libraryConfig(m *fixtures.Manifest, s *scenarios.Scenario, issuer, clientID
 	}
 	if s.Client.SilentRefresh != nil {
 		if err := set("silent-refresh", *s.Client.SilentRefresh); err != nil {
+			return nil, err
+		}
+	}
+	if usesDPoP(s, ext) {
+		if err := set("dpop", true); err != nil {
 			return nil, err
 		}
 	}
@@ -717,7 +732,7 @@ func (r *Run) snapshot(ctx context.Context) {
 	if raw, err := r.session.Call(sctx, "tokens"); err == nil {
 		var t struct {
 			AccessToken, IDToken, RefreshToken string
-			Scope                              *string
+			Scope, TokenType                   *string
 		}
 		if json.Unmarshal(raw, &t) == nil {
 			f := timeline.Fields{
@@ -733,8 +748,13 @@ func (r *Run) snapshot(ctx context.Context) {
 					f["offline_access"] = "granted"
 				}
 			}
+			tokenType := ""
+			if t.TokenType != nil {
+				tokenType = strings.ToLower(*t.TokenType) // case-insensitive (RFC 6749 s7.1)
+				f["token_type"] = tokenType
+			}
 			r.Timeline.Add("harness.tokens", f)
-			r.held(ctx, t.AccessToken, t.RefreshToken, t.IDToken)
+			r.held(ctx, t.AccessToken, t.RefreshToken, t.IDToken, tokenType)
 		}
 	} else if r.Scenario.Judges == "idp" {
 		// The idp scenarios judge what the reference SPA holds: when it

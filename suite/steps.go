@@ -147,7 +147,7 @@ var stepRunners = map[string]stepRunner{
 		return r.discovery(ctx)
 	}},
 	"token-request": {run: func(r *Run, ctx context.Context, st scenarios.Step, _ time.Duration) error {
-		return r.tokenRequest(ctx, st.TokenRequest)
+		return r.tokenRequest(ctx, st)
 	}},
 	"revoke": {run: func(r *Run, ctx context.Context, st scenarios.Step, _ time.Duration) error {
 		return r.revoke(ctx, st.Revoke)

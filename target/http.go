@@ -70,6 +70,10 @@ type TokenAnswer struct {
 	Scope     string
 	// AllowOrigin is the Access-Control-Allow-Origin header of the answer.
 	AllowOrigin string
+	// TokenType is token_type as sent (DPoP for a key-bound access token,
+	// RFC 9449 s5); DPoPNonce is the DPoP-Nonce header, which a
+	// use_dpop_nonce error asks the next proof to carry (s8).
+	TokenType, DPoPNonce string
 }
 
 // OK says whether the answer issued tokens.
@@ -78,32 +82,36 @@ func (a TokenAnswer) OK() bool {
 }
 
 // fromSPA sends req as an SPA's fetch does, from origin, and reads the
-// answer: its status, its Access-Control-Allow-Origin and its body.
-func fromSPA(c *http.Client, req *http.Request, origin string) (status int, allowOrigin string, body []byte, err error) {
+// answer: its status, its headers and its body.
+func fromSPA(c *http.Client, req *http.Request, origin string) (status int, header http.Header, body []byte, err error) {
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Origin", origin)
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, "", nil, fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
+		return 0, nil, nil, fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
 	}
 	defer resp.Body.Close()
 	body, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return 0, "", nil, fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
+		return 0, nil, nil, fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
 	}
-	return resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"), body, nil
+	return resp.StatusCode, resp.Header, body, nil
 }
 
 // PostToken sends a form to the token endpoint (or the revocation endpoint,
 // whose 200 has no JSON to read) as an SPA would: from its origin, as a
-// public client (client_id in the form, no secret).
-func PostToken(ctx context.Context, c *http.Client, endpoint, origin string, form url.Values) (TokenAnswer, error) {
+// public client (client_id in the form, no secret), with a DPoP proof when
+// proof is not "" (RFC 9449 s5).
+func PostToken(ctx context.Context, c *http.Client, endpoint, origin string, form url.Values, proof string) (TokenAnswer, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
 	if err != nil {
 		return TokenAnswer{}, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	status, allow, body, err := fromSPA(c, req, origin)
+	if proof != "" {
+		req.Header.Set("DPoP", proof)
+	}
+	status, h, body, err := fromSPA(c, req, origin)
 	if err != nil {
 		return TokenAnswer{}, err
 	}
@@ -114,14 +122,16 @@ func PostToken(ctx context.Context, c *http.Client, endpoint, origin string, for
 		IDToken      string          `json:"id_token"`
 		ExpiresIn    json.RawMessage `json:"expires_in"`
 		Scope        string          `json:"scope"`
+		TokenType    string          `json:"token_type"`
 	}
-	r := TokenAnswer{Status: status, AllowOrigin: allow}
+	r := TokenAnswer{Status: status, AllowOrigin: h.Get("Access-Control-Allow-Origin"), DPoPNonce: h.Get("DPoP-Nonce")}
 	if err := json.Unmarshal(body, &doc); err != nil {
 		r.Error = fmt.Sprintf("(not JSON: HTTP %d)", status)
 		return r, nil
 	}
 	r.Error, r.AccessToken, r.RefreshToken, r.IDToken, r.Scope = doc.Error, doc.AccessToken, doc.RefreshToken, doc.IDToken, doc.Scope
 	r.ExpiresIn = strings.Trim(string(doc.ExpiresIn), `"`)
+	r.TokenType = doc.TokenType
 	return r, nil
 }
 
@@ -133,18 +143,24 @@ type UserinfoAnswer struct {
 }
 
 // GetUserinfo asks the userinfo endpoint about an access token as an SPA
-// would: a GET from its origin with the token as a Bearer (OIDC Core 5.3.1).
-func GetUserinfo(ctx context.Context, c *http.Client, endpoint, origin, accessToken string) (UserinfoAnswer, error) {
+// would: a GET from its origin with the token as a Bearer (OIDC Core 5.3.1),
+// or, with a DPoP proof, under the DPoP scheme with the proof beside it (RFC
+// 9449 s7.1).
+func GetUserinfo(ctx context.Context, c *http.Client, endpoint, origin, accessToken, proof string) (UserinfoAnswer, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
 	if err != nil {
 		return UserinfoAnswer{}, err
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
-	status, allow, body, err := fromSPA(c, req, origin)
+	if proof != "" {
+		req.Header.Set("Authorization", "DPoP "+accessToken)
+		req.Header.Set("DPoP", proof)
+	}
+	status, h, body, err := fromSPA(c, req, origin)
 	if err != nil {
 		return UserinfoAnswer{}, err
 	}
-	a := UserinfoAnswer{Status: status, AllowOrigin: allow}
+	a := UserinfoAnswer{Status: status, AllowOrigin: h.Get("Access-Control-Allow-Origin")}
 	var doc struct {
 		Sub string `json:"sub"`
 	}

@@ -58,6 +58,9 @@ type External struct {
 	RefreshTokenIdle            time.Duration `json:"refresh_token_idle,omitempty"`
 	RefreshTokenLifetime        time.Duration `json:"refresh_token_lifetime,omitempty"`
 	RefreshTokensEndWithSession bool          `json:"refresh_tokens_end_with_session,omitempty"`
+	// DPoP: the reference SPA binds its tokens with DPoP (RFC 9449) in every
+	// scenario, for an IdP that requires it of public clients.
+	DPoP bool `json:"dpop,omitempty"`
 	// AuthorizeParams are added to every authorization request the reference
 	// SPA makes (prompt goes to its login request only).
 	AuthorizeParams map[string]string `json:"authorize_params,omitempty"`

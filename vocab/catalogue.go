@@ -59,12 +59,13 @@ var Requirements = map[string]string{
 	"IDP-OA-1":   "a refresh token is issued when offline_access is granted",
 	"IDP-OA-2":   "the refresh-token policy without offline_access is reported (strict profile: none issued)",
 	"IDP-RT-1":   "refresh returns a new access token with expires_in (consistent with exp where it is a JWT)",
-	"IDP-RT-2":   "refresh tokens of public clients rotate (RFC 9700 s4.14.2)",
+	"IDP-RT-2":   "refresh tokens of public clients rotate, or are sender-constrained: bound to the client's DPoP key (RFC 9700 s4.14.2, RFC 9449 s5)",
 	"IDP-RT-3":   "a replayed old refresh token is rejected with invalid_grant (and revokes the chain)",
 	"IDP-RT-4":   "a refreshed id_token verifies against the key set at jwks_uri and keeps iss, sub, aud, azp and auth_time, carries no nonce or the login's, with a fresh iat and an exp ahead (OIDC Core 12.2)",
 	"IDP-RT-5":   "a refresh token is refused (invalid_grant) once unused for longer than the idle time its vendor declares, and accepted within it (RFC 9700 s4.14.2)",
 	"IDP-RT-6":   "a login's refresh tokens are refused (invalid_grant) once the absolute lifetime its vendor declares is over, however often they were used and rotated",
 	"IDP-RT-7":   "where its vendor declares that refresh tokens end with the login session, a refresh token is refused (invalid_grant) once that session ended at the end_session_endpoint (RFC 9700 s4.14.2; OpenID Connect RP-Initiated Logout 1.0)",
+	"IDP-RT-8":   "an IdP that advertises DPoP binds a public client's tokens to the key its token request proves (token_type DPoP), and accepts the refresh token with a proof of that key only: not with another key's, not without one (RFC 9449 s5)",
 	"IDP-SA-1":   "prompt=none with a session works inside a hidden cross-origin iframe (framing allowed)",
 	"IDP-SA-2":   "prompt=none without a session redirects with error=login_required",
 	"IDP-SA-3":   "the session cookie is SameSite=None; Secure so silent refresh can work cross-site",
@@ -87,6 +88,7 @@ var Capabilities = map[string]string{
 	"revokes-on-logout":         "revokes its refresh token at the IdP on logout (RFC 7009), as its documentation says",
 	"access-token-expiry-event": "emits token_expires (info access_token) when the access token is due for renewal",
 	"id-token-expiry-event":     "emits token_expires (info id_token) when the id token is due for renewal",
+	"dpop":                      "binds its tokens to a DPoP key (RFC 9449) when a scenario sets client.dpop (the manifest maps the setting dpop), and registers dpopProof, which makes a proof with that key for the harness's own requests",
 	"token-storage":             "keeps its tokens where a scenario says: client.storage session (per tab) or local (shared by the app's tabs)",
 	// Derived from the manifest's callback.channel, never declared: how the
 	// client's silent-renewal response reaches the app decides which ways of

@@ -34,6 +34,7 @@ var harnessKinds = map[string]Kind{
 		"access_token": "fingerprint", "id_token": "fingerprint", "refresh_token": "fingerprint",
 		"scope":          "the scope the client says it was granted, where its tokens() tells",
 		"offline_access": "granted or not granted: whether that scope holds offline_access (absent when the client does not tell)",
+		"token_type":     "the token_type of the tokens, lower case (dpop: bound to the client's DPoP key, RFC 9449), where its tokens() tells",
 	}},
 	"harness.discovery": {"the harness read the IdP's discovery document from the app's origin (each check yes or no)", map[string]string{
 		"url": "where", "issuer": "the issuer the document names", "issuer_exact": "the issuer exactly as configured",
@@ -56,8 +57,9 @@ var harnessKinds = map[string]Kind{
 		"status": "HTTP status", "outcome": "ok (200), error (another status), unanswered (no HTTP answer), or not-advertised (discovery names no userinfo_endpoint)",
 		"error": "why nothing came back", "cors": "allowed: the actual response lets the app's origin read it; refused: it does not",
 		"sub_matches": "yes: the answer's sub is the login id_token's (OIDC Core 5.3.2); no: another or none",
+		"dpop":        "client: the access token is DPoP-bound and went under the DPoP scheme with the client's proof (RFC 9449 s7.1); absent: as a Bearer",
 	}},
-	"harness.token": {"the harness sent a refresh_token grant by plain HTTP, from the app's origin, and what came back", map[string]string{
+	"harness.token": {"the harness sent a refresh_token grant by plain HTTP, from the app's origin, with the DPoP proof the step asks for, and what came back", map[string]string{
 		"presented":               "which refresh token: held (the client's now), first (the first the client held, from its login), newest (the newest seen), unknown (one nobody issued)",
 		"presented_refresh_token": "fingerprint", "status": "HTTP status", "outcome": "ok, error, or unanswered (no HTTP answer)", "error": "OAuth error, or why nothing came back",
 		"access_token": "fingerprint", "refresh_token": "fingerprint", "id_token": "fingerprint",
@@ -65,6 +67,9 @@ var harnessKinds = map[string]Kind{
 		"expires_in":        "expires_in as sent", "expires_in_ok": "yes: a positive number of seconds; no: anything else or nothing",
 		"exp_consistent": "yes: the access token is a JWT whose exp - iat is within 5 s of expires_in; no: it is not; opaque: not a JWT with both",
 		"scope":          "the scope of the answer", "cors": "allowed or refused: the answer's Access-Control-Allow-Origin lets the app read it",
+		"dpop":       "the DPoP proof sent (RFC 9449): client (made by the client's library with its key), other (the harness's own key) or none",
+		"dpop_nonce": "asked: the IdP answered use_dpop_nonce and the request went once more with its nonce (RFC 9449 s8)",
+		"token_type": "the answer's token_type, lower case (dpop: the access token is bound to the proof's key)",
 	}},
 	"harness.authorize": {"the harness sent the top frame to the authorization endpoint with prompt=none (the client's scope, its silent redirect URI) and waited for it to come back", map[string]string{
 		"prompt": "none", "scope": "requested scope", "session": "yes: in the logged-in context; no: in one without a login",

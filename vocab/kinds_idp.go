@@ -20,6 +20,7 @@ var idpKinds = map[string]Kind{
 		"access_token": "fingerprint of the issued access token", "id_token": "fingerprint of the issued id_token",
 		"expires_in_ms": "expires_in of the issued access token", "id_token_ttl_ms": "from issue to the id_token's exp",
 		"id_token_sub": "sub claim", "id_token_iss": "iss claim", "id_token_kid": "kid of the key that signed the id_token",
+		"dpop_jkt": "the dpop_jkt parameter (RFC 9449 section 10), as sent: with dpop bind or require the code's exchange must prove that key",
 	}},
 	"idp.token": {"a request to the IdP's token endpoint", map[string]string{
 		"client": "client_id", "grant_type": "grant_type", "scope": "scope parameter",
@@ -36,7 +37,12 @@ var idpKinds = map[string]Kind{
 		"id_token": "fingerprint of the issued id_token", "expires_in_ms": "the issued access token's lifetime, which expires_in says unless altered is expires_in",
 		"id_token_ttl_ms": "from issue to the id_token's exp", "id_token_sub": "sub claim", "id_token_iss": "iss claim",
 		"id_token_kid": "kid of the key that signed the id_token", "code": "unused at the token endpoint",
-		"replay": "refresh grants: yes when the presented refresh token had already been rotated (accepted within a rotation grace, else rejected and the chain revoked)",
+		"replay":     "refresh grants: yes when the presented refresh token had already been rotated (accepted within a rotation grace, else rejected and the chain revoked)",
+		"token_type": "token_type of the answer: bearer, or DPoP when a proof bound the access token (or the IdP, with dpop ignore, says so)",
+		"dpop":       "the request's DPoP proof (RFC 9449): none, valid or invalid (refused with invalid_dpop_proof, except with dpop ignore); ignored when the client's dpop is off and one came anyway; absent for such a client without one",
+		"dpop_error": "why the proof is invalid",
+		"dpop_jkt":   "the valid proof's key: its RFC 7638 thumbprint",
+		"dpop_bound": "code and refresh grants of a client with dpop on: yes when the grant's refresh tokens are bound to a DPoP key after this request (bound at the code exchange of a public client with a valid proof, never later)",
 	}},
 	"idp.preflight": {"a CORS preflight (an OPTIONS request), answered and recorded as nothing else", map[string]string{
 		"endpoint": "token, revoke, userinfo, discovery, jwks, ... (the endpoint's name, whatever the layout's path)",
@@ -51,7 +57,10 @@ var idpKinds = map[string]Kind{
 	}},
 	"idp.userinfo": {"a request to the userinfo endpoint", map[string]string{
 		"origin": "Origin", "cors": "allowed, refused or empty", "access_token": "fingerprint",
-		"outcome": "ok, error or fault", "error": "error code", "fault": "injected fault",
+		"outcome": "ok, error or fault", "error": "error code: invalid_token, or invalid_dpop_proof for a DPoP request whose proof is invalid", "fault": "injected fault",
+		"scheme":     "how the access token came: bearer (Authorization: Bearer), dpop (Authorization: DPoP) or parameter (access_token)",
+		"dpop":       "the request's DPoP proof, as at idp.token: none, valid, invalid or ignored",
+		"dpop_error": "why the proof is invalid", "dpop_jkt": "the valid proof's key: its RFC 7638 thumbprint",
 	}},
 	"idp.end-session": {"a request to a logout endpoint (RP-Initiated Logout, or Auth0's /v2/logout)", map[string]string{
 		"path": "URL path", "client": "the client: client_id, or whom id_token_hint was issued to",

@@ -12,9 +12,13 @@ var Values = map[string]map[string][]string{
 	"idp.token": {
 		"outcome": {"ok", "error", "fault", "abandoned"}, "actor": {"client", "harness"},
 		"code_verifier": {"yes", "no"}, "replay": {"yes", "no"}, "cors": {"allowed", "refused"},
+		"token_type": {"bearer", "DPoP"}, "dpop": {"none", "valid", "invalid", "ignored"}, "dpop_bound": {"yes", "no"},
 	},
-	"idp.revoke":      {"outcome": {"ok", "error", "fault", "abandoned"}, "cors": {"allowed", "refused"}, "kind": {"access_token", "refresh_token", "id_token", "code"}},
-	"idp.userinfo":    {"outcome": {"ok", "error", "fault", "abandoned"}, "cors": {"allowed", "refused"}},
+	"idp.revoke": {"outcome": {"ok", "error", "fault", "abandoned"}, "cors": {"allowed", "refused"}, "kind": {"access_token", "refresh_token", "id_token", "code"}},
+	"idp.userinfo": {
+		"outcome": {"ok", "error", "fault", "abandoned"}, "cors": {"allowed", "refused"},
+		"scheme": {"bearer", "dpop", "parameter"}, "dpop": {"none", "valid", "invalid", "ignored"},
+	},
 	"idp.discovery":   {"cors": {"allowed", "public"}},
 	"idp.jwks":        {"cors": {"allowed", "public"}},
 	"idp.preflight":   {"allowed": {"yes", "no"}},
@@ -51,9 +55,10 @@ var Values = map[string]map[string][]string{
 	"harness.token": {
 		"presented": {"held", "first", "newest", "unknown"}, "outcome": {"ok", "error", "unanswered"}, "new_refresh_token": {"yes", "no"},
 		"expires_in_ok": {"yes", "no"}, "exp_consistent": {"yes", "no", "opaque"}, "cors": {"allowed", "refused"},
+		"dpop": {"client", "other", "none"}, "dpop_nonce": {"asked"},
 	},
 	"harness.revoke":    {"presented": {"held", "first", "newest"}, "outcome": {"ok", "error", "unanswered", "not-advertised"}, "cors": {"allowed", "refused"}},
-	"harness.userinfo":  {"outcome": {"ok", "error", "unanswered", "not-advertised"}, "cors": {"allowed", "refused"}, "sub_matches": {"yes", "no"}},
+	"harness.userinfo":  {"outcome": {"ok", "error", "unanswered", "not-advertised"}, "cors": {"allowed", "refused"}, "sub_matches": {"yes", "no"}, "dpop": {"client"}},
 	"harness.logout":    {"outcome": {"loaded", "loading", "not-advertised"}},
 	"harness.authorize": {"prompt": {"none"}, "session": {"yes", "no"}, "outcome": {"code", "error", "stayed"}, "iss": {"match", "other", "missing"}, "iss_advertised": {"yes", "no"}},
 	"harness.id-token": {

@@ -73,6 +73,7 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 	idle := fs.Duration("refresh-token-idle", 0, "the idle expiry you configured your IdP's refresh tokens with (4s to 30m): IDP-RT-5 checks it (0: not declared, not checked)")
 	lifetime := fs.Duration("refresh-token-lifetime", 0, "the absolute lifetime you configured for a login's refresh tokens, however often used (8s to 30m): IDP-RT-6 checks it (0: not declared, not checked)")
 	endsWithSession := fs.Bool("refresh-tokens-end-with-session", false, "your IdP refuses a refresh token once its login session ended (a logout at end_session_endpoint): IDP-RT-7 checks it")
+	dpop := fs.Bool("dpop", false, "the SPA binds its tokens with DPoP (RFC 9449) in every scenario, for an IdP that requires it of public clients (without it, only idp-refresh-dpop does)")
 	ca := fs.String("ca", "", "a PEM file with your private CA: the browser and the plain-HTTP checks trust it besides the system's roots, and nothing else")
 	params := paramFlag{}
 	fs.Var(params, "authorize-param", "name=value added to the SPA's authorization requests (repeatable; prompt=... replaces its login's prompt=consent)")
@@ -128,7 +129,7 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 	cfg := &certify.Config{
 		Issuer: *issuer, ClientID: *clientID, RedirectBase: *base, Profile: certify.Profile(*profile),
 		Manifest: m, Scope: *scope, Timeout: *timeout, SilentTimeout: *silent, RotationGrace: *grace, Chromium: bin,
-		RefreshTokenIdle: *idle, RefreshTokenLifetime: *lifetime, RefreshTokensEndWithSession: *endsWithSession,
+		RefreshTokenIdle: *idle, RefreshTokenLifetime: *lifetime, RefreshTokensEndWithSession: *endsWithSession, DPoP: *dpop,
 		AuthorizeParams: params, AllowHosts: hosts, Out: abs(*out), Version: certify.SuiteVersion(root),
 	}
 	if *ca != "" {
@@ -184,7 +185,7 @@ func cmdCertify(args []string, stdout, stderr io.Writer) error {
 	ext := &target.External{
 		Issuer: cfg.Issuer, ClientID: cfg.ClientID, RedirectBase: cfg.Base(), Profile: string(cfg.Profile),
 		RotationGrace: cfg.RotationGrace, RefreshTokenIdle: cfg.RefreshTokenIdle, RefreshTokenLifetime: cfg.RefreshTokenLifetime,
-		RefreshTokensEndWithSession: cfg.RefreshTokensEndWithSession, AuthorizeParams: cfg.AuthorizeParams, Timeout: cfg.Timeout, SilentTimeout: cfg.SilentTimeout,
+		RefreshTokensEndWithSession: cfg.RefreshTokensEndWithSession, DPoP: cfg.DPoP, AuthorizeParams: cfg.AuthorizeParams, Timeout: cfg.Timeout, SilentTimeout: cfg.SilentTimeout,
 		CAFile: cfg.CAFile, Problems: filepath.Join(tmp, "problems.txt"), LoginShot: certify.LoginShot(cfg.Out),
 		Library: filepath.Join(tmp, "library.json"), Logins: filepath.Join(tmp, "logins.txt"),
 	}

@@ -112,6 +112,13 @@ func oidcProvider(t *testing.T, base string) (issuer string) {
 //	IDP-RT-4   pass  the refresh_token grant issues a new id_token for openid (helpers/grant_common.js
 //	                 issueIdToken), signed with the same key, with the login's sub and aud, its nonce
 //	                 if it had one, and no auth_time at either (neither max_age nor require_auth_time)
+//	IDP-RT-8   pass  (all of idp-refresh-dpop) features.dPoP is on by default and discovery lists
+//	                 dPoPSigningAlgValues; a token request with a valid proof gets token_type DPoP, and
+//	                 a public client's refresh token keeps the proof's key thumbprint (jkt), and
+//	                 actions/grants/refresh_token.js refuses another key's proof or none with
+//	                 invalid_grant ("failed jkt verification"); userinfo takes the DPoP scheme and proof
+//	IDP-RT-2   pass  rotated-or-bound: by the binding, since the default rotateRefreshToken does not
+//	                 rotate a public client's sender-constrained refresh token (under 70% of its ttl)
 //	IDP-SA-1   pass  iframe-attached: the SPA's library attaches its iframe
 //	           FAIL  iframe-came-back-with-code, silent-refresh-succeeds: the session cookie is
 //	                 SameSite=Lax by default (cookies.long), so the browser does not send it to the
@@ -163,6 +170,9 @@ func TestCertifyOIDCProvider(t *testing.T) {
 		"idp-silent-auth/iframe-came-back-with-code":   reports.Failed,
 		"idp-silent-auth/silent-refresh-succeeds":      reports.Failed,
 		"idp-silent-auth/session-cookie-crosses-sites": reports.Failed,
+	}
+	for id := range dpopSpecs(t) {
+		want[id] = reports.Passed // it advertises DPoP, and binds
 	}
 	for _, profile := range []string{"strict", "lenient"} {
 		t.Run(profile, func(t *testing.T) {

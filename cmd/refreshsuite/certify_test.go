@@ -279,11 +279,17 @@ func idpScenarioNames(t *testing.T) []string {
 // RT-7), which judge only what the vendor declares (--refresh-token-idle,
 // --refresh-token-lifetime, --refresh-tokens-end-with-session): a run that
 // declares none skips them.
-func expirySpecs(t *testing.T) map[string]bool {
+func expirySpecs(t *testing.T) map[string]bool { return labelledSpecs(t, "expiry") }
+
+// dpopSpecs are the specs of idp-refresh-dpop (label dpop), which an IdP
+// that does not advertise DPoP skips.
+func dpopSpecs(t *testing.T) map[string]bool { return labelledSpecs(t, "dpop") }
+
+func labelledSpecs(t *testing.T, label string) map[string]bool {
 	t.Helper()
 	out := map[string]bool{}
 	for _, s := range loadIDPScenarios(t) {
-		if slices.Contains(s.Labels, "expiry") {
+		if slices.Contains(s.Labels, label) {
 			for _, x := range s.Expect {
 				out[s.Name()+"/"+x.ID] = true
 			}
@@ -306,14 +312,15 @@ func idpSpecs(t *testing.T) []string {
 }
 
 // expect compares a bundle's verdicts with the expected ones, spec by spec:
-// any spec not named must have passed, but the expiry checks', which must
-// have been skipped (the run declares no expiry) unless named.
+// any spec not named must have passed, but the expiry checks' and the DPoP
+// checks', which must have been skipped (the run declares no expiry, the IdP
+// advertises no DPoP) unless named.
 func expect(t *testing.T, bundle string, want map[string]reports.State) {
 	t.Helper()
 	got := verdicts(t, bundle)
 	msgs := messages(t, bundle)
 	specs := idpSpecs(t)
-	expiry := expirySpecs(t)
+	expiry, dpop := expirySpecs(t), dpopSpecs(t)
 	if len(got) != len(specs) {
 		t.Errorf("%d specs in results.json, want %d", len(got), len(specs))
 	}
@@ -325,7 +332,7 @@ func expect(t *testing.T, bundle string, want map[string]reports.State) {
 	for _, id := range specs {
 		w, ok := want[id]
 		switch {
-		case !ok && expiry[id]:
+		case !ok && (expiry[id] || dpop[id]):
 			w = reports.Skipped
 		case !ok:
 			w = reports.Passed
@@ -390,7 +397,7 @@ func TestCertifyEmbeddedIdPStrict(t *testing.T) {
 		t.Fatalf("refreshsuite certify: exit %d, want 0\n%s%s", code, out, errs)
 	}
 	expect(t, bundle, nil)
-	n, skipped := len(idpSpecs(t)), len(expirySpecs(t))
+	n, skipped := len(idpSpecs(t)), len(expirySpecs(t))+len(dpopSpecs(t))
 	if !strings.Contains(out, fmt.Sprintf("PASS: %d specs, %d passed, 0 failed, 0 reported, %d skipped", n, n-skipped, skipped)) || !strings.Contains(out, "archive: "+bundle+".tar.gz") {
 		t.Errorf("the summary lacks the verdict or the archive's path:\n%s", out)
 	}
@@ -402,6 +409,12 @@ func TestCertifyEmbeddedIdPStrict(t *testing.T) {
 			"idp-refresh-session-end": "--refresh-tokens-end-with-session"}[strings.Split(id, "/")[0]]
 		if !strings.Contains(msgs[id], "which the IdP does not declare (declare it with refreshsuite certify "+flag+")") {
 			t.Errorf("%s, skipped, does not name %s: %s", id, flag, msgs[id])
+		}
+	}
+	// By default the embedded IdP does not advertise DPoP.
+	for id := range dpopSpecs(t) {
+		if !strings.Contains(msgs[id], "premise dpop-advertised did not hold") {
+			t.Errorf("%s, skipped, does not say DPoP is not advertised: %s", id, msgs[id])
 		}
 	}
 
@@ -945,6 +958,20 @@ func TestCertifyLoginFileErrors(t *testing.T) {
 // serve the SPA where no registered redirect URI points, and a bad profile
 // is named before the manifest is even read.
 func TestCertifyFlagChecks(t *testing.T) {
+	// The reference SPA without DPoP.
+	ref, err := filepath.Abs(filepath.Join("..", "..", defaultReference))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	rel, err := filepath.Rel(dir, ref) // extends is relative to the manifest
+	if err != nil {
+		t.Fatal(err)
+	}
+	noDPoP := filepath.Join(dir, "client.yaml")
+	if err := os.WriteFile(noDPoP, []byte("extends: "+rel+"\nname: no-dpop\ncapabilities: [refresh-token, silent-refresh-code]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		says string
@@ -953,6 +980,7 @@ func TestCertifyFlagChecks(t *testing.T) {
 		{[]string{"-redirect-base", "http://localhost:8080/", "-profile", "strictest", "-client", filepath.Join(t.TempDir(), "missing.yaml")}, `--profile: want strict or lenient, got "strictest"`},
 		{[]string{"-redirect-base", "http://localhost:8080/", "-refresh-token-idle", "1s", "-client", filepath.Join(t.TempDir(), "missing.yaml")}, "--refresh-token-idle 1s: want 4s to 30m0s"},
 		{[]string{"-redirect-base", "http://localhost:8080/", "-refresh-token-idle", "10s", "-refresh-token-lifetime", "12s"}, "configure a lifetime of at least 19s, or certify the two in separate runs"},
+		{[]string{"-redirect-base", "http://localhost:8080/", "-dpop", "-client", noDPoP}, "--dpop: " + noDPoP + ": the reference SPA does not declare capability dpop"},
 		{[]string{"-redirect-base", "http://localhost:8080/", "-scenario", "idp-refresh-sessions-end", "-client", filepath.Join(t.TempDir(), "missing.yaml")}, `--scenario "idp-refresh-sessions-end": the profile has no such scenario (it has idp-code-flow, idp-discovery,`},
 	} {
 		args := append([]string{"-issuer", "http://127.0.0.1:1", "-client-id", "spa", "-out", filepath.Join(t.TempDir(), "bundle")}, tc.args...)

@@ -54,8 +54,9 @@ func cmdIdP(args []string, out io.Writer) error {
 	rtFormat := fs.String("refresh-token-format", "opaque", "refresh tokens: opaque, or jwt (signed, as Keycloak's)")
 	policy := fs.String("refresh-tokens", "strict", "refresh token policy: strict (only with offline_access), always, never, or consent (offline_access only with prompt=consent, OIDC Core 11)")
 	reuseEnds := fs.Bool("reuse-ends-sessions", false, "a replayed refresh token also ends every login session (an IdP that revokes the grant on reuse)")
-	rotation := fs.String("rotation", "rotate", "refresh token rotation: rotate, or reuse (a weakened IdP: the same token comes back and stays valid)")
+	rotation := fs.String("rotation", "rotate", "refresh token rotation: rotate, reuse (a weakened IdP: the same token comes back and stays valid), or unbound (rotate only a family not bound to a DPoP key)")
 	grace := fs.Duration("rotation-grace", 0, "keep a rotated refresh token valid this long, 0s to 1h")
+	dpop := fs.String("dpop", "off", "RFC 9449 DPoP: off, bind (check proofs; a proof makes the access token DPoP and binds a public client's refresh tokens to its key), require (bind, and refuse a token request without a proof) or ignore (a defective IdP: says DPoP, checks and binds nothing)")
 	config := fs.String("config", "", "a YAML file with the whole setup (docs/idp.example.yaml), instead of the other flags")
 	check := fs.Bool("check", false, "run every check starting would, then exit")
 	fs.Var(&faults, "fault", "a fault as endpoint:action[:param=value]..., e.g. authorize:page-without-redirect:prompt=none or token:slow:delay=2s (repeatable; actions: "+strings.Join(vocab.ActionNames(), ", ")+")")
@@ -106,7 +107,7 @@ func cmdIdP(args []string, out io.Writer) error {
 		AccessTokenLifetime: *at, IDTokenLifetime: *idt, RefreshTokenLifetime: *rt,
 		RefreshTokenIdle: *rtIdle, RefreshTokensEndWithSession: *rtSession,
 		RefreshTokens: fakeidp.RefreshPolicy(*policy),
-		Rotation:      fakeidp.Rotation(*rotation), RotationGrace: *grace, ReuseEndsSessions: *reuseEnds,
+		Rotation:      fakeidp.Rotation(*rotation), RotationGrace: *grace, ReuseEndsSessions: *reuseEnds, DPoP: fakeidp.DPoPMode(*dpop),
 		AccessTokenFormat: fakeidp.TokenFormat(*atFormat), RefreshTokenFormat: fakeidp.TokenFormat(*rtFormat),
 	}
 	if len(logoutRedirects) > 0 {
@@ -236,9 +237,9 @@ func startIdPServer(setup idpSetup, out io.Writer) (*fakeidp.Server, error) {
 		if c.RefreshTokensEndWithSession {
 			expiry += ", end with the session"
 		}
-		fmt.Fprintf(out, "  client %s: redirect URIs %s, origins %s, access tokens %s (%s), refresh tokens %s (%s, %s, %s)\n",
+		fmt.Fprintf(out, "  client %s: redirect URIs %s, origins %s, access tokens %s (%s), refresh tokens %s (%s, %s, %s), DPoP %s\n",
 			c.ID, strings.Join(c.RedirectURIs, " "), strings.Join(c.Origins, " "), c.AccessTokenLifetime, c.AccessTokenFormat,
-			c.RefreshTokens, expiry, c.Rotation, c.RefreshTokenFormat)
+			c.RefreshTokens, expiry, c.Rotation, c.RefreshTokenFormat, c.DPoP)
 	}
 	user := setup.cfg.User.Subject
 	if user == "" {

@@ -110,6 +110,8 @@ func TestIdPFlagsCheck(t *testing.T) {
 		{[]string{"-realm", "x"}, "-realm: only the keycloak layout has realms"},
 		{[]string{"-response-mode", "web_messages"}, `-response-mode: "web_messages" is not one of`},
 		{[]string{"-access-token-format", "paseto"}, `-access-token-format: "paseto" is not opaque or jwt`},
+		{[]string{"-dpop", "on"}, `-dpop: "on" is not one of off, bind, require, ignore`},
+		{[]string{"-rotation", "spin"}, `-rotation: "spin" is not one of rotate, reuse, unbound`},
 		{[]string{"-cors-max-age", "3h"}, "-cors-max-age: want whole seconds from 0s to 2h0m0s"},
 		{[]string{"-ca-pem", filepath.Join(dir, "ca.pem")}, "-ca-pem: there is no CA over plain http"},
 		{[]string{"-https", "-ca-pem", filepath.Join(dir, "missing", "ca.pem")}, "does not exist"},
@@ -128,6 +130,7 @@ func TestIdPFlagsCheck(t *testing.T) {
 		{"-https", "-ca-pem", filepath.Join(dir, "ca.pem"), "-layout", "auth0", "-issuer-trailing-slash", "-access-token-format", "jwt", "-response-mode", "web_message"},
 		{"-layout", "keycloak", "-realm", "demo", "-refresh-token-format", "jwt", "-host", "localhost", "-cors-max-age", "10m"},
 		{"-refresh-token-idle", "10s", "-refresh-token-lifetime", "20s", "-refresh-tokens-end-with-session"},
+		{"-dpop", "require", "-rotation", "unbound", "-rotation-grace", "2s"},
 		{"-config", cfg},
 	} {
 		if code, out := runCmd(t, append(append([]string{"idp"}, args...), "-check")...); code != 0 {

@@ -61,9 +61,10 @@ type idpFile struct {
 		RefreshTokenIdle            strictyaml.Duration      `yaml:"refresh-token-idle"`
 		RefreshTokensEndWithSession bool                     `yaml:"refresh-tokens-end-with-session"`
 		RefreshTokens               string                   `yaml:"refresh-tokens" rs:"enum=strict|always|never|consent"`
-		Rotation                    string                   `yaml:"rotation" rs:"enum=rotate|reuse"`
+		Rotation                    string                   `yaml:"rotation" rs:"enum=rotate|reuse|unbound"`
 		RotationGrace               strictyaml.Duration      `yaml:"rotation-grace"`
 		ReuseEndsSessions           bool                     `yaml:"reuse-ends-sessions"`
+		DPoP                        string                   `yaml:"dpop" rs:"enum=off|bind|require|ignore"`
 		AccessTokenFormat           string                   `yaml:"access-token-format" rs:"enum=opaque|jwt"`
 		RefreshTokenFormat          string                   `yaml:"refresh-token-format" rs:"enum=opaque|jwt"`
 		ResponseModes               []string                 `yaml:"response-modes"`
@@ -133,6 +134,7 @@ func loadIdPConfig(file string) (idpSetup, error) {
 			RefreshTokenIdle: c.RefreshTokenIdle.D(), RefreshTokensEndWithSession: c.RefreshTokensEndWithSession,
 			RefreshTokens: fakeidp.RefreshPolicy(c.RefreshTokens), Rotation: fakeidp.Rotation(c.Rotation), RotationGrace: c.RotationGrace.D(), ReuseEndsSessions: c.ReuseEndsSessions,
 			AccessTokenFormat: fakeidp.TokenFormat(c.AccessTokenFormat), RefreshTokenFormat: fakeidp.TokenFormat(c.RefreshTokenFormat),
+			DPoP: fakeidp.DPoPMode(c.DPoP),
 		}
 		if c.ResponseModes != nil {
 			cl.ResponseModes = []fakeidp.ResponseMode{}
