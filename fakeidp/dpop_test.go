@@ -105,7 +105,7 @@ func TestDPoPBindsThePublicClientsFamily(t *testing.T) {
 	if tr.TokenType != "DPoP" {
 		t.Errorf("code exchange with a proof: token_type %q, want DPoP", tr.TokenType)
 	}
-	wantFields(t, s, "idp.token", map[string]string{"dpop": "valid", "dpop_jkt": k.Thumbprint(), "dpop_bound": "yes", "token_type": "DPoP"})
+	wantFields(t, s, "idp.token", map[string]string{"dpop": "valid", "dpop_jkt": k.Thumbprint(), "dpop_bound": "yes", "token_type": "dpop"})
 
 	r := dpopRefresh(t, s, tr.RefreshToken, nil)
 	if r.status != 400 || r.Error != "invalid_grant" || !strings.Contains(r.ErrorDescription, "bound to a DPoP key") {
@@ -120,7 +120,7 @@ func TestDPoPBindsThePublicClientsFamily(t *testing.T) {
 	if r.status != 200 || r.TokenType != "DPoP" || r.RefreshToken == "" || r.RefreshToken == tr.RefreshToken {
 		t.Fatalf("the refused attempts spent the refresh token, or the right key's refresh failed: %d %q %q", r.status, r.Error, r.TokenType)
 	}
-	wantFields(t, s, "idp.token", map[string]string{"dpop": "valid", "dpop_bound": "yes", "replay": "no", "token_type": "DPoP"})
+	wantFields(t, s, "idp.token", map[string]string{"dpop": "valid", "dpop_bound": "yes", "replay": "no", "token_type": "dpop"})
 	if r := dpopRefresh(t, s, r.RefreshToken, nil); r.Error != "invalid_grant" {
 		t.Errorf("the rotated token of a bound family without a proof: %d %q", r.status, r.Error)
 	}

@@ -933,7 +933,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		resp.SetTokenType("DPoP")
 	}
 	s.bindIssued(ar, cl.DPoP, pr, resp.GetAccessToken())
-	f["token_type"] = resp.GetTokenType()
+	// Lower case, as the harness records a token_type (RFC 6749 s7.1: case-insensitive).
+	f["token_type"] = strings.ToLower(resp.GetTokenType())
 	if r, ok := resp.(*fosite.AccessResponse); ok && anom != nil {
 		alterRefresh(anom, r, ar.GetGrantedScopes(), cl.Scopes, f)
 		if sc, ok := f["response_scope"]; ok {

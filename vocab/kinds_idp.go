@@ -38,7 +38,7 @@ var idpKinds = map[string]Kind{
 		"id_token_ttl_ms": "from issue to the id_token's exp", "id_token_sub": "sub claim", "id_token_iss": "iss claim",
 		"id_token_kid": "kid of the key that signed the id_token", "code": "unused at the token endpoint",
 		"replay":     "refresh grants: yes when the presented refresh token had already been rotated (accepted within a rotation grace, else rejected and the chain revoked)",
-		"token_type": "token_type of the answer: bearer, or DPoP when a proof bound the access token (or the IdP, with dpop ignore, says so)",
+		"token_type": "token_type of the answer, lower case: bearer, or dpop when a proof bound the access token (or the IdP, with dpop ignore, says so)",
 		"dpop":       "the request's DPoP proof (RFC 9449): none, valid or invalid (refused with invalid_dpop_proof, except with dpop ignore); ignored when the client's dpop is off and one came anyway; absent for such a client without one",
 		"dpop_error": "why the proof is invalid",
 		"dpop_jkt":   "the valid proof's key: its RFC 7638 thumbprint",
