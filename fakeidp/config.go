@@ -202,6 +202,11 @@ type Client struct {
 	RotationGrace time.Duration
 	// DPoP is the client's RFC 9449 policy (dpop.go); empty means DPoPOff.
 	DPoP DPoPMode
+	// DPoPNonce (with DPoP bind or require) demands the provider's own nonce
+	// in every token request's proof (RFC 9449 section 8): a proof without
+	// it, or with another, is answered use_dpop_nonce with the nonce in the
+	// DPoP-Nonce header, which every answer of the token endpoint carries.
+	DPoPNonce bool
 	// ReuseEndsSessions makes reuse detection end every login session too,
 	// as an IdP that revokes the user's grant on a replayed refresh token
 	// does (node oidc-provider's revokeGrantPolicy): prompt=none then gets
@@ -501,6 +506,9 @@ func (cl *Client) withDefaults(key string, seen map[string]bool) error {
 		cl.DPoP = DPoPOff
 	case !slices.Contains(DPoPModes, cl.DPoP):
 		return cfgErr(key+".dpop", "%q is not one of %s", cl.DPoP, join(DPoPModes))
+	}
+	if cl.DPoPNonce && !cl.DPoP.checks() {
+		return cfgErr(key+".dpop-nonce", "a DPoP nonce needs dpop bind or require (dpop is %s)", cl.DPoP)
 	}
 	switch cl.RefreshTokens {
 	case "":

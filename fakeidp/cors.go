@@ -60,6 +60,11 @@ func (s *Server) cors(e Endpoint, policy corsPolicy, methods []string, next http
 				decision = "refused"
 			}
 		}
+		if decision == "allowed" || decision == "public" {
+			// A browser client reads a DPoP nonce only when it is exposed
+			// (RFC 9449 section 8).
+			h.Set("Access-Control-Expose-Headers", "DPoP-Nonce")
+		}
 		if r.Method != http.MethodOptions {
 			next(w, r.WithContext(context.WithValue(r.Context(), corsKey{}, decision)))
 			return

@@ -12,12 +12,14 @@ package fakeidp
 // binding it later would make a refresh token the client already holds, and
 // may have handed to another tab, suddenly demand a key. A confidential
 // client's refresh tokens are bound to its authentication instead (section
-// 5), so only its access tokens are DPoP. Server-provided nonces (DPoP-Nonce,
-// use_dpop_nonce) are never demanded; a proof's nonce claim is not read.
+// 5), so only its access tokens are DPoP. A client with DPoPNonce must put
+// the provider's nonce in its token requests' proofs (section 8); a
+// resource request's (userinfo) is never asked for one.
 
 import (
 	"context"
 	"crypto"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
@@ -62,9 +64,10 @@ func (s *Server) dpopAdvertised() bool {
 // proof is what a request's DPoP header proved: nothing (none sent), a key
 // (jkt, its thumbprint), or why not.
 type proof struct {
-	sent bool
-	jkt  string
-	err  error
+	sent  bool
+	jkt   string
+	nonce string // the proof's nonce claim
+	err   error
 }
 
 func (p proof) valid() bool { return p.sent && p.err == nil }
@@ -87,14 +90,27 @@ func (s *Server) readProof(ctx context.Context, r *http.Request, mode DPoPMode, 
 	case len(vals) > 1:
 		return proof{sent: true, err: errors.New("more than one DPoP header")}
 	}
-	jkt, err := s.verifyProof(ctx, r, e, vals[0], accessToken)
-	return proof{sent: true, jkt: jkt, err: err}
+	jkt, c, err := s.verifyProof(ctx, r, e, vals[0], accessToken)
+	return proof{sent: true, jkt: jkt, nonce: c.Nonce, err: err}
 }
 
-func (s *Server) verifyProof(ctx context.Context, r *http.Request, e Endpoint, raw, accessToken string) (string, error) {
+// proofClaims are the claims of a DPoP proof the provider reads.
+type proofClaims struct {
+	JTI string `json:"jti"`
+	HTM string `json:"htm"`
+	HTU string `json:"htu"`
+	// Raw: a NumericDate is a JSON number, and json.Number would take a
+	// string too.
+	IAT   json.RawMessage `json:"iat"`
+	ATH   *string         `json:"ath"`
+	Nonce string          `json:"nonce"`
+}
+
+func (s *Server) verifyProof(ctx context.Context, r *http.Request, e Endpoint, raw, accessToken string) (string, proofClaims, error) {
+	var c proofClaims
 	parts := strings.Split(raw, ".")
 	if len(parts) != 3 {
-		return "", errors.New("not a JWS in compact serialization")
+		return "", c, errors.New("not a JWS in compact serialization")
 	}
 	var h struct {
 		Typ string          `json:"typ"`
@@ -102,76 +118,67 @@ func (s *Server) verifyProof(ctx context.Context, r *http.Request, e Endpoint, r
 		JWK json.RawMessage `json:"jwk"`
 	}
 	if err := decodeSegment(parts[0], &h); err != nil {
-		return "", fmt.Errorf("header: %w", err)
+		return "", c, fmt.Errorf("header: %w", err)
 	}
 	if h.Typ != "dpop+jwt" {
-		return "", fmt.Errorf("typ %q, want dpop+jwt", h.Typ)
+		return "", c, fmt.Errorf("typ %q, want dpop+jwt", h.Typ)
 	}
 	if !slices.Contains(dpopAlgs, h.Alg) {
-		return "", fmt.Errorf("alg %q is not an asymmetric algorithm the provider verifies (%s)", h.Alg, strings.Join(dpopAlgs, " "))
+		return "", c, fmt.Errorf("alg %q is not an asymmetric algorithm the provider verifies (%s)", h.Alg, strings.Join(dpopAlgs, " "))
 	}
 	key, err := proofKey(h.JWK)
 	if err != nil {
-		return "", err
+		return "", c, err
 	}
 	obj, err := jose.ParseSigned(raw)
 	if err != nil {
-		return "", fmt.Errorf("not a signed JWT: %v", err)
+		return "", c, fmt.Errorf("not a signed JWT: %v", err)
 	}
 	payload, err := obj.Verify(key)
 	if err != nil {
-		return "", errors.New("the signature does not verify with the jwk header's key")
-	}
-	var c struct {
-		JTI string `json:"jti"`
-		HTM string `json:"htm"`
-		HTU string `json:"htu"`
-		// Raw: a NumericDate is a JSON number, and json.Number would
-		// take a string too.
-		IAT json.RawMessage `json:"iat"`
-		ATH *string         `json:"ath"`
+		return "", c, errors.New("the signature does not verify with the jwk header's key")
 	}
 	if err := json.Unmarshal(payload, &c); err != nil {
-		return "", fmt.Errorf("claims: %v", err)
+		return "", c, fmt.Errorf("claims: %v", err)
 	}
 	for _, cl := range []struct{ name, v string }{{"jti", c.JTI}, {"htm", c.HTM}, {"htu", c.HTU}, {"iat", string(c.IAT)}} {
 		if cl.v == "" {
-			return "", fmt.Errorf("no %s claim", cl.name)
+			return "", c, fmt.Errorf("no %s claim", cl.name)
 		}
 	}
 	if c.HTM != r.Method {
-		return "", fmt.Errorf("htm %q, but the request is a %s", c.HTM, r.Method)
+		return "", c, fmt.Errorf("htm %q, but the request is a %s", c.HTM, r.Method)
 	}
 	if !s.htuMatches(c.HTU, r, e) {
-		return "", fmt.Errorf("htu %q is not this endpoint's URI (%s)", c.HTU, s.Endpoint(e))
+		return "", c, fmt.Errorf("htu %q is not this endpoint's URI (%s)", c.HTU, s.Endpoint(e))
 	}
 	iat, err := strconv.ParseFloat(string(c.IAT), 64)
 	if err != nil || math.IsInf(iat, 0) {
-		return "", fmt.Errorf("iat %s is not a number", c.IAT)
+		return "", c, fmt.Errorf("iat %s is not a number", c.IAT)
 	}
 	now := s.now(ctx)
 	// In seconds first: an iat centuries off would overflow a Duration.
 	off := iat - float64(now.UnixNano())/float64(time.Second)
 	if math.Abs(off) > dpopWindow.Seconds() {
-		return "", fmt.Errorf("iat is %.0f s from the provider's clock, more than %s either way", off, dpopWindow)
+		return "", c, fmt.Errorf("iat is %.0f s from the provider's clock, more than %s either way", off, dpopWindow)
 	}
 	issued := now.Add(time.Duration(off * float64(time.Second)))
 	if accessToken != "" {
 		switch {
 		case c.ATH == nil:
-			return "", errors.New("no ath claim, which a proof presented with an access token needs")
+			return "", c, errors.New("no ath claim, which a proof presented with an access token needs")
 		case *c.ATH != tokenHash(accessToken):
-			return "", errors.New("ath is not the hash of the access token presented")
+			return "", c, errors.New("ath is not the hash of the access token presented")
 		}
 	}
 	if err := s.jtis.use(c.JTI, issued.Add(dpopWindow), now); err != nil {
-		return "", err
+		return "", c, err
 	}
 	sum, err := key.Thumbprint(crypto.SHA256)
 	if err != nil {
-		return "", fmt.Errorf("jwk: %v", err)
+		return "", c, fmt.Errorf("jwk: %v", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(sum), nil
+	return base64.RawURLEncoding.EncodeToString(sum), c, nil
 }
 
 // privateMembers are the JWK members of a private or symmetric key (RFC
@@ -348,6 +355,35 @@ func (b *jtiBook) use(jti string, until, now time.Time) error {
 		}
 	}
 	b.until[key] = until
+	return nil
+}
+
+// newDPoPNonce is a provider's DPoP nonce: random, for the provider's life.
+// A client that keeps the nonce it was given and one that asks again each
+// time are both what section 8 allows.
+func newDPoPNonce() string {
+	b := make([]byte, 18)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// nonceProved hands the client the provider's nonce (every answer of the
+// token endpoint carries it, section 8.2) and refuses a valid proof that
+// does not carry it, with the error_description of its use_dpop_nonce. A
+// request without a proof is judged by the mode alone.
+func (s *Server) nonceProved(w http.ResponseWriter, p proof, f timeline.Fields) error {
+	w.Header().Set("DPoP-Nonce", s.nonce)
+	switch {
+	case !p.valid():
+		return nil
+	case p.nonce == "":
+		f["dpop_nonce"] = "missing"
+		return errors.New("The DPoP proof must carry the provider's nonce (the DPoP-Nonce header of this answer).")
+	case p.nonce != s.nonce:
+		f["dpop_nonce"] = "other"
+		return errors.New("The DPoP proof carries another nonce than the provider's (the DPoP-Nonce header of this answer).")
+	}
+	f["dpop_nonce"] = "current"
 	return nil
 }
 

@@ -576,3 +576,43 @@ func TestDPoPLayoutsAndSchemes(t *testing.T) {
 		}
 	})
 }
+
+// With dpop-nonce a valid proof must carry the provider's nonce (RFC 9449
+// section 8): without it, or with another, use_dpop_nonce, the nonce in
+// DPoP-Nonce (readable by the page), and the code stays good for the retry;
+// the nonce works for the exchange and the refreshes after it.
+func TestDPoPNonce(t *testing.T) {
+	s, _ := startOnClock(t, Client{DPoP: DPoPRequire, DPoPNonce: true})
+	k := newKey(t)
+	code := codeFor(t, s, nil)
+	withNonce := func(nonce string) string {
+		p, err := k.Proof("POST", s.Endpoint(EndpointToken), "", nonce, s.Timeline.Clock().Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := postTokenTo(t, s, s.Endpoint(EndpointToken), exchangeForm(code), withNonce(""))
+	if first.status != 400 || first.Error != "use_dpop_nonce" || first.nonce == "" || !strings.Contains(first.exposed, "DPoP-Nonce") {
+		t.Fatalf("a proof without the nonce: %d %q, DPoP-Nonce %q, exposed %q; want 400 use_dpop_nonce with the nonce, exposed", first.status, first.Error, first.nonce, first.exposed)
+	}
+	wantFields(t, s, "idp.token", map[string]string{"dpop": "valid", "dpop_nonce": "missing", "error": "use_dpop_nonce"})
+	if other := postTokenTo(t, s, s.Endpoint(EndpointToken), exchangeForm(code), withNonce("not-the-nonce")); other.status != 400 || other.Error != "use_dpop_nonce" {
+		t.Fatalf("a proof with another nonce: %d %q, want use_dpop_nonce", other.status, other.Error)
+	}
+	wantFields(t, s, "idp.token", map[string]string{"dpop_nonce": "other"})
+	tr := postTokenTo(t, s, s.Endpoint(EndpointToken), exchangeForm(code), withNonce(first.nonce))
+	if tr.status != 200 || tr.TokenType != "DPoP" || tr.nonce != first.nonce {
+		t.Fatalf("the retry with the nonce: %d %q %s, DPoP-Nonce %q", tr.status, tr.Error, tr.ErrorDescription, tr.nonce)
+	}
+	wantFields(t, s, "idp.token", map[string]string{"dpop_nonce": "current", "dpop_bound": "yes"})
+	r := postTokenTo(t, s, s.Endpoint(EndpointToken), refreshForm(tr.RefreshToken), withNonce(first.nonce))
+	if r.status != 200 {
+		t.Fatalf("a refresh with the nonce: %d %q %s", r.status, r.Error, r.ErrorDescription)
+	}
+	// Without dpop-nonce the same proof without a nonce is fine.
+	plain, _ := startOnClock(t, Client{DPoP: DPoPRequire})
+	if tr := dpopLogin(t, plain, k); tr.nonce != "" {
+		t.Errorf("without dpop-nonce the answer carries DPoP-Nonce %q", tr.nonce)
+	}
+}

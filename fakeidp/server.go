@@ -51,20 +51,23 @@ type Server struct {
 	URL      string
 	Timeline *timeline.Timeline
 
-	origin    string
-	paths     map[Endpoint]string
-	ca        *tlsca.CA
-	client    *http.Client
-	cfg       Config
-	clients   map[string]Client
-	origins   map[string]bool
-	oauth     fosite.OAuth2Provider
-	keys      *keyRing
-	faults    *faultSet
-	sessions  *sessions
-	grants    *grantBook
-	tokens    *tokenBook
-	jtis      *jtiBook
+	origin   string
+	paths    map[Endpoint]string
+	ca       *tlsca.CA
+	client   *http.Client
+	cfg      Config
+	clients  map[string]Client
+	origins  map[string]bool
+	oauth    fosite.OAuth2Provider
+	keys     *keyRing
+	faults   *faultSet
+	sessions *sessions
+	grants   *grantBook
+	tokens   *tokenBook
+	jtis     *jtiBook
+	// nonce is the provider's DPoP nonce (RFC 9449 section 8), for the
+	// clients that demand one (DPoPNonce).
+	nonce     string
 	carried   carried
 	stated    stated
 	ln        net.Listener
@@ -207,6 +210,7 @@ func build(c Config, origin, issuer string, tl *timeline.Timeline) (*Server, err
 		grants:   newGrantBook(),
 		tokens:   newTokenBook(),
 		jtis:     newJTIBook(),
+		nonce:    newDPoPNonce(),
 		done:     make(chan struct{}),
 		closing:  make(chan struct{}),
 	}
@@ -881,15 +885,22 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	mode := DPoPOff
+	mode, demandsNonce := DPoPOff, false
 	if c, ok := s.clients[clientID]; ok {
-		mode = c.DPoP
+		mode, demandsNonce = c.DPoP, c.DPoPNonce
 	}
 	pr, err := s.tokenProof(ctx, r, mode, f)
 	if err != nil {
 		f["outcome"], f["error"] = "error", "invalid_dpop_proof"
 		writeJSONError(w, http.StatusBadRequest, "invalid_dpop_proof", err.Error())
 		return
+	}
+	if demandsNonce {
+		if err := s.nonceProved(w, pr, f); err != nil {
+			f["outcome"], f["error"] = "error", "use_dpop_nonce"
+			writeJSONError(w, http.StatusBadRequest, "use_dpop_nonce", err.Error())
+			return
+		}
 	}
 	if err := s.codeBinding(form, mode, pr); err != nil {
 		f["outcome"], f["error"] = "error", "invalid_grant"

@@ -127,6 +127,9 @@ type tokenResponse struct {
 	Error            string `json:"error"`
 	ErrorDescription string `json:"error_description"`
 	status           int
+	// nonce and exposed are the answer's DPoP-Nonce and
+	// Access-Control-Expose-Headers.
+	nonce, exposed string
 }
 
 func postToken(t *testing.T, s *Server, form url.Values) tokenResponse {
@@ -154,6 +157,7 @@ func postTokenTo(t *testing.T, s *Server, endpoint string, form url.Values, proo
 		t.Fatal(err)
 	}
 	tr.status = resp.StatusCode
+	tr.nonce, tr.exposed = resp.Header.Get("DPoP-Nonce"), resp.Header.Get("Access-Control-Expose-Headers")
 	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != appOrigin {
 		t.Errorf("token response: Access-Control-Allow-Origin = %q, want %q", got, appOrigin)
 	}

@@ -149,6 +149,10 @@ type IdPSpec struct {
 	// refused with invalid_dpop_proof) or ignore (a defective IdP: says
 	// DPoP, binds nothing, so a bound token works without its key).
 	DPoP string `yaml:"dpop" rs:"enum=off|bind|require|ignore"`
+	// DPoPNonce (with dpop bind or require) demands the IdP's own nonce in
+	// every token request's proof (RFC 9449 section 8): one without it is
+	// answered use_dpop_nonce, the nonce in the DPoP-Nonce header.
+	DPoPNonce *bool `yaml:"dpop-nonce"`
 	// SessionLifetime is how long the IdP's login session lives: 1s to 30
 	// days.
 	SessionLifetime *Expr `yaml:"session-lifetime"`

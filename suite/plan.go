@@ -108,6 +108,7 @@ func NewPlanFor(m *fixtures.Manifest, s *scenarios.Scenario, ext *target.Externa
 		RefreshTokens:      fakeidp.RefreshPolicy(s.IdP.RefreshTokens),
 		Rotation:           fakeidp.Rotation(s.IdP.Rotation),
 		DPoP:               fakeidp.DPoPMode(s.IdP.DPoP),
+		DPoPNonce:          s.IdP.DPoPNonce != nil && *s.IdP.DPoPNonce,
 		AccessTokenFormat:  fakeidp.TokenFormat(needs.AccessTokenFormat),
 		RefreshTokenFormat: fakeidp.TokenFormat(needs.RefreshTokenFormat),
 	}

@@ -38,6 +38,7 @@ var Requirements = map[string]string{
 
 	"DP-1":   "a client with DPoP on sends a valid DPoP proof with its code exchange and every refresh (RFC 9449 s4.3: typ dpop+jwt, an asymmetric alg, its public jwk, htm, htu, iat, a fresh jti)",
 	"DP-2":   "its proofs are of one key while its tokens live, so the refresh token the IdP bound at the code exchange keeps renewing (RFC 9449 s5)",
+	"DP-3":   "told use_dpop_nonce, the client sends the request again once, with the IdP's nonce (the DPoP-Nonce header) in its proof (RFC 9449 s8)",
 	"VAL-1":  "an id_token whose iss is not the issuer's is refused, on login, refresh and silent renewal (OIDC Core 3.1.3.7 step 2, 12.2; OIDF rp-id_token-issuer-mismatch)",
 	"VAL-2":  "an id_token for another sub is refused: a refreshed or silently renewed id_token must name the logged-in user (OIDC Core 12.2; OIDF rp-id_token-sub)",
 	"VAL-3":  "an id_token whose aud does not contain the client is refused (OIDC Core 3.1.3.7 step 3; OIDF rp-id_token-aud)",

@@ -42,6 +42,7 @@ var idpKinds = map[string]Kind{
 		"dpop":       "the request's DPoP proof (RFC 9449): none, valid or invalid (refused with invalid_dpop_proof, except with dpop ignore); ignored when the client's dpop is off and one came anyway; absent for such a client without one",
 		"dpop_error": "why the proof is invalid",
 		"dpop_jkt":   "the valid proof's key: its RFC 7638 thumbprint",
+		"dpop_nonce": "a client with dpop-nonce, a valid proof: current (it carries the IdP's nonce), missing or other (answered use_dpop_nonce with the nonce in DPoP-Nonce, RFC 9449 section 8)",
 		"dpop_bound": "code and refresh grants of a client with dpop on: yes when the grant's refresh tokens are bound to a DPoP key after this request (bound at the code exchange of a public client with a valid proof, never later)",
 	}},
 	"idp.preflight": {"a CORS preflight (an OPTIONS request), answered and recorded as nothing else", map[string]string{

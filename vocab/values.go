@@ -13,6 +13,7 @@ var Values = map[string]map[string][]string{
 		"outcome": {"ok", "error", "fault", "abandoned"}, "actor": {"client", "harness"},
 		"code_verifier": {"yes", "no"}, "replay": {"yes", "no"}, "cors": {"allowed", "refused"},
 		"token_type": {"bearer", "dpop"}, "dpop": {"none", "valid", "invalid", "ignored"}, "dpop_bound": {"yes", "no"},
+		"dpop_nonce": {"missing", "other", "current"},
 	},
 	"idp.revoke": {"outcome": {"ok", "error", "fault", "abandoned"}, "cors": {"allowed", "refused"}, "kind": {"access_token", "refresh_token", "id_token", "code"}},
 	"idp.userinfo": {

@@ -11,17 +11,19 @@ import (
 // DPoP-bound refresh tokens as RFC 9700's alternative to rotation, on the
 // embedded IdP run as its own process with the real oidc-client-ts and its
 // own DPoP key in Chromium:
-//   - an IdP that requires DPoP of public clients and never rotates a bound
-//     refresh token (as node oidc-provider does not) passes the strict
-//     profile with --dpop: IDP-RT-2 is met by the binding, and idp-refresh's
-//     rotation and replay specs do not apply to bound tokens;
+//   - an IdP that requires DPoP of public clients, demands its own nonce in
+//     the proofs, and never rotates a bound refresh token (as node
+//     oidc-provider does not) passes the strict profile with --dpop: IDP-RT-2
+//     is met by the binding, idp-refresh's rotation and replay specs do not
+//     apply to bound tokens, and the harness answers use_dpop_nonce as a
+//     client does;
 //   - an IdP that says DPoP but binds nothing fails exactly the binding
 //     checks, and IDP-RT-2 as well unless it rotates.
 func TestCertifyEmbeddedIdPDPoP(t *testing.T) {
 	t.Parallel()
 	t.Run("required and bound, not rotated", func(t *testing.T) {
 		base := freeBase(t, "localhost")
-		issuer := startIdP(t, base, "-dpop", "require", "-rotation", "unbound")
+		issuer := startIdP(t, base, "-dpop", "require", "-rotation", "unbound", "-dpop-nonce")
 		bundle := filepath.Join(t.TempDir(), "bundle")
 		code, out, errs := certifyCmd(t, append([]string{"-issuer", issuer, "-client-id", "spa", "-redirect-base", base, "-out", bundle, "-dpop"}, fastTimeouts...)...)
 		if code != 0 {
@@ -41,6 +43,18 @@ func TestCertifyEmbeddedIdPDPoP(t *testing.T) {
 		}
 		if msg := msgs["idp-refresh/refresh-rotates"]; !strings.Contains(msg, "premise not-dpop-bound did not hold") {
 			t.Errorf("idp-refresh/refresh-rotates is not skipped for bound tokens: %s", msg)
+		}
+		// The IdP demands its nonce (-dpop-nonce): the harness's own
+		// refreshes with the SPA's proof were told use_dpop_nonce and sent
+		// again with it, as a client does.
+		asked := 0
+		for _, e := range traceEntries(t, filepath.Join(bundle, "traces", "oidc-client-ts", "idp-refresh-dpop")) {
+			if e.What == "harness.token" && e.Fields["dpop"] == "client" && e.Fields["dpop_nonce"] == "asked" && e.Fields["outcome"] == "ok" {
+				asked++
+			}
+		}
+		if asked != 2 {
+			t.Errorf("%d refreshes with the SPA's proof were sent again with the IdP's nonce, want 2", asked)
 		}
 	})
 	for _, tc := range []struct {

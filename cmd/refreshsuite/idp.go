@@ -57,6 +57,7 @@ func cmdIdP(args []string, out io.Writer) error {
 	rotation := fs.String("rotation", "rotate", "refresh token rotation: rotate, reuse (a weakened IdP: the same token comes back and stays valid), or unbound (rotate only a family not bound to a DPoP key)")
 	grace := fs.Duration("rotation-grace", 0, "keep a rotated refresh token valid this long, 0s to 1h")
 	dpop := fs.String("dpop", "off", "RFC 9449 DPoP: off, bind (check proofs; a proof makes the access token DPoP and binds a public client's refresh tokens to its key), require (bind, and refuse a token request without a proof) or ignore (a defective IdP: says DPoP, checks and binds nothing)")
+	dpopNonce := fs.Bool("dpop-nonce", false, "with -dpop bind or require: demand the IdP's own nonce in every token request's proof (RFC 9449 section 8: a proof without it is answered use_dpop_nonce, with the nonce in DPoP-Nonce)")
 	config := fs.String("config", "", "a YAML file with the whole setup (docs/idp.example.yaml), instead of the other flags")
 	check := fs.Bool("check", false, "run every check starting would, then exit")
 	fs.Var(&faults, "fault", "a fault as endpoint:action[:param=value]..., e.g. authorize:page-without-redirect:prompt=none or token:slow:delay=2s (repeatable; actions: "+strings.Join(vocab.ActionNames(), ", ")+")")
@@ -107,7 +108,7 @@ func cmdIdP(args []string, out io.Writer) error {
 		AccessTokenLifetime: *at, IDTokenLifetime: *idt, RefreshTokenLifetime: *rt,
 		RefreshTokenIdle: *rtIdle, RefreshTokensEndWithSession: *rtSession,
 		RefreshTokens: fakeidp.RefreshPolicy(*policy),
-		Rotation:      fakeidp.Rotation(*rotation), RotationGrace: *grace, ReuseEndsSessions: *reuseEnds, DPoP: fakeidp.DPoPMode(*dpop),
+		Rotation:      fakeidp.Rotation(*rotation), RotationGrace: *grace, ReuseEndsSessions: *reuseEnds, DPoP: fakeidp.DPoPMode(*dpop), DPoPNonce: *dpopNonce,
 		AccessTokenFormat: fakeidp.TokenFormat(*atFormat), RefreshTokenFormat: fakeidp.TokenFormat(*rtFormat),
 	}
 	if len(logoutRedirects) > 0 {

@@ -65,6 +65,7 @@ type idpFile struct {
 		RotationGrace               strictyaml.Duration      `yaml:"rotation-grace"`
 		ReuseEndsSessions           bool                     `yaml:"reuse-ends-sessions"`
 		DPoP                        string                   `yaml:"dpop" rs:"enum=off|bind|require|ignore"`
+		DPoPNonce                   bool                     `yaml:"dpop-nonce"`
 		AccessTokenFormat           string                   `yaml:"access-token-format" rs:"enum=opaque|jwt"`
 		RefreshTokenFormat          string                   `yaml:"refresh-token-format" rs:"enum=opaque|jwt"`
 		ResponseModes               []string                 `yaml:"response-modes"`
@@ -134,7 +135,7 @@ func loadIdPConfig(file string) (idpSetup, error) {
 			RefreshTokenIdle: c.RefreshTokenIdle.D(), RefreshTokensEndWithSession: c.RefreshTokensEndWithSession,
 			RefreshTokens: fakeidp.RefreshPolicy(c.RefreshTokens), Rotation: fakeidp.Rotation(c.Rotation), RotationGrace: c.RotationGrace.D(), ReuseEndsSessions: c.ReuseEndsSessions,
 			AccessTokenFormat: fakeidp.TokenFormat(c.AccessTokenFormat), RefreshTokenFormat: fakeidp.TokenFormat(c.RefreshTokenFormat),
-			DPoP: fakeidp.DPoPMode(c.DPoP),
+			DPoP: fakeidp.DPoPMode(c.DPoP), DPoPNonce: c.DPoPNonce,
 		}
 		if c.ResponseModes != nil {
 			cl.ResponseModes = []fakeidp.ResponseMode{}
