@@ -96,7 +96,10 @@ type Spec struct {
 	Measurements []scenarios.Measurement `json:"measurements,omitempty"`
 	Deviation    string                  `json:"deviation,omitempty"`
 	Reference    string                  `json:"reference,omitempty"`
-	Trace        string                  `json:"trace,omitempty"`
+	// Intermittent is the measured rate of an intermittent known deviation
+	// (SpecData.Intermittent).
+	Intermittent string `json:"intermittent,omitempty"`
+	Trace        string `json:"trace,omitempty"`
 	// Attachments are the files of the trace (screenshot, timelines), by
 	// the path they have once the reports are published.
 	Attachments []string `json:"attachments,omitempty"`
@@ -243,7 +246,7 @@ func specOf(s types.SpecReport, d SpecData, hasData bool) Spec {
 	sp := Spec{
 		Text: s.LeafNodeText, Started: s.StartTime.UTC(), DurationMs: ms(s.RunTime),
 		Expectation: d.Expectation, Requirements: d.Requirements, Message: d.Message,
-		Measurements: d.Measurements, Deviation: d.Deviation, Reference: d.Reference, Trace: d.Trace,
+		Measurements: d.Measurements, Deviation: d.Deviation, Reference: d.Reference, Intermittent: d.Intermittent, Trace: d.Trace,
 		File: s.LeafNodeLocation.FileName, Line: s.LeafNodeLocation.LineNumber,
 	}
 	sp.Attachments = attachments(d.Trace)

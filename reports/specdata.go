@@ -23,7 +23,11 @@ type SpecData struct {
 	Measurements []scenarios.Measurement `json:"measurements,omitempty"`
 	Deviation    string                  `json:"deviation,omitempty"` // the reason, when a known deviation reproduced
 	Reference    string                  `json:"reference,omitempty"`
-	Trace        string                  `json:"trace,omitempty"`
+	// Intermittent is the measured rate of a known deviation listed as
+	// reproducing in some runs only, whether it did this run or not: such a
+	// spec passes in some runs and deviates in others by declaration.
+	Intermittent string `json:"intermittent,omitempty"`
+	Trace        string `json:"trace,omitempty"`
 	// Message is the verdict's explanation (expected vs found), pass or fail.
 	Message string `json:"message,omitempty"`
 	// Timeline is the scenario container's whole timeline; every spec of the

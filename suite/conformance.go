@@ -282,6 +282,9 @@ func declare(m *fixtures.Manifest, s *scenarios.Scenario) {
 				}
 				outcome, msg := decide(m, s, x, res, setupErr, profile)
 				data.Measurements, data.Message, data.Timeline = res.Measurements, res.Message, final
+				if dev, known := m.Deviation(s, x.ID); known {
+					data.Intermittent = dev.Intermittent
+				}
 				switch outcome {
 				case Failed:
 					if setupErr != nil && !res.Final {

@@ -68,16 +68,23 @@ func cmdFlake(args []string, stdout, stderr io.Writer) error {
 			counts[reports.Passed], counts[reports.Failed], counts[reports.KnownDeviation], counts[reports.Skipped], counts[reports.Error],
 			time.Since(start).Round(time.Second))
 	}
-	flaky, specs := flakySpecs(all)
+	flaky, declared, specs := flakySpecs(all)
 	for _, f := range flaky {
 		fmt.Fprintf(stdout, "  FLAKY %s\n", f)
+	}
+	for _, f := range declared {
+		fmt.Fprintf(stdout, "  intermittent, as its deviation says: %s\n", f)
 	}
 	busy := "busy processes"
 	if *load == 1 {
 		busy = "busy process"
 	}
-	fmt.Fprintf(stdout, "%d flaky results: %d of %d specs changed verdict over %d runs with %d %s alongside\n",
+	fmt.Fprintf(stdout, "%d flaky results: %d of %d specs changed verdict over %d runs with %d %s alongside",
 		len(flaky), len(flaky), specs, *runs, *load, busy)
+	if len(declared) > 0 {
+		fmt.Fprintf(stdout, " (and %d more passed or deviated as their intermittent known deviation, listed with its measured rate, says)", len(declared))
+	}
+	fmt.Fprintln(stdout)
 	if len(flaky) > 0 {
 		return errFailed
 	}
@@ -86,8 +93,13 @@ func cmdFlake(args []string, stdout, stderr io.Writer) error {
 
 // flakySpecs lists the specs whose verdict differs between runs (or that are
 // missing from some), each with its verdicts, and counts the specs seen.
-func flakySpecs(runs []*reports.Results) ([]string, int) {
+// declared are those that only passed or deviated, each run under a known
+// deviation listed as intermittent: the client's own race, measured and
+// written down, which is no flake of the suite's. Any other mix (a skip, a
+// failure, a run without the listing) is flaky.
+func flakySpecs(runs []*reports.Results) (flaky, declared []string, specs int) {
 	verdicts := map[string][]string{}
+	intermittent := map[string]int{}
 	for i, r := range runs {
 		for _, c := range r.Containers {
 			for _, s := range c.Specs {
@@ -96,10 +108,12 @@ func flakySpecs(runs []*reports.Results) ([]string, int) {
 					verdicts[key] = append(verdicts[key], "missing")
 				}
 				verdicts[key] = append(verdicts[key], string(s.State))
+				if s.Intermittent != "" && (s.State == reports.Passed || s.State == reports.KnownDeviation) {
+					intermittent[key]++
+				}
 			}
 		}
 	}
-	var flaky []string
 	for key, v := range verdicts {
 		for len(v) < len(runs) {
 			v = append(v, "missing")
@@ -114,9 +128,14 @@ func flakySpecs(runs []*reports.Results) ([]string, int) {
 				parts = append(parts, fmt.Sprintf("%s %d", s, n))
 			}
 			sort.Strings(parts)
-			flaky = append(flaky, key+": "+strings.Join(parts, ", "))
+			if intermittent[key] == len(runs) {
+				declared = append(declared, key+": "+strings.Join(parts, ", "))
+			} else {
+				flaky = append(flaky, key+": "+strings.Join(parts, ", "))
+			}
 		}
 	}
 	sort.Strings(flaky)
-	return flaky, len(verdicts)
+	sort.Strings(declared)
+	return flaky, declared, len(verdicts)
 }
