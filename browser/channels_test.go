@@ -207,8 +207,8 @@ func TestChannelsObservedUnaltered(t *testing.T) {
 // BroadcastChannel message travels through the browser process, and whether
 // the page's clock takes one 10 ms step meanwhile is a race with wall time
 // (0 or 10 ms in runs with and without the instrument, and without its own
-// channel): it is held to that step. How long frames take to load varies the
-// same way and is not compared.
+// channel): it is held to that step, in the best of three runs. How long
+// frames take to load varies the same way and is not compared.
 func TestDeliveryTimingUnchanged(t *testing.T) {
 	app := serve(t, "localhost", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
@@ -301,8 +301,26 @@ func TestDeliveryTimingUnchanged(t *testing.T) {
 		}
 		return m
 	}
-	plainText, instrumentedText := run(false), run(true)
-	plain, instrumented := parse(plainText), parse(instrumentedText)
+	// The broadcast's page time races wall time: on a loaded machine the
+	// virtual clock may take more steps while the message crosses the
+	// browser process, with the instrument or without it (80 ms without it
+	// once, under make stress). The least of up to three runs is the
+	// channel's own delay; a delay the instrument added would be in all
+	// three.
+	best := func(instrumented bool) (text string, m map[string]int) {
+		for range 3 {
+			out := run(instrumented)
+			if got := parse(out); m == nil || got["broadcast"] < m["broadcast"] {
+				text, m = out, got
+			}
+			if m["broadcast"] <= 10 {
+				break
+			}
+		}
+		return text, m
+	}
+	plainText, plain := best(false)
+	instrumentedText, instrumented := best(true)
 	for _, k := range []string{"post", "event", "timer"} {
 		if _, ok := plain[k]; !ok || plain[k] != instrumented[k] {
 			t.Errorf("%s: %d ms of page time without the instrument, %d ms with it", k, plain[k], instrumented[k])
