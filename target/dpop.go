@@ -56,7 +56,7 @@ func (k *DPoPKey) Proof(method, uri, accessToken, nonce string, now time.Time) (
 	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
 	claims := map[string]any{"jti": RandomString(), "htm": method, "htu": u.String(), "iat": now.Unix()}
 	if accessToken != "" {
-		claims["ath"] = TokenHash(accessToken)
+		claims["ath"] = s256(accessToken)
 	}
 	if nonce != "" {
 		claims["nonce"] = nonce
@@ -77,9 +77,9 @@ func (k *DPoPKey) Proof(method, uri, accessToken, nonce string, now time.Time) (
 // bound token, the dpop_jkt authorization parameter).
 func (k *DPoPKey) Thumbprint() string { return k.jkt }
 
-// TokenHash is a proof's ath for a token: base64url(SHA-256(token)), no
-// padding (RFC 9449 section 4.2).
-func TokenHash(tok string) string {
-	sum := sha256.Sum256([]byte(tok))
+// s256 is base64url(SHA-256(s)) without padding: a proof's ath for a token
+// (RFC 9449 section 4.2), a code verifier's S256 challenge (RFC 7636).
+func s256(s string) string {
+	sum := sha256.Sum256([]byte(s))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }

@@ -182,10 +182,7 @@ func RandomString() string {
 
 // pkce returns a fresh code verifier's S256 challenge (the verifier itself is
 // never needed: no probe exchanges its code).
-func pkce() string {
-	sum := sha256.Sum256([]byte(RandomString()))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
+func pkce() string { return s256(RandomString()) }
 
 // AuthorizeURL is an authorization request for the code flow with PKCE, as an
 // SPA sends it, plus extra parameters (prompt=none).
